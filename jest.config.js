@@ -1,0 +1,27 @@
+/**
+ * Two projects: `unit` runs pure logic with no servers; `integration` starts one
+ * Temporal dev server and one FerretDB for the whole run (globalSetup) and runs
+ * every test that touches them against those real servers.
+ */
+const transform = { '^.+\\.ts$': ['ts-jest', {}] };
+
+module.exports = {
+  // Integration tests wait on real timers and servers; a project-level testTimeout is ignored by jest.
+  testTimeout: 60_000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/{lib,workflows,activities,api,workers,scripts}/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
+};

@@ -1,0 +1,153 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting Propeller reads, from the environment, parsed once at start.
+ * The worker, the API and the scripts all call `loadConfig()`; nothing else
+ * reads `process.env`.
+ */
+const port = z.coerce.number().int().min(1).max(65_535);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const Env = z.object({
+  // Temporal
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('propeller'),
+  TEMPORAL_API_KEY: optionalText,
+  TEMPORAL_TLS_CERT: optionalText,
+  TEMPORAL_TLS_KEY: optionalText,
+  // MongoDB
+  MONGODB_URI: optionalText,
+  MONGODB_DB: z.string().min(1).default('propeller'),
+  // Local stack (scripts/start.ts)
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  FERRETDB_PORT: port.default(27017),
+  FERRETDB_HANDLER: z.enum(['sqlite', 'postgresql']).default('sqlite'),
+  FERRETDB_POSTGRESQL_URL: optionalText,
+  DATA_DIR: z.string().min(1).default('.data'),
+  PROPELLER_CACHE_DIR: optionalText,
+  // API
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /** Requests one API key may make per minute (per API process); over it, 429 with Retry-After. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** How long one request may take (receiving it included) before the API answers 503 timeout. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  // Worker
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).default(2_000),
+  WORKFLOW_BUNDLE_PATH: optionalText,
+  WORKER_METRICS_PORT: port.default(9464),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // Logs
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The name of every environment variable `loadConfig()` reads (docker-compose.yml must name each). */
+export const CONFIG_VARIABLES = Object.keys(Env.shape) as ReadonlyArray<keyof typeof Env.shape>;
+
+export interface Config {
+  temporal: {
+    /** Set when the user points Propeller at an existing Temporal service. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    apiKey: string | undefined;
+    tls: { certPath: string; keyPath: string } | undefined;
+  };
+  mongo: { uri: string | undefined; db: string };
+  local: {
+    temporalPort: number;
+    temporalUiPort: number;
+    ferretdbPort: number;
+    ferretdbHandler: 'sqlite' | 'postgresql';
+    ferretdbPostgresUrl: string | undefined;
+    dataDir: string;
+    cacheDir: string | undefined;
+  };
+  api: { host: string; port: number; rateLimitPerMinute: number; requestTimeoutMs: number };
+  worker: {
+    shutdownGraceMs: number;
+    maxCachedWorkflows: number;
+    workflowBundlePath: string | undefined;
+    metrics: { host: string; port: number };
+  };
+  logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses the environment; throws a ConfigError listing every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
+    problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither');
+  }
+  if (e.FERRETDB_HANDLER === 'postgresql' && !e.FERRETDB_POSTGRESQL_URL) {
+    problems.push('FERRETDB_POSTGRESQL_URL: required when FERRETDB_HANDLER=postgresql');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze<Config>({
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls:
+        e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY
+          ? { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY }
+          : undefined,
+    },
+    mongo: { uri: e.MONGODB_URI, db: e.MONGODB_DB },
+    local: {
+      temporalPort: e.TEMPORAL_PORT,
+      temporalUiPort: e.TEMPORAL_UI_PORT,
+      ferretdbPort: e.FERRETDB_PORT,
+      ferretdbHandler: e.FERRETDB_HANDLER,
+      ferretdbPostgresUrl: e.FERRETDB_POSTGRESQL_URL,
+      dataDir: path.resolve(e.DATA_DIR),
+      cacheDir: e.PROPELLER_CACHE_DIR,
+    },
+    api: { host: e.API_HOST, port: e.API_PORT, rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
+    worker: {
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+      metrics: { host: e.WORKER_METRICS_HOST, port: e.WORKER_METRICS_PORT },
+    },
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** Where the worker and API connect: the configured service, or the local stack's. */
+export function temporalAddress(config: Config): string {
+  return config.temporal.address ?? `127.0.0.1:${config.local.temporalPort}`;
+}
+
+export function mongoUri(config: Config): string {
+  return config.mongo.uri ?? `mongodb://127.0.0.1:${config.local.ferretdbPort}/`;
+}
