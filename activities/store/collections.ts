@@ -1,0 +1,77 @@
+import type { Db, Document, IndexDescription } from 'mongodb';
+
+/** Every collection Propeller uses, and the indexes behind each list the API serves. */
+export const COLLECTIONS = {
+  pipelines: 'pipelines',
+  pipelineVersions: 'pipeline_versions',
+  records: 'records',
+  instances: 'instances',
+  tasks: 'tasks',
+  events: 'events',
+  companies: 'companies',
+  users: 'users',
+  apiKeys: 'api_keys',
+  idempotency: 'idempotency',
+  /** Short-lived claims that make a record's version check atomic on FerretDB. */
+  recordVersionClaims: 'record_version_claims',
+  webhooks: 'webhooks',
+  /** One outcome per webhook delivery id, for operators. */
+  webhookDeliveries: 'webhook_deliveries',
+} as const;
+
+const INDEXES: Record<string, IndexDescription[]> = {
+  [COLLECTIONS.pipelineVersions]: [{ key: { pipelineKey: 1, version: -1 }, name: 'by_pipeline_version', unique: true }],
+  [COLLECTIONS.records]: [
+    { key: { type: 1, companyId: 1, createdAt: -1 }, name: 'by_type_company' },
+    { key: { type: 1, partnerCompanyId: 1, createdAt: -1 }, name: 'by_type_partner' },
+    { key: { contactId: 1 }, name: 'by_contact' },
+  ],
+  [COLLECTIONS.instances]: [
+    { key: { pipelineKey: 1, stage: 1, updatedAt: -1 }, name: 'by_pipeline_stage' },
+    { key: { recordId: 1 }, name: 'by_record' },
+    { key: { companyId: 1, status: 1 }, name: 'by_company_status' },
+    { key: { pipelineKey: 1, status: 1, stageType: 1, ownerId: 1 }, name: 'forecast' },
+  ],
+  [COLLECTIONS.tasks]: [{ key: { instanceId: 1, createdAt: 1 }, name: 'by_instance' }],
+  [COLLECTIONS.events]: [
+    { key: { instanceId: 1, at: 1 }, name: 'by_instance' },
+    { key: { recordId: 1, at: 1 }, name: 'by_record' },
+  ],
+  [COLLECTIONS.users]: [{ key: { companyId: 1 }, name: 'by_company' }],
+  [COLLECTIONS.webhooks]: [{ key: { companyId: 1 }, name: 'by_company' }],
+  [COLLECTIONS.webhookDeliveries]: [{ key: { webhookId: 1, updatedAt: -1 }, name: 'by_webhook' }],
+  [COLLECTIONS.apiKeys]: [
+    { key: { hash: 1 }, name: 'by_hash', unique: true },
+    { key: { userId: 1 }, name: 'by_user' },
+  ],
+};
+
+async function existingIndexNames(db: Db, collection: string): Promise<Set<string>> {
+  try {
+    const indexes = await db.collection(collection).listIndexes().toArray();
+    return new Set(indexes.map((i) => String(i.name)));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 26) return new Set(); // NamespaceNotFound: no collection yet
+    throw err;
+  }
+}
+
+/**
+ * Idempotent: safe on every start of the worker, the API and the tests. Only
+ * missing indexes are created: FerretDB 1.24 drops the connection when asked to
+ * create an index that already exists.
+ */
+export async function ensureIndexes(db: Db): Promise<void> {
+  for (const [collection, indexes] of Object.entries(INDEXES)) {
+    const existing = await existingIndexNames(db, collection);
+    const missing = indexes.filter((i) => !existing.has(i.name!));
+    if (missing.length > 0) await db.collection(collection).createIndexes(missing);
+  }
+}
+
+/** Documents are keyed by string ids the application makes (readable in workflow ids). */
+export type Doc<T> = T & Document & { _id: string };
+
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}

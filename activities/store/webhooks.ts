@@ -1,0 +1,102 @@
+import type { Db } from 'mongodb';
+import type { WebhookEventType } from '../../workflows/domain/webhooks';
+import { newWebhookSecret } from '../../lib/webhook-signature';
+import { COLLECTIONS, type Doc } from './collections';
+import { newId } from './people';
+
+export interface Webhook {
+  id: string;
+  /** The company whose records' events this endpoint receives (as owner, or as the assigned partner). */
+  companyId: string;
+  url: string;
+  events: WebhookEventType[];
+  active: boolean;
+  createdAt: string;
+  createdBy: string;
+  disabledAt?: string;
+}
+
+export type DeliveryStatus = 'delivered' | 'retrying' | 'failed' | 'skipped';
+
+/** What SREs look at: one document per delivery id, rewritten after every attempt. */
+export interface DeliveryOutcome {
+  id: string;
+  webhookId: string;
+  type: WebhookEventType;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatus?: number;
+  lastError?: string;
+  deliveredAt?: string;
+  updatedAt: string;
+}
+
+/** The secret is stored as given: it is needed to sign. Only `forDelivery` and `create` ever return it. */
+type WebhookDoc = Doc<Omit<Webhook, 'id'> & { secret: string }>;
+type OutcomeDoc = Doc<Omit<DeliveryOutcome, 'id'>>;
+
+const withoutSecret = { projection: { secret: 0 } } as const;
+
+function toWebhook(doc: WebhookDoc): Webhook {
+  const { _id, secret: _secret, ...rest } = doc;
+  return { id: _id, ...rest } as Webhook;
+}
+
+/** Webhook endpoints and the outcome of their deliveries. */
+export function webhookStore(db: Db) {
+  const webhooks = db.collection<WebhookDoc>(COLLECTIONS.webhooks);
+  const outcomes = db.collection<OutcomeDoc>(COLLECTIONS.webhookDeliveries);
+
+  return {
+    /** The secret is in this answer once; no later read of the API shows it. */
+    async create(spec: Pick<Webhook, 'companyId' | 'url' | 'events' | 'createdBy'>, now: string): Promise<Webhook & { secret: string }> {
+      const webhook: Webhook = { id: newId('whk'), ...spec, active: true, createdAt: now };
+      const secret = newWebhookSecret();
+      const { id, ...rest } = webhook;
+      await webhooks.insertOne({ _id: id, ...rest, secret });
+      return { ...webhook, secret };
+    },
+
+    async list(): Promise<Webhook[]> {
+      return (await webhooks.find({}, withoutSecret).sort({ createdAt: 1, _id: 1 }).toArray()).map(toWebhook);
+    },
+
+    async get(id: string): Promise<Webhook | undefined> {
+      const doc = await webhooks.findOne({ _id: id }, withoutSecret);
+      return doc ? toWebhook(doc) : undefined;
+    },
+
+    async disable(id: string, now: string): Promise<void> {
+      await webhooks.updateOne({ _id: id, active: true }, { $set: { active: false, disabledAt: now } });
+    },
+
+    /** The one lookup every step that raises an event pays for (indexed by company). */
+    async matching(companyIds: string[], types: WebhookEventType[]): Promise<Webhook[]> {
+      const docs = await webhooks
+        .find({ companyId: { $in: companyIds }, active: true, events: { $in: types } }, withoutSecret)
+        .sort({ createdAt: 1, _id: 1 })
+        .toArray();
+      return docs.map(toWebhook);
+    },
+
+    /** Read when a delivery is sent, so neither the secret nor the URL lands in workflow history. */
+    async forDelivery(id: string): Promise<(Webhook & { secret: string }) | undefined> {
+      const doc = await webhooks.findOne({ _id: id });
+      return doc ? { ...toWebhook(doc), secret: doc.secret } : undefined;
+    },
+
+    async recordOutcome(outcome: DeliveryOutcome): Promise<void> {
+      const { id, ...rest } = outcome;
+      await outcomes.replaceOne({ _id: id }, rest, { upsert: true });
+    },
+
+    async getOutcome(id: string): Promise<DeliveryOutcome | undefined> {
+      const doc = await outcomes.findOne({ _id: id });
+      if (!doc) return undefined;
+      const { _id, ...rest } = doc;
+      return { id: _id, ...rest } as DeliveryOutcome;
+    },
+  };
+}
+
+export type WebhookStore = ReturnType<typeof webhookStore>;

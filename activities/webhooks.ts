@@ -1,0 +1,120 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Metrics } from '../lib/metrics';
+import { signWebhook, WEBHOOK_HEADERS } from '../lib/webhook-signature';
+import { redactRecord } from '../workflows/domain/privacy';
+import type { Actor } from '../workflows/domain/types';
+import {
+  webhookDeliveryId,
+  webhookEventTypes,
+  WEBHOOK_REJECTED,
+  type WebhookDelivery,
+  type WebhookEventType,
+} from '../workflows/domain/webhooks';
+import type { TransitionInput } from '../workflows/transition';
+import type { Stores } from './store';
+import type { DeliveryOutcome, DeliveryStatus } from './store/webhooks';
+
+const TIMEOUT_MS = 10_000;
+
+/** A webhook reads records as a user of its company with no roles would. */
+const readerOf = (companyId: string): Actor => ({ kind: 'user', userId: 'webhook', companyId, roles: [] });
+
+/**
+ * The deliveries one recorded step raises. The common case, a step no webhook
+ * listens to, costs one indexed query (none for steps that raise no event);
+ * the record is read only when some webhook matched, right after the step
+ * wrote it, so the payload holds the record as that step left it.
+ */
+export async function planWebhookDeliveries(stores: Stores, input: TransitionInput): Promise<WebhookDelivery[]> {
+  const { event, instance } = input;
+  const types = webhookEventTypes(event, instance.objectType);
+  if (types.length === 0) return [];
+  // Only the owning company and the assigned partner: never another partner, nor an invited participant.
+  const companies = [instance.companyId, instance.partnerCompanyId].filter((c): c is string => c !== undefined);
+  const hooks = await stores.webhooks.matching(companies, types);
+  if (hooks.length === 0) return [];
+  const record = await stores.records.get(input.recordId);
+  if (!record) return [];
+  const visible = hooks.filter((hook) => hook.companyId === record.companyId || hook.companyId === record.partnerCompanyId);
+  return visible.flatMap((hook) => {
+    const fields = redactRecord(record, readerOf(hook.companyId)).fields;
+    return types
+      .filter((type) => hook.events.includes(type))
+      .map((type): WebhookDelivery => {
+        const id = webhookDeliveryId(input.eventId, hook.id, type);
+        return {
+          id,
+          webhookId: hook.id,
+          payload: {
+            id,
+            type,
+            occurredAt: event.at,
+            pipelineKey: event.pipelineKey,
+            instanceId: event.instanceId,
+            stage: { from: event.from ?? null, to: event.to ?? instance.stage },
+            actor: { userId: event.actor.userId, companyId: event.actor.companyId ?? null },
+            ...(event.reason !== undefined ? { reason: event.reason } : {}),
+            record: { id: record.id, type: record.type, version: record.version, fields },
+          },
+        };
+      });
+  });
+}
+
+/** 408, 429 and 5xx are worth another try; any other answer outside 2xx is the receiver's final word. */
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/** Sends one delivery; Temporal retries it with backoff until it is accepted or refused for good. */
+export function webhookActivities(stores: Stores, metrics?: Metrics) {
+  async function outcome(delivery: WebhookDelivery, status: DeliveryStatus, attempts: number, extra: Partial<DeliveryOutcome> = {}) {
+    const type: WebhookEventType = delivery.payload.type;
+    await stores.webhooks.recordOutcome({
+      id: delivery.id, webhookId: delivery.webhookId, type, status, attempts, updatedAt: new Date().toISOString(), ...extra,
+    });
+    metrics?.webhookDeliveries.inc({ result: status });
+  }
+
+  return {
+    async deliverWebhook(delivery: WebhookDelivery): Promise<DeliveryStatus> {
+      const { attempt, retryPolicy } = Context.current().info;
+      const hook = await stores.webhooks.forDelivery(delivery.webhookId);
+      if (!hook?.active) {
+        await outcome(delivery, 'skipped', attempt, { lastError: 'the webhook was disabled before delivery' });
+        return 'skipped';
+      }
+      const body = JSON.stringify(delivery.payload);
+      const timestamp = Math.floor(Date.now() / 1000);
+      let status: number | undefined;
+      let problem: string;
+      try {
+        const res = await fetch(hook.url, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            [WEBHOOK_HEADERS.eventId]: delivery.id,
+            [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+            [WEBHOOK_HEADERS.signature]: signWebhook(hook.secret, timestamp, body),
+          },
+          body,
+          // A redirect is not followed: the registered URL is the only place the payload may go.
+          redirect: 'manual',
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+        await res.body?.cancel();
+        status = res.status;
+        if (res.ok) {
+          await outcome(delivery, 'delivered', attempt, { lastStatus: status, deliveredAt: new Date().toISOString() });
+          return 'delivered';
+        }
+        problem = `the receiver answered ${status}`;
+      } catch (err) {
+        problem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      }
+      const final = status !== undefined && !retryable(status);
+      const exhausted = retryPolicy?.maximumAttempts !== undefined && attempt >= retryPolicy.maximumAttempts;
+      await outcome(delivery, final || exhausted ? 'failed' : 'retrying', attempt, { lastStatus: status, lastError: problem });
+      if (final) throw ApplicationFailure.create({ type: WEBHOOK_REJECTED, message: problem, nonRetryable: true });
+      throw ApplicationFailure.create({ type: 'WebhookDeliveryFailed', message: problem });
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createStores, ensureIndexes } from '../activities/store';
+import { loadConfig, mongoUri } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { connectMongo } from '../lib/mongo';
+import { temporalConnectionOptions } from '../lib/temporal';
+import { temporalLogger } from '../lib/temporal-logger';
+import { freePort } from '../scripts/stack/ports';
+import { startMetricsServer } from './metrics-server';
+import { createWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'worker');
+  const metrics = createMetrics('worker');
+  const sdkMetricsAddress = `127.0.0.1:${await freePort()}`;
+  // Before any connection: the runtime carries the SDK's logger and metrics exporter.
+  Runtime.install({
+    logger: temporalLogger(log),
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      metrics: { prometheus: { bindAddress: sdkMetricsAddress } },
+    },
+  });
+
+  const mongo = await connectMongo(mongoUri(config), config.mongo.db);
+  await ensureIndexes(mongo.db);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    stores: createStores(mongo.db),
+    metrics,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    shutdownGraceMs: config.worker.shutdownGraceMs,
+    workflowBundlePath: config.worker.workflowBundlePath,
+  });
+  const metricsServer = await startMetricsServer({
+    ...config.worker.metrics,
+    registry: metrics.registry,
+    sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
+  });
+  log.info(
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: config.worker.metrics.port },
+    'worker started',
+  );
+  // The SDK stops polling on SIGINT/SIGTERM and lets running activities finish within the shutdown grace time.
+  await worker.run();
+  metricsServer.close();
+  await connection.close();
+  await mongo.client.close();
+  log.info('worker stopped');
+}
+
+main().catch((err) => {
+  process.stderr.write(`worker: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Stores } from '../activities/store';
+import type { Metrics } from '../lib/metrics';
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  stores: Stores;
+  metrics?: Metrics;
+  maxCachedWorkflows: number;
+  shutdownGraceMs: number;
+  /** A prebuilt bundle (tests build one per run); otherwise the worker bundles workflows/ at start. */
+  workflowBundlePath?: string;
+}
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** The worker that runs pipeline instances: the workflows bundle plus activities bound to MongoDB. */
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const options: WorkerOptions = {
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    activities: createActivities(deps.stores, deps.metrics),
+    maxCachedWorkflows: deps.maxCachedWorkflows,
+    shutdownGraceTime: deps.shutdownGraceMs,
+    ...(deps.workflowBundlePath
+      ? { workflowBundle: { codePath: deps.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
+  };
+  return Worker.create(options);
+}

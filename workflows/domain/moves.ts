@@ -1,0 +1,121 @@
+import type { Actor, Check, InstanceState, MoveRequest, PipelineDefinition, RefusalCode, StageDef } from './types';
+import { isEmptyValue } from './values';
+import { describeWho, matchesWho } from './who';
+
+export interface MovePlan {
+  from: string;
+  to: string;
+  direction: 'forward' | 'backward';
+}
+
+export function stageIndex(def: PipelineDefinition, key: string): number {
+  return def.stages.findIndex((stage) => stage.key === key);
+}
+
+export function findStage(def: PipelineDefinition, key: string): StageDef | undefined {
+  return def.stages.find((stage) => stage.key === key);
+}
+
+export function initialStage(def: PipelineDefinition): StageDef {
+  const stage = def.stages.find((s) => s.initial) ?? def.stages[0];
+  if (!stage) throw new Error(`pipeline "${def.key}" has no stages`);
+  return stage;
+}
+
+export function isFinalStage(stage: StageDef): boolean {
+  return stage.type !== 'normal';
+}
+
+/**
+ * An instance in this stage is done for good: an outcome stage the pipeline
+ * does not reactivate, or one no stage may be entered from.
+ */
+export function isTerminalStage(def: PipelineDefinition, key: string): boolean {
+  const stage = findStage(def, key);
+  if (!stage || !isFinalStage(stage)) return false;
+  if (!def.policy.reactivatable) return true;
+  return !def.stages.some((s) => s.key !== key && (!s.rules?.from || s.rules.from.includes(key)));
+}
+
+function refuse(code: RefusalCode, message: string): Check<never> {
+  return { ok: false, code, message };
+}
+
+/** The checks that do not depend on what the move carries: status, policy and who. */
+function checkStructure(def: PipelineDefinition, state: InstanceState, actor: Actor, to: string): Check<MovePlan> {
+  if (state.status !== 'running') return refuse('not_running', `The pipeline instance is ${state.status}.`);
+  const target = findStage(def, to);
+  if (!target) return refuse('unknown_stage', `"${to}" is not a stage of pipeline ${def.name}.`);
+  const current = findStage(def, state.stage);
+  const currentName = current?.name ?? state.stage;
+  if (to === state.stage) return refuse('same_stage', `The record is already in stage ${target.name}.`);
+  const sources = target.rules?.from;
+  if (sources && !sources.includes(state.stage)) {
+    const names = sources.map((key) => findStage(def, key)?.name ?? key).join(' or ');
+    return refuse('invalid_transition', `${target.name} can only be entered from ${names}, not from ${currentName}.`);
+  }
+  if (current && isFinalStage(current) && !def.policy.reactivatable) {
+    return refuse('final_stage', `Stage ${current.name} is final and this pipeline does not allow reactivation.`);
+  }
+  const fromIndex = stageIndex(def, state.stage);
+  const toIndex = stageIndex(def, to);
+  const direction = toIndex < fromIndex ? 'backward' : 'forward';
+  if (direction === 'backward' && !def.policy.reversible) {
+    return refuse('not_reversible', `This pipeline does not allow moving back from ${currentName} to ${target.name}.`);
+  }
+  // Outcome stages (Lost, Declined, Expired) are reachable from anywhere: reaching them is never a skip.
+  if (direction === 'forward' && toIndex > fromIndex + 1 && !isFinalStage(target) && !def.policy.skippable) {
+    return refuse('not_skippable', `This pipeline does not allow skipping stages from ${currentName} to ${target.name}.`);
+  }
+  if (direction === 'forward' && !def.policy.repeatable && state.history.some((visit) => visit.stage === to)) {
+    return refuse('not_repeatable', `Stage ${target.name} was already visited and this pipeline does not allow re-entering it.`);
+  }
+  if (actor.kind !== 'system') {
+    const rules: Array<[string, StageDef | undefined, 'exit' | 'enter' | 'back']> = [
+      [`move out of ${currentName}`, current, 'exit'],
+      [`move into ${target.name}`, target, 'enter'],
+    ];
+    if (direction === 'backward') rules.push([`move back from ${currentName}`, current, 'back']);
+    for (const [what, stage, rule] of rules) {
+      const who = stage?.rules?.[rule];
+      if (!matchesWho(who, actor, state.record)) {
+        return refuse('not_allowed', `Only ${describeWho(who ?? {})} may ${what} (rule ${rule} of stage ${stage?.name}).`);
+      }
+    }
+  }
+  return { ok: true, value: { from: state.stage, to, direction } };
+}
+
+/** Whether `actor` may make `move` now; the one decision shared by the API and the workflow's update validator. */
+export function checkMove(
+  def: PipelineDefinition,
+  state: InstanceState,
+  actor: Actor,
+  move: MoveRequest,
+): Check<{ from: string; to: string; direction: 'forward' | 'backward' }> {
+  const structure = checkStructure(def, state, actor, move.to);
+  if (!structure.ok) return structure;
+  const target = findStage(def, move.to);
+  const rules = target?.rules ?? {};
+  const name = target?.name ?? move.to;
+  if (rules.requireReason && !move.reason?.trim()) {
+    return refuse('reason_required', `Moving to ${name} requires a reason.`);
+  }
+  const fields = { ...state.record.fields, ...move.fields };
+  const missingFields = (rules.requiredFields ?? []).filter((field) => isEmptyValue(fields[field]));
+  if (missingFields.length) {
+    return refuse('missing_fields', `Moving to ${name} requires the fields: ${missingFields.join(', ')}.`);
+  }
+  const missingTasks = (rules.requiredTasks ?? []).filter(
+    (key) => !state.tasks.some((task) => task.key === key && task.status === 'done'),
+  );
+  if (missingTasks.length) {
+    return refuse('missing_tasks', `Moving to ${name} requires these tasks to be done: ${missingTasks.join(', ')}.`);
+  }
+  return structure;
+}
+
+/** Stage keys the actor could move to now, given the fields, tasks and reason the move may still supply. */
+export function allowedMoves(def: PipelineDefinition, state: InstanceState, actor: Actor): string[] {
+  return def.stages.map((stage) => stage.key).filter((key) => checkStructure(def, state, actor, key).ok);
+}

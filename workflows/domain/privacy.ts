@@ -1,0 +1,20 @@
+import type { Actor, RecordView } from './types';
+
+/** Users of the owning company (and the system) see every field; everyone else never sees the private ones. */
+export function seesPrivateFields(actor: Actor, record: RecordView): boolean {
+  return actor.kind === 'system' || (actor.companyId !== undefined && actor.companyId === record.companyId);
+}
+
+/** The record as this caller may see it: the fields private at its current stage removed. */
+export function redactRecord<R extends RecordView>(record: R, actor: Actor): R {
+  if (seesPrivateFields(actor, record) || record.privateFields.length === 0) return record;
+  const fields = { ...record.fields };
+  for (const name of record.privateFields) delete fields[name];
+  return { ...record, fields };
+}
+
+/** Removes private field names from a map of field values (event details, task inputs). */
+export function redactFields(values: Record<string, unknown>, record: RecordView, actor: Actor): Record<string, unknown> {
+  if (seesPrivateFields(actor, record)) return values;
+  return Object.fromEntries(Object.entries(values).filter(([name]) => !record.privateFields.includes(name)));
+}

@@ -1,0 +1,28 @@
+import { webhookDeliveryId, webhookEventTypes, type WebhookEventType } from './webhooks';
+
+describe('webhook event types of a step', () => {
+  it.each<[string, { kind: string; to?: string }, string, WebhookEventType[]]>([
+    ['a start', { kind: 'started', to: 'qualify' }, 'opportunity', ['stage.entered']],
+    ['a move', { kind: 'moved', to: 'propose' }, 'opportunity', ['stage.entered']],
+    ['an auto-advance', { kind: 'auto_advanced', to: 'won' }, 'opportunity', ['stage.entered']],
+    ['a deadline', { kind: 'deadline_fired', to: 'expired' }, 'lead', ['stage.entered', 'deadline.fired']],
+    ['a task completion', { kind: 'task_completed' }, 'opportunity', ['task.completed']],
+    ['a record update', { kind: 'record_updated' }, 'lead', []],
+    ['a cancellation', { kind: 'cancelled' }, 'lead', []],
+    ['an ignored trigger', { kind: 'trigger_ignored' }, 'lead', []],
+    ['a lead accepted', { kind: 'moved', to: 'accepted' }, 'lead', ['stage.entered', 'lead.accepted']],
+    ['a lead declined', { kind: 'moved', to: 'declined' }, 'lead', ['stage.entered', 'lead.declined']],
+    ['a lead converted', { kind: 'moved', to: 'closed_converted' }, 'lead', ['stage.entered', 'lead.converted']],
+    ['a lead closed unconverted', { kind: 'moved', to: 'closed_not_converted' }, 'lead', ['stage.entered']],
+    ['a lead back to pending', { kind: 'moved', to: 'pending' }, 'lead', ['stage.entered']],
+    ['"accepted" on another object type', { kind: 'moved', to: 'accepted' }, 'opportunity', ['stage.entered']],
+  ])('When the step is %s, then it raises %j', (_what, event, objectType, types) => {
+    expect(webhookEventTypes(event, objectType)).toEqual(types);
+  });
+
+  it('When one step raises two types for one webhook, then each delivery has its own id', () => {
+    const ids = new Set(['stage.entered', 'lead.accepted'].map((t) => webhookDeliveryId('i:c:2', 'whk_1', t as WebhookEventType)));
+    expect(ids.size).toBe(2);
+    expect(webhookDeliveryId('i:c:2', 'whk_1', 'lead.accepted')).toBe('i:c:2:whk_1:lead.accepted');
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Which webhook events a step of an instance raises, and what a delivery
+ * carries. Pure: the activity that records a step asks this which webhooks to
+ * look up, and the workflow only passes the planned deliveries on.
+ */
+
+export const WEBHOOK_EVENT_TYPES = [
+  'stage.entered',
+  'deadline.fired',
+  'task.completed',
+  'lead.accepted',
+  'lead.declined',
+  'lead.converted',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** Steps that put the instance into a stage (`to`). */
+const ENTERING_KINDS = new Set(['started', 'moved', 'deadline_fired', 'auto_advanced']);
+
+/** Stage keys of the partner lead program (scripts/templates/partner-lead.ts) that partners follow. */
+const LEAD_OUTCOMES: Record<string, WebhookEventType> = {
+  accepted: 'lead.accepted',
+  declined: 'lead.declined',
+  closed_converted: 'lead.converted',
+};
+
+/** The event types of one step, from its audit event and the pipeline's object type; [] for most non-moves. */
+export function webhookEventTypes(event: { kind: string; to?: string }, objectType: string): WebhookEventType[] {
+  const types: WebhookEventType[] = [];
+  const entered = ENTERING_KINDS.has(event.kind) && event.to !== undefined;
+  if (entered) types.push('stage.entered');
+  if (event.kind === 'deadline_fired') types.push('deadline.fired');
+  if (event.kind === 'task_completed') types.push('task.completed');
+  const outcome = entered && objectType === 'lead' ? LEAD_OUTCOMES[event.to!] : undefined;
+  if (outcome) types.push(outcome);
+  return types;
+}
+
+/** The failure type of a delivery the receiver refused for good (a 4xx other than 408 and 429): never retried. */
+export const WEBHOOK_REJECTED = 'WebhookRejected';
+
+/** The id a receiver dedups by: one per step, webhook and event type, the same on every retry. */
+export const webhookDeliveryId = (eventId: string, webhookId: string, type: WebhookEventType) => `${eventId}:${webhookId}:${type}`;
+
+/** The JSON body a webhook receives. `record.fields` is the record as the webhook's company may see it. */
+export interface WebhookPayload {
+  id: string;
+  type: WebhookEventType;
+  occurredAt: string;
+  pipelineKey: string;
+  instanceId: string;
+  stage: { from: string | null; to: string | null };
+  actor: { userId: string; companyId: string | null };
+  reason?: string;
+  record: { id: string; type: string; version: number; fields: Record<string, unknown> };
+}
+
+/** One delivery planned by the step that raised it; the secret and URL are read when it is sent. */
+export interface WebhookDelivery {
+  id: string;
+  webhookId: string;
+  payload: WebhookPayload;
+}

@@ -1,0 +1,3 @@
+export { pipelineInstance } from './pipeline-instance';
+export { recordTrigger } from './record-trigger';
+export { webhookDeliveries } from './webhook-deliveries';

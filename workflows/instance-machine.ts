@@ -1,0 +1,375 @@
+import {
+  checkMove,
+  checkTaskCompletion,
+  computeDeadline,
+  findStage,
+  initialStage,
+  isTerminalStage,
+  newRecord,
+  planStageEntry,
+} from './domain';
+import type { Actor, Check, InstanceState, MoveRequest, PipelineVersion, RecordView, StageVisit } from './domain/types';
+import type { MoveInput } from './messages';
+import type { AuditEvent, InstanceProjection, RecordChange, Transition, TransitionKind } from './transition';
+import type { StoredRecordInput } from './trigger-types';
+
+/** The state keeps the most recent stage visits; the full trail is the `events` collection. */
+export const MAX_HISTORY_IN_STATE = 100;
+
+export class Refusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function unwrap<T>(check: Check<T>): T {
+  if (!check.ok) throw new Refusal(check.code, check.message);
+  return check.value;
+}
+
+/**
+ * The logic of one pipeline instance, free of Temporal calls: each `plan*`
+ * method validates a request against the pure rules and returns the writes and
+ * the next state; the workflow runs the writes through an activity and then
+ * `commit`s. Refusals are thrown as `Refusal`s.
+ */
+export class InstanceMachine {
+  constructor(
+    readonly def: PipelineVersion,
+    public state: InstanceState,
+  ) {}
+
+  static blank(instanceId: string, chainId: string, def: PipelineVersion, record: RecordView): InstanceMachine {
+    return new InstanceMachine(def, {
+      instanceId,
+      chainId,
+      pipelineKey: def.key,
+      pipelineName: def.name,
+      version: def.version,
+      objectType: def.objectType,
+      recordId: record.id,
+      status: 'running',
+      stage: '',
+      stageEnteredAt: '',
+      history: [],
+      tasks: [],
+      record,
+      seq: 0,
+    });
+  }
+
+  /**
+   * The key every write of a step is made with. The chain id tells apart the
+   * runs of a re-initiated instance, which share the workflow id.
+   */
+  private eventId(seq: number): string {
+    return `${this.state.instanceId}:${this.state.chainId}:${seq}`;
+  }
+
+  get started(): boolean {
+    return this.state.stage !== '';
+  }
+
+  commit(transition: Transition): void {
+    this.state = transition.next;
+  }
+
+  validateMove(actor: Actor, move: MoveRequest): void {
+    unwrap(checkMove(this.def, this.state, actor, move));
+  }
+
+  planStart(actor: Actor, now: string, idempotencyKey?: string): Transition {
+    return this.planEntry(initialStage(this.def).key, actor, now, { kind: 'started', idempotencyKey });
+  }
+
+  planMove(
+    actor: Actor,
+    move: MoveRequest,
+    now: string,
+    idempotencyKey?: string,
+    extra: Pick<MoveInput, 'assignPartnerCompanyId' | 'createRecord'> = {},
+  ): Transition {
+    this.validateMove(actor, move);
+    const created = extra.createRecord && this.linkedRecord(extra.createRecord, actor, now);
+    const reassigned = extra.assignPartnerCompanyId;
+    return this.planEntry(move.to, actor, now, {
+      kind: 'moved',
+      fields: move.fields,
+      reason: move.reason,
+      idempotencyKey,
+      partnerCompanyId: reassigned,
+      recordsCreated: created ? [created] : undefined,
+      details: {
+        ...(reassigned ? { partnerCompanyId: { from: this.state.record.partnerCompanyId ?? null, to: reassigned } } : {}),
+        ...(created ? { createdRecord: { id: created.id, type: created.type } } : {}),
+      },
+    });
+  }
+
+  /** A record created by a move belongs to the same company, owner, partner and contact as this one. */
+  private linkedRecord(spec: NonNullable<MoveInput['createRecord']>, actor: Actor, now: string): StoredRecordInput {
+    const source = this.state.record;
+    return newRecord(
+      {
+        ...spec,
+        ownerId: source.ownerId,
+        creatorId: actor.userId,
+        companyId: source.companyId,
+        partnerCompanyId: source.partnerCompanyId,
+        contactId: source.contactId,
+      },
+      now,
+    );
+  }
+
+  /** A deadline moves the instance as the system, whatever the policy: the definition asked for it. */
+  planDeadline(actor: Actor, now: string): Transition | undefined {
+    const deadline = this.state.deadline;
+    if (!deadline || this.state.status !== 'running') return undefined;
+    return this.planEntry(deadline.to, actor, now, {
+      kind: 'deadline_fired',
+      reason: `deadline ${deadline.at} passed`,
+      details: { deadlineAt: deadline.at },
+    });
+  }
+
+  planAutoAdvance(to: string, actor: Actor, now: string): Transition {
+    return this.planEntry(to, actor, now, { kind: 'auto_advanced', reason: 'required tasks done' });
+  }
+
+  planTaskCompletion(
+    actor: Actor,
+    taskId: string,
+    fields: Record<string, unknown> | undefined,
+    now: string,
+    idempotencyKey?: string,
+  ): Transition {
+    const { task } = unwrap(checkTaskCompletion(this.def, this.state, actor, taskId, fields));
+    const seq = this.state.seq + 1;
+    const eventId = this.eventId(seq);
+    const done = { id: task.id, doneAt: now, doneBy: actor.userId };
+    const record = this.changeRecord(fields ?? {}, {});
+    const next: InstanceState = {
+      ...this.state,
+      seq,
+      record: record.view,
+      tasks: this.state.tasks.map((t) => (t.id === task.id ? { ...t, status: 'done', ...done } : t)),
+    };
+    next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
+    return this.transition(next, eventId, 'task_completed', actor, now, {
+      record: Object.keys(fields ?? {}).length > 0 ? record.change : undefined,
+      taskCompleted: done,
+      idempotencyKey,
+      details: { taskId: task.id, taskKey: task.key },
+    });
+  }
+
+  planRecordUpdate(actor: Actor, fields: Record<string, unknown>, expectedVersion: number | undefined, now: string): Transition {
+    if (this.state.status !== 'running') throw new Refusal('not_running', 'the instance is no longer running');
+    if (expectedVersion !== undefined && expectedVersion !== this.state.record.version) {
+      throw new Refusal(
+        'stale_version',
+        `the record is at version ${this.state.record.version}, not ${expectedVersion}`,
+      );
+    }
+    const protectedField = this.def.stageField in fields;
+    if (protectedField) {
+      throw new Refusal('stage_field', `"${this.def.stageField}" follows the stage; move the instance instead`);
+    }
+    const seq = this.state.seq + 1;
+    const record = this.changeRecord(fields, {});
+    const next: InstanceState = { ...this.state, seq, record: record.view };
+    // A changed date field moves the deadline, also backwards.
+    next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
+    return this.transition(next, this.eventId(seq), 'record_updated', actor, now, {
+      record: record.change,
+      details: { fields: Object.keys(fields) },
+    });
+  }
+
+  /**
+   * Another writer changed the record (a re-fired trigger, or a PATCH applied by a
+   * sibling instance): take its values and stay in the stage. A changed date field
+   * moves the deadline here too, as it does for an update made through this instance.
+   */
+  adoptRecord(record: RecordView): void {
+    if (record.id !== this.state.recordId) return; // another record of the contact: the instance stays bound to its own
+    if (record.version < this.state.record.version) return; // a late, older copy: the instance already holds newer values
+    const next: InstanceState = {
+      ...this.state,
+      record: { ...record, fields: { ...record.fields, [this.def.stageField]: this.state.stage } },
+    };
+    if (next.status === 'running') next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
+    this.state = next;
+  }
+
+  planCancel(actor: Actor, reason: string, now: string): Transition {
+    if (this.state.status !== 'running') throw new Refusal('not_running', 'the instance is no longer running');
+    const seq = this.state.seq + 1;
+    const next: InstanceState = { ...this.state, seq, status: 'cancelled', deadline: undefined };
+    return this.transition(next, this.eventId(seq), 'cancelled', actor, now, { reason });
+  }
+
+  private planEntry(
+    to: string,
+    actor: Actor,
+    now: string,
+    opts: {
+      kind: TransitionKind;
+      fields?: Record<string, unknown>;
+      reason?: string;
+      idempotencyKey?: string;
+      details?: Record<string, unknown>;
+      partnerCompanyId?: string;
+      recordsCreated?: StoredRecordInput[];
+    },
+  ): Transition {
+    const stage = findStage(this.def, to);
+    if (!stage) throw new Refusal('unknown_stage', `"${to}" is not a stage of ${this.def.name}`);
+    const seq = this.state.seq + 1;
+    const eventId = this.eventId(seq);
+    const withMoveFields = this.changeRecord(opts.fields ?? {}, { partnerCompanyId: opts.partnerCompanyId }).view;
+    const plan = planStageEntry(this.def, to, withMoveFields, actor, now, eventId);
+    const record = this.changeRecord({ ...(opts.fields ?? {}), ...plan.set, [this.def.stageField]: to }, {
+      unset: plan.unset,
+      archived: plan.archive,
+      invite: plan.invite,
+      privateFields: plan.privateFields,
+      partnerCompanyId: opts.partnerCompanyId,
+    });
+
+    const visit: StageVisit = { stage: to, enteredAt: now, by: actor.userId, reason: opts.reason, eventId };
+    const history = this.state.history.map((v, i, all) => (i === all.length - 1 && !v.leftAt ? { ...v, leftAt: now } : v));
+    history.push(visit);
+
+    const next: InstanceState = {
+      ...this.state,
+      seq,
+      stage: to,
+      stageEnteredAt: now,
+      status: isTerminalStage(this.def, to) ? 'finished' : 'running',
+      history: history.slice(-MAX_HISTORY_IN_STATE),
+      tasks: [...this.state.tasks, ...plan.tasks],
+      record: record.view,
+    };
+    next.deadline = next.status === 'running' ? computeDeadline(this.def, to, next.record, now) : undefined;
+    return this.transition(next, eventId, opts.kind, actor, now, {
+      record: record.change,
+      tasksCreated: plan.tasks,
+      from: this.state.stage || undefined,
+      to,
+      reason: opts.reason,
+      idempotencyKey: opts.idempotencyKey,
+      details: opts.details && Object.keys(opts.details).length > 0 ? opts.details : undefined,
+      recordsCreated: opts.recordsCreated,
+    });
+  }
+
+  private changeRecord(
+    set: Record<string, unknown>,
+    opts: {
+      unset?: string[];
+      archived?: boolean;
+      invite?: { users: string[]; companies: string[] };
+      privateFields?: string[];
+      partnerCompanyId?: string;
+    },
+  ): { view: RecordView; change: RecordChange } {
+    const current = this.state.record;
+    const fields = { ...current.fields, ...set };
+    for (const f of opts.unset ?? []) delete fields[f];
+    const participants = opts.invite
+      ? {
+          users: [...new Set([...current.participants.users, ...opts.invite.users])],
+          companies: [...new Set([...current.participants.companies, ...opts.invite.companies])],
+        }
+      : current.participants;
+    const view: RecordView = {
+      ...current,
+      fields,
+      archived: opts.archived ?? current.archived,
+      participants,
+      privateFields: opts.privateFields ?? current.privateFields,
+      partnerCompanyId: opts.partnerCompanyId ?? current.partnerCompanyId,
+      version: current.version + 1,
+    };
+    const change: RecordChange = {
+      set,
+      unset: opts.unset ?? [],
+      archived: opts.archived,
+      participants: opts.invite ? participants : undefined,
+      privateFields: opts.privateFields,
+      partnerCompanyId: opts.partnerCompanyId,
+      version: view.version,
+    };
+    return { view, change };
+  }
+
+  private transition(
+    next: InstanceState,
+    eventId: string,
+    kind: TransitionKind,
+    actor: Actor,
+    now: string,
+    extra: Partial<Omit<AuditEvent, 'eventId' | 'kind' | 'actor' | 'at'>> & {
+      record?: RecordChange;
+      tasksCreated?: InstanceState['tasks'];
+      taskCompleted?: Transition['input']['taskCompleted'];
+      recordsCreated?: StoredRecordInput[];
+    },
+  ): Transition {
+    const { record, tasksCreated, taskCompleted, recordsCreated, ...event } = extra;
+    const stage = findStage(this.def, next.stage);
+    const amount = Number(next.record.fields.amount);
+    const forecast =
+      Number.isFinite(amount) && next.record.fields.amount !== null && next.record.fields.amount !== ''
+        ? { amount, winRate: stage?.winRate, weightedAmount: stage?.winRate === undefined ? undefined : (amount * stage.winRate) / 100 }
+        : {};
+    const instance: InstanceProjection = {
+      instanceId: next.instanceId,
+      pipelineKey: next.pipelineKey,
+      pipelineName: next.pipelineName,
+      version: next.version,
+      objectType: next.objectType,
+      recordId: next.recordId,
+      status: next.status,
+      stage: next.stage,
+      stageType: stage?.type ?? 'normal',
+      stageEnteredAt: next.stageEnteredAt,
+      deadline: next.deadline,
+      ownerId: next.record.ownerId,
+      companyId: next.record.companyId,
+      partnerCompanyId: next.record.partnerCompanyId,
+      contactId: next.record.contactId,
+      ...forecast,
+      seq: next.seq,
+      updatedAt: now,
+    };
+    return {
+      next,
+      actor,
+      input: {
+        eventId,
+        recordId: next.recordId,
+        record,
+        event: {
+          ...event,
+          eventId,
+          instanceId: next.instanceId,
+          recordId: next.recordId,
+          pipelineKey: next.pipelineKey,
+          kind,
+          actor: { kind: actor.kind, userId: actor.userId, companyId: actor.companyId },
+          at: now,
+        },
+        tasksCreated: tasksCreated ?? [],
+        taskCompleted,
+        recordsCreated,
+        instance,
+      },
+    };
+  }
+}

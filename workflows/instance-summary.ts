@@ -1,0 +1,36 @@
+import type { PipelineVersion, RecordView } from './domain/types';
+
+const MAX_TITLE = 80;
+
+/** The record's human name (`fields.title`, else `fields.name`), on one line and short; undefined when it has none. */
+export function recordTitle(record: Pick<RecordView, 'fields'>): string | undefined {
+  const raw = [record.fields.title, record.fields.name].find((v) => typeof v === 'string' && v.trim() !== '') as string | undefined;
+  if (raw === undefined) return undefined;
+  const line = raw.replace(/\s+/g, ' ').trim();
+  return line.length > MAX_TITLE ? `${line.slice(0, MAX_TITLE - 1)}…` : line;
+}
+
+/**
+ * What an instance is, for an SRE reading the Temporal Web UI: its memo and its
+ * one-line static summary, e.g. `Partner lead v1 · lead rec_1 · "Acme roof"`.
+ * Set when the instance starts (by the API or by a record trigger).
+ */
+export function instanceMemo(definition: Pick<PipelineVersion, 'name' | 'version'>, record: Pick<RecordView, 'id' | 'fields'>) {
+  const title = recordTitle(record);
+  return {
+    pipelineName: definition.name,
+    pipelineVersion: definition.version,
+    recordId: record.id,
+    ...(title !== undefined ? { recordTitle: title } : {}),
+  };
+}
+
+export function instanceSummary(
+  definition: Pick<PipelineVersion, 'name' | 'version'>,
+  record: Pick<RecordView, 'id' | 'type' | 'fields'>,
+): string {
+  const title = recordTitle(record);
+  const parts = [`${definition.name} v${definition.version}`, `${record.type} ${record.id}`];
+  if (title !== undefined) parts.push(`"${title}"`);
+  return parts.join(' · ');
+}

@@ -1,0 +1,71 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor, InstanceState, MoveRequest, PipelineVersion, RecordView } from './domain/types';
+
+/**
+ * The pipeline-instance workflow's contract with its callers. The API imports
+ * these definitions (never the workflow itself) to start, drive and read instances.
+ */
+
+export const PIPELINE_INSTANCE_WORKFLOW = 'pipelineInstance';
+export const RECORD_TRIGGER_WORKFLOW = 'recordTrigger';
+
+export interface PipelineInstanceInput {
+  instanceId: string;
+  /** The pinned version: a running instance never changes it. */
+  definition: PipelineVersion;
+  record: RecordView;
+  startedBy: Actor;
+  idempotencyKey?: string;
+  /** Carried across continue-as-new; absent on the first run. */
+  state?: InstanceState;
+  /** Continue-as-new after this many updates (default 500; the server allows 2,000 per run). */
+  maxUpdatesPerRun?: number;
+}
+
+export interface MoveInput {
+  actor: Actor;
+  move: MoveRequest;
+  idempotencyKey?: string;
+  /** Hands the record to another partner company with the move (a reassignment). */
+  assignPartnerCompanyId?: string;
+  /**
+   * Creates a linked record in the same durable step as the move (a lead
+   * converted into a new opportunity); its own pipelines then start.
+   */
+  createRecord?: { id: string; type: string; fields: Record<string, unknown> };
+}
+
+export interface CompleteTaskInput {
+  actor: Actor;
+  taskId: string;
+  fields?: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+export interface UpdateRecordInput {
+  actor: Actor;
+  fields: Record<string, unknown>;
+  /** Optimistic concurrency: refused when the record has moved past this version. */
+  expectedVersion?: number;
+}
+
+export interface CancelInput {
+  actor: Actor;
+  reason: string;
+}
+
+/** What every mutating update returns: the state after it was applied. */
+export interface MutationResult {
+  eventId: string;
+  state: InstanceState;
+}
+
+export const moveUpdate = defineUpdate<MutationResult, [MoveInput]>('move');
+export const completeTaskUpdate = defineUpdate<MutationResult, [CompleteTaskInput]>('completeTask');
+export const updateRecordUpdate = defineUpdate<MutationResult, [UpdateRecordInput]>('updateRecord');
+export const cancelUpdate = defineUpdate<MutationResult, [CancelInput]>('cancel');
+/** Answers once the initial stage is entered: sent with the start so the caller gets the first state in one round trip. */
+export const startedUpdate = defineUpdate<InstanceState>('started');
+export const stateQuery = defineQuery<InstanceState>('state');
+/** A record changed outside the instance (e.g. a re-fired trigger): take the new values, keep the stage. */
+export const recordChangedSignal = defineSignal<[RecordView]>('recordChanged');

@@ -1,0 +1,234 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  startChild,
+  WorkflowIdReusePolicy,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { autoAdvanceTarget, findStage } from './domain';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { SYSTEM_ACTOR, type Actor, type InstanceState } from './domain/types';
+import { InstanceMachine, Refusal } from './instance-machine';
+import { instanceMemo } from './instance-summary';
+import {
+  cancelUpdate,
+  completeTaskUpdate,
+  moveUpdate,
+  recordChangedSignal,
+  startedUpdate,
+  stateQuery,
+  updateRecordUpdate,
+  type MutationResult,
+  type PipelineInstanceInput,
+} from './messages';
+import { RECORD_TRIGGER_WORKFLOW } from './messages';
+import * as sa from './search-attributes';
+import type { Transition } from './transition';
+import { startWebhookDeliveries } from './webhook-deliveries';
+
+const { recordTransition } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+/** Continue-as-new well before the server's limits (4,096 events suggested, 2,000 updates per run). */
+const MAX_UPDATES_PER_RUN = 500;
+
+/** A refusal crosses to the caller as a non-retryable failure whose type is the refusal code. */
+function asFailure(err: unknown): unknown {
+  return err instanceof Refusal ? ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true }) : err;
+}
+
+/**
+ * Update validators answer from the current state. Before the first stage is
+ * entered there is nothing to check against yet, so the update is accepted and
+ * its handler checks again once it reaches the front of the queue.
+ */
+function validated(machine: InstanceMachine, check: () => void): void {
+  if (!machine.started) return;
+  try {
+    check();
+  } catch (err) {
+    throw asFailure(err);
+  }
+}
+
+/**
+ * One pipeline instance: a record moving through the stages of one pinned
+ * pipeline version. Every change goes through a single queue so that exactly
+ * one mutation runs at a time; moves and task completions are updates whose
+ * validators run the pure rules, so a refused move leaves no trace in history.
+ */
+export async function pipelineInstance(input: PipelineInstanceInput): Promise<InstanceState> {
+  // The chain id is the tail of the run id: its head is a timestamp (UUIDv7), shared by runs started close together.
+  const machine = input.state
+    ? new InstanceMachine(input.definition, input.state)
+    : InstanceMachine.blank(input.instanceId, workflowInfo().firstExecutionRunId.slice(-8), input.definition, input.record);
+  const queue: Array<() => Promise<void>> = [];
+  let updatesThisRun = 0;
+  let wakeups = 0;
+
+  const now = () => new Date(Date.now()).toISOString();
+
+  async function apply(transition: Transition): Promise<MutationResult> {
+    const deliveries = await recordTransition(transition.input);
+    machine.commit(transition);
+    publish();
+    // Not awaited, so webhooks never delay the step's answer; settle() waits for it before the run ends.
+    // Histories from before webhooks hold no result here.
+    if (deliveries?.length) track(startWebhookDeliveries(transition.input.eventId, deliveries));
+    // The SDK adds workflowId and runId to the line, and drops it on replay.
+    const { kind, from, to, actor, eventId } = transition.input.event;
+    log.info('step applied', { kind, from, to, actor: actor.userId, eventId });
+    for (const record of transition.input.recordsCreated ?? []) await triggerCreated(record.id, transition.actor);
+    return { eventId: transition.input.eventId, state: machine.state };
+  }
+
+  /** A record this step created runs its own pipelines, through the same durable trigger as an API create. */
+  async function triggerCreated(recordId: string, actor: Actor): Promise<void> {
+    try {
+      await startChild(RECORD_TRIGGER_WORKFLOW, {
+        workflowId: `trigger:${recordId}:created`,
+        args: [{ kind: 'created', recordId, actor }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /** Child starts in flight: the run may not end (or continue as new) before each has been started. */
+  const starting = new Set<Promise<void>>();
+  function track(start: Promise<void>): void {
+    starting.add(start);
+    // A failed start stays in the set for settle() to rethrow; the second handler only keeps it from being unhandled meanwhile.
+    void start.then(() => starting.delete(start), () => undefined);
+  }
+
+  /** Runs `plan` and its writes after every mutation queued before it. */
+  function enqueue(plan: () => Transition): Promise<MutationResult> {
+    updatesThisRun++;
+    return new Promise((resolve, reject) => {
+      queue.push(async () => {
+        let transition: Transition;
+        try {
+          transition = plan();
+        } catch (err) {
+          reject(asFailure(err));
+          return;
+        }
+        resolve(await apply(transition));
+      });
+    });
+  }
+
+  function publish(): void {
+    const s = machine.state;
+    const stage = findStage(machine.def, s.stage);
+    upsertSearchAttributes([
+      { key: sa.PipelineKey, value: s.pipelineKey },
+      { key: sa.ObjectType, value: s.objectType },
+      { key: sa.RecordId, value: s.recordId },
+      { key: sa.Stage, value: stage?.name ?? s.stage },
+      { key: sa.StageType, value: stage?.type ?? 'normal' },
+      { key: sa.OwnerId, value: s.record.ownerId },
+      { key: sa.PartnerCompanyId, value: s.record.partnerCompanyId ?? null },
+      { key: sa.DeadlineAt, value: s.deadline ? new Date(s.deadline.at) : null },
+    ]);
+  }
+
+  setHandler(stateQuery, () => machine.state);
+  setHandler(startedUpdate, async () => {
+    await condition(() => machine.started);
+    return machine.state;
+  });
+  setHandler(
+    moveUpdate,
+    ({ actor, move, idempotencyKey, assignPartnerCompanyId, createRecord }) =>
+      enqueue(() => machine.planMove(actor, move, now(), idempotencyKey, { assignPartnerCompanyId, createRecord })),
+    {
+    validator: ({ actor, move }) => validated(machine, () => machine.validateMove(actor, move)),
+  });
+  setHandler(
+    completeTaskUpdate,
+    ({ actor, taskId, fields, idempotencyKey }) =>
+      enqueue(() => machine.planTaskCompletion(actor, taskId, fields, now(), idempotencyKey)),
+    { validator: ({ actor, taskId, fields }) => validated(machine, () => machine.planTaskCompletion(actor, taskId, fields, now())) },
+  );
+  setHandler(
+    updateRecordUpdate,
+    ({ actor, fields, expectedVersion }) => enqueue(() => machine.planRecordUpdate(actor, fields, expectedVersion, now())),
+    {
+      validator: ({ actor, fields, expectedVersion }) =>
+        validated(machine, () => machine.planRecordUpdate(actor, fields, expectedVersion, now())),
+    },
+  );
+  setHandler(cancelUpdate, ({ actor, reason }) => enqueue(() => machine.planCancel(actor, reason, now())), {
+    validator: ({ actor, reason }) => validated(machine, () => machine.planCancel(actor, reason, now())),
+  });
+  setHandler(recordChangedSignal, (record) => {
+    machine.adoptRecord(record);
+    if (machine.started) publish();
+    wakeups++;
+  });
+
+  upsertMemo(instanceMemo(input.definition, input.record));
+  if (!machine.started) await apply(machine.planStart(input.startedBy, now(), input.idempotencyKey));
+  else publish();
+
+  while (machine.state.status === 'running') {
+    const seen = wakeups;
+    const deadline = machine.state.deadline;
+    const waitMs = deadline ? Math.max(0, Date.parse(deadline.at) - Date.now()) : undefined;
+    const wake = () => queue.length > 0 || wakeups !== seen || machine.state.status !== 'running' || needsNewRun();
+    const woke = waitMs === undefined ? (await condition(wake), true) : await condition(wake, Math.max(1, waitMs));
+    await drain();
+
+    if (!woke && machine.state.deadline === deadline && deadline) {
+      const fired = machine.planDeadline(SYSTEM_ACTOR, now());
+      if (fired) await apply(fired);
+    }
+    const next = machine.state.status === 'running' ? autoAdvanceTarget(machine.def, machine.state) : undefined;
+    if (next) await apply(machine.planAutoAdvance(next, SYSTEM_ACTOR, now()));
+
+    if (needsNewRun()) {
+      await settle();
+      return continueAsNew<typeof pipelineInstance>({ ...input, state: machine.state });
+    }
+  }
+
+  await settle();
+  return machine.state;
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) await queue.shift()!();
+  }
+
+  /**
+   * Applies whatever is queued until no handler is waiting and no child is being
+   * started, so no accepted update is dropped and no step's webhooks are lost.
+   * An update accepted while a start was in flight is applied here too.
+   */
+  async function settle(): Promise<void> {
+    for (;;) {
+      await drain();
+      if (starting.size > 0) await Promise.all(starting);
+      else if (allHandlersFinished()) return;
+      else await condition(() => queue.length > 0 || allHandlersFinished());
+    }
+  }
+
+  function needsNewRun(): boolean {
+    return workflowInfo().continueAsNewSuggested || updatesThisRun >= (input.maxUpdatesPerRun ?? MAX_UPDATES_PER_RUN);
+  }
+}

@@ -1,0 +1,59 @@
+import { ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { WEBHOOK_REJECTED, type WebhookDelivery } from './domain/webhooks';
+
+/** About 15 minutes of tries: 1 s, 2 s, 4 s … then every minute. */
+const { deliverWebhook } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [WEBHOOK_REJECTED],
+  },
+});
+
+export interface WebhookDeliveriesInput {
+  eventId: string;
+  deliveries: WebhookDelivery[];
+}
+
+export interface WebhookDeliveriesResult {
+  delivered: number;
+  skipped: number;
+  failed: number;
+}
+
+/**
+ * The webhook deliveries of one step, each retried on its own and in parallel:
+ * a slow or failing receiver delays nobody else, neither the instance nor the
+ * other receivers. A delivery that gives up is recorded (webhook_deliveries),
+ * not rethrown: the step it reports on happened regardless.
+ */
+export async function webhookDeliveries(input: WebhookDeliveriesInput): Promise<WebhookDeliveriesResult> {
+  const results = await Promise.allSettled(input.deliveries.map((delivery) => deliverWebhook(delivery)));
+  const count = (status: string) => results.filter((r) => r.status === 'fulfilled' && r.value === status).length;
+  return { delivered: count('delivered'), skipped: count('skipped'), failed: results.filter((r) => r.status === 'rejected').length };
+}
+
+export const webhookDeliveriesWorkflowId = (eventId: string) => `webhooks:${eventId}`;
+
+/**
+ * Hands a step's deliveries to their own workflow, abandoned so that it outlives
+ * the instance's run (continue-as-new, completion). Its id is the step's: a
+ * replayed or retried step finds it started and starts nothing more.
+ */
+export async function startWebhookDeliveries(eventId: string, deliveries: WebhookDelivery[]): Promise<void> {
+  try {
+    await startChild(webhookDeliveries, {
+      workflowId: webhookDeliveriesWorkflowId(eventId),
+      args: [{ eventId, deliveries }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
