@@ -1,0 +1,70 @@
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import type { Stores } from '../activities/store';
+import type { Logger } from '../lib/logger';
+import { createMetrics, type Metrics } from '../lib/metrics';
+import { authenticate } from './auth';
+import { bodylessRoutes, checkBodyStructure, jsonBodiesOnly, utf8Only } from './body';
+import { errorMiddleware, unknownRoute } from './errors';
+import { instanceClient } from './instance-client';
+import { DEFAULT_LIMITS, rateLimitPerKey, requestTimeout, type Limits } from './limits';
+import { routeTable } from './openapi/document';
+import { docsRoutes } from './openapi/serve';
+import { httpMetrics, metricsRoute, requestLogger } from './observability';
+import { forecastRoutes } from './routes/forecast';
+import { healthRoutes } from './routes/health';
+import { instanceRoutes } from './routes/instances';
+import { leadRoutes } from './routes/leads';
+import { peopleRoutes } from './routes/people';
+import { pipelineRoutes } from './routes/pipelines';
+import { recordRoutes } from './routes/records';
+import { webhookRoutes } from './routes/webhooks';
+import { instanceUseCases } from './use-cases/instances';
+import { leadUseCases } from './use-cases/leads';
+import { recordUseCases } from './use-cases/records';
+
+export interface AppDeps {
+  temporal: Client;
+  taskQueue: string;
+  db: Db;
+  stores: Stores;
+  log: Logger;
+  /** One registry per process; made here when the caller has none (tests). */
+  metrics?: Metrics;
+  /** Rate limit and request timeout; DEFAULT_LIMITS where left out (tests set their own per app). */
+  limits?: Partial<Limits>;
+}
+
+/** The HTTP API as an express app, built from its dependencies (tests start it on port 0). */
+export function createApp(deps: AppDeps): express.Express {
+  const metrics = deps.metrics ?? createMetrics('api');
+  const instances = instanceClient(deps.temporal, deps.taskQueue, metrics);
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLogger(deps.log));
+  app.use(httpMetrics(metrics));
+  app.use(requestTimeout(limits.requestTimeoutMs));
+  app.use(healthRoutes(deps));
+  app.use(docsRoutes());
+  app.use(metricsRoute(metrics));
+  // Bodies are read only for authenticated callers.
+  app.use(authenticate(deps.stores.people));
+  app.use(rateLimitPerKey(limits.rateLimitPerMinute));
+  app.use(jsonBodiesOnly);
+  app.use(express.json({ limit: '256kb', verify: utf8Only }));
+  app.use(checkBodyStructure);
+  app.use(bodylessRoutes(routeTable));
+  app.use(peopleRoutes(deps));
+  app.use(pipelineRoutes(deps));
+  const records = recordUseCases({ stores: deps.stores, instances });
+  app.use(recordRoutes(deps, records));
+  app.use(instanceRoutes(deps, instanceUseCases({ stores: deps.stores, instances })));
+  app.use(forecastRoutes(deps));
+  app.use(leadRoutes(deps, leadUseCases({ stores: deps.stores, instances, records })));
+  app.use(webhookRoutes(deps));
+  app.use(unknownRoute);
+  app.use(errorMiddleware(deps.log));
+  return app;
+}

@@ -1,0 +1,39 @@
+import type { Request, RequestHandler } from 'express';
+import type { PeopleStore } from '../activities/store/people';
+import { setActor } from './actor';
+import { AppError } from './errors';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+const keyIds = new WeakMap<Request, string>();
+
+/** The id of the API key the request was authenticated with (the rate limit counts per key). */
+export const apiKeyIdOf = (req: Request): string | undefined => keyIds.get(req);
+
+/** Resolves `Authorization: Bearer <api key>` to the caller; every route after it needs one. */
+export function authenticate(people: PeopleStore): RequestHandler {
+  return (req, res, next) => {
+    const match = BEARER.exec(req.get('authorization') ?? '');
+    const refuse = (message: string) => {
+      res.set('WWW-Authenticate', 'Bearer');
+      next(new AppError(401, 'unauthenticated', message));
+    };
+    if (!match) return refuse('an API key is required: Authorization: Bearer <key>');
+    (async () => {
+      const key = await people.findApiKey(match[1]!);
+      if (!key || key.revokedAt) return refuse('the API key is not valid or has been revoked');
+      const user = await people.getUser(key.userId);
+      if (!user) return refuse('the API key is not valid or has been revoked');
+      keyIds.set(req, key.id);
+      setActor(req, {
+        kind: 'user',
+        userId: user.id,
+        companyId: user.companyId,
+        roles: user.roles,
+        department: user.department,
+        attributes: user.attributes,
+      });
+      next();
+    })().catch(next);
+  };
+}

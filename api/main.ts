@@ -1,0 +1,56 @@
+import { createStores, ensureIndexes } from '../activities/store';
+import { loadConfig, mongoUri } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { connectMongo } from '../lib/mongo';
+import { connectTemporal } from '../lib/temporal';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'api');
+  const mongo = await connectMongo(mongoUri(config), config.mongo.db);
+  await ensureIndexes(mongo.db);
+  const temporal = await connectTemporal(config);
+  const app = createApp({
+    temporal: temporal.client,
+    taskQueue: config.temporal.taskQueue,
+    db: mongo.db,
+    stores: createStores(mongo.db),
+    log,
+    limits: { rateLimitPerMinute: config.api.rateLimitPerMinute, requestTimeoutMs: config.api.requestTimeoutMs },
+  });
+
+  const server = app.listen(config.api.port, config.api.host);
+  // Node's own guards against slow clients: the whole request, and its headers, within the request timeout
+  // (the app answers 503 timeout itself when a handler is what takes too long).
+  server.requestTimeout = config.api.requestTimeoutMs;
+  server.headersTimeout = Math.min(config.api.requestTimeoutMs, 60_000);
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') {
+      process.stderr.write(`api: port ${config.api.port} is already in use; set API_PORT to use another port\n`);
+    } else {
+      process.stderr.write(`api: ${err.message}\n`);
+    }
+    process.exit(1);
+  });
+  server.on('listening', () => log.info({ port: config.api.port }, 'api listening'));
+
+  // Stop accepting, let in-flight requests finish, then close the connections and exit 0.
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'api stopping');
+    server.close(() => {
+      void Promise.all([temporal.connection.close(), mongo.client.close()]).finally(() => {
+        log.info('api stopped');
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((err) => {
+  process.stderr.write(`api: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

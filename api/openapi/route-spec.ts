@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/**
+ * One HTTP route as the OpenAPI document describes it. The request schemas are
+ * the very objects the route parses with (imported from api/schemas), so the
+ * document cannot drift from what the API accepts.
+ */
+export interface RouteSpec {
+  method: Method;
+  /** Express style, as registered: `/v1/instances/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Health and this documentation; every other route needs `Authorization: Bearer <api key>`. */
+  public?: true;
+  /** Path parameters the route parses with a schema; any other `:name` is a plain string. */
+  params?: Record<string, z.ZodType>;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** The route reads a missing body as `{}`. */
+  bodyOptional?: true;
+  /** Honours `Idempotency-Key` (and may answer 422 when a key is reused with another body). */
+  idempotent?: true;
+  /** Reads `If-Match` as the expected record version. */
+  ifMatch?: true;
+  ok: { status: 200 | 201; description: string; schema?: z.ZodType; contentType?: 'application/json' | 'text/html' | 'text/plain' };
+  /** This route's own refusals; the statuses every authenticated route can answer are added for it. */
+  errors?: number[];
+}
+
+/** What the authentication, rate limit, body parsing, body checks and request timeout in front of every authenticated route may answer. */
+export const AUTHENTICATED_ERRORS = [400, 401, 413, 415, 429, 503];
+
+/** Every error answer: `{ error: { code, message, details } }` (api/errors.ts). */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string().meta({ description: 'machine-readable, e.g. invalid_request, not_found, stale_version' }),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).meta({ description: 'zod issues for a 400; otherwise what the code needs' }),
+  }),
+});
+
+export const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
+  400: { name: 'BadRequest', description: 'The request is not valid (zod issues in details), or its JSON is malformed.' },
+  401: { name: 'Unauthenticated', description: 'No API key, or one that is unknown or revoked.' },
+  403: { name: 'Forbidden', description: 'The caller may not do this (e.g. an admin-only route).' },
+  404: { name: 'NotFound', description: 'Not found, or not visible to the caller.' },
+  409: { name: 'Conflict', description: "Refused by a pipeline rule (with the rule's code), a stale version, or a duplicate." },
+  413: { name: 'PayloadTooLarge', description: 'The body is larger than 256 kB.' },
+  415: { name: 'UnsupportedMediaType', description: 'The body is not application/json.' },
+  422: { name: 'Unprocessable', description: 'Well-formed, but names something that does not exist or cannot be used here.' },
+  429: { name: 'RateLimited', description: 'Over the requests per minute allowed to this API key (rate_limited); Retry-After says when to retry.' },
+  503: {
+    name: 'Unavailable',
+    description: 'Temporal or MongoDB cannot be reached, or no answer within the request timeout (timeout: the work may still complete); try again shortly.',
+  },
+};
+
+const anyObject = z.looseObject({});
+
+/** Responses are described only as far as is cheap: the list envelopes, and any object otherwise. */
+export const Responses = {
+  object: anyObject,
+  items: z.object({ items: z.array(anyObject) }),
+  page: z.object({ items: z.array(anyObject), limit: z.number().int(), offset: z.number().int() }),
+  health: z.object({ status: z.literal('ok') }),
+  ready: z.object({ status: z.literal('ready'), checks: z.object({ temporal: z.string(), mongodb: z.string() }) }),
+};

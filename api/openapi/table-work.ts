@@ -1,0 +1,79 @@
+import { CancelBody, CompleteTaskBody, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
+import { CloseBody, ConvertBody, DeclineBody, EmptyBody, ExpirationBody, ReassignBody } from '../schemas/leads';
+import { ObjectTypeParam, Page, RecordCreateBody, RecordPatchBody } from '../schemas/records';
+import { Responses, type RouteSpec } from './route-spec';
+
+const type = { type: ObjectTypeParam };
+const instanceView = { status: 200, description: 'the instance: stage, history, tasks, next deadline, the moves this caller may make' } as const;
+
+const records: RouteSpec[] = [
+  {
+    method: 'post', path: '/v1/records/:type', tag: 'records', summary: "Create a record; fires the pipelines' triggers",
+    params: type, body: RecordCreateBody, ok: { status: 201, description: 'the record (ETag: its version)' }, errors: [422, 503],
+  },
+  {
+    method: 'get', path: '/v1/records/:type', tag: 'records', summary: 'Records the caller may see',
+    params: type, query: Page, ok: { status: 200, description: 'a page of records', schema: Responses.page },
+  },
+  {
+    method: 'get', path: '/v1/records/:type/:id', tag: 'records', summary: 'One record with its instances',
+    params: type, ok: { status: 200, description: 'the record (ETag: its version)' }, errors: [404],
+  },
+  {
+    method: 'patch', path: '/v1/records/:type/:id', tag: 'records', summary: 'Change fields (If-Match or version for optimistic concurrency)',
+    params: type, body: RecordPatchBody, ifMatch: true, ok: { status: 200, description: 'the record (ETag: its version)' }, errors: [403, 404, 409, 422, 503],
+  },
+  {
+    method: 'get', path: '/v1/records/:type/:id/events', tag: 'records', summary: "A record's audit trail",
+    params: type, ok: { status: 200, description: 'the events', schema: Responses.items }, errors: [404],
+  },
+];
+
+const instances: RouteSpec[] = [
+  {
+    method: 'post', path: '/v1/instances', tag: 'instances', summary: "Start a pipeline on a record (checked against the pipeline's scope)",
+    body: StartBody, idempotent: true, ok: { ...instanceView, status: 201 }, errors: [403, 404, 409, 422, 503],
+  },
+  {
+    method: 'get', path: '/v1/instances', tag: 'instances', summary: 'Instances the caller may see',
+    query: InstanceListQuery, ok: { status: 200, description: 'a page of instances', schema: Responses.page },
+  },
+  { method: 'get', path: '/v1/instances/:id', tag: 'instances', summary: 'One instance', ok: instanceView, errors: [404, 503] },
+  { method: 'get', path: '/v1/instances/:id/events', tag: 'instances', summary: "An instance's audit trail", ok: { status: 200, description: 'the events', schema: Responses.items }, errors: [404] },
+  { method: 'post', path: '/v1/instances/:id/moves', tag: 'instances', summary: 'Move to another stage', body: MoveBody, idempotent: true, ok: instanceView, errors: [404, 409, 503] },
+  {
+    method: 'post', path: '/v1/instances/:id/tasks/:taskId/complete', tag: 'instances', summary: 'Complete a task',
+    body: CompleteTaskBody, bodyOptional: true, idempotent: true, ok: instanceView, errors: [404, 409, 503],
+  },
+  {
+    method: 'post', path: '/v1/instances/:id/reactivate', tag: 'instances', summary: 'Reopen an instance that reached an outcome stage',
+    body: ReactivateBody, bodyOptional: true, idempotent: true, ok: instanceView, errors: [404, 409, 503],
+  },
+  {
+    method: 'post', path: '/v1/instances/:id/cancel', tag: 'instances', summary: 'Cancel an instance (admin)',
+    body: CancelBody, idempotent: true, ok: instanceView, errors: [403, 404, 409, 503],
+  },
+  {
+    method: 'get', path: '/v1/forecast', tag: 'forecast', summary: 'Weighted value of open opportunities by stage and owner',
+    query: ForecastQuery, ok: { status: 200, description: 'totals by stage and by owner' }, errors: [403, 404],
+  },
+];
+
+const lead = (action: string, summary: string, spec: Partial<RouteSpec> = {}): RouteSpec => ({
+  method: 'post', path: `/v1/leads/:id/${action}`, tag: 'leads', summary, idempotent: true, ok: instanceView, errors: [404, 409, 503], ...spec,
+});
+
+const leads: RouteSpec[] = [
+  lead('accept', 'Accept a lead (the partner)', { body: EmptyBody, bodyOptional: true }),
+  lead('decline', 'Decline a lead (the partner)', { body: DeclineBody }),
+  lead('convert', 'Convert a lead: link an opportunity or create one from it', { body: ConvertBody, errors: [404, 409, 422, 503] }),
+  lead('close', 'Close a lead as not converted', { body: CloseBody }),
+  lead('reassign', 'Send a lead to another partner', { body: ReassignBody, errors: [404, 409, 422, 503] }),
+  {
+    method: 'put', path: '/v1/leads/:id/expiration', tag: 'leads', summary: "Set a lead's expiration date (the sourcing company)",
+    body: ExpirationBody, ok: { status: 200, description: 'the lead record' }, errors: [403, 404, 409, 422, 503],
+  },
+];
+
+/** Records, pipeline instances, the forecast and the partner lead program. */
+export const workRoutes: RouteSpec[] = [...records, ...instances, ...leads];

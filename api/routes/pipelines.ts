@@ -1,0 +1,107 @@
+import { Router } from 'express';
+import { PipelineExistsError, type StoredPipeline } from '../../activities/store/pipelines';
+import type { AppDeps } from '../app';
+import { actorOf, requireAdmin } from '../actor';
+import { AppError, handle, notFound } from '../errors';
+import { param } from '../params';
+import { describeIssues } from '../schemas/common';
+import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
+
+const summary = (p: StoredPipeline) => ({
+  key: p.key,
+  name: p.draft.name,
+  objectType: p.draft.objectType,
+  status: p.status,
+  latestVersion: p.latestVersion,
+  updatedAt: p.updatedAt,
+});
+
+/** A PUT names its pipeline in the path; a different key in the body would be a rename, which is not offered. */
+function withPathKey(body: unknown, key: string): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const named = (body as { key?: unknown }).key;
+  if (named !== undefined && named !== key) {
+    throw new AppError(400, 'key_mismatch', `the body names pipeline "${String(named)}" but the path names "${key}"`);
+  }
+  return { ...body, key };
+}
+
+/** Pipeline definitions: admins write drafts and publish immutable versions; every user may read them. */
+export function pipelineRoutes({ stores }: AppDeps): Router {
+  const { pipelines } = stores;
+  const router = Router();
+  const now = () => new Date().toISOString();
+
+  router.post('/v1/pipelines', handle(async (req, res) => {
+    const actor = actorOf(req);
+    requireAdmin(actor);
+    const def = PipelineDefinitionBody.parse(req.body);
+    try {
+      res.status(201).json(await pipelines.createDraft(def, actor.userId, now()));
+    } catch (err) {
+      if (err instanceof PipelineExistsError) throw new AppError(409, 'duplicate', err.message, { key: err.key });
+      throw err;
+    }
+  }));
+
+  router.put('/v1/pipelines/:key', handle(async (req, res) => {
+    const actor = actorOf(req);
+    requireAdmin(actor);
+    const key = param(req, 'key');
+    const def = PipelineDefinitionBody.parse(withPathKey(req.body, key));
+    const saved = await pipelines.replaceDraft(key, def, actor.userId, now());
+    if (!saved) throw notFound('pipeline');
+    res.json(saved);
+  }));
+
+  router.get('/v1/pipelines', handle(async (req, res) => {
+    actorOf(req);
+    res.json({ items: (await pipelines.list()).map(summary) });
+  }));
+
+  router.get('/v1/pipelines/:key', handle(async (req, res) => {
+    actorOf(req);
+    const pipeline = await pipelines.get(param(req, 'key'));
+    if (!pipeline) throw notFound('pipeline');
+    res.json(pipeline);
+  }));
+
+  router.get('/v1/pipelines/:key/versions', handle(async (req, res) => {
+    actorOf(req);
+    const key = param(req, 'key');
+    if (!(await pipelines.get(key))) throw notFound('pipeline');
+    res.json({ items: await pipelines.listVersions(key) });
+  }));
+
+  router.get('/v1/pipelines/:key/versions/:version', handle(async (req, res) => {
+    actorOf(req);
+    const version = await pipelines.getVersion(param(req, 'key'), VersionParam.parse(param(req, 'version')));
+    if (!version) throw notFound('pipeline version');
+    res.json(version);
+  }));
+
+  /** The draft was checked when saved; checking again catches drafts stored before a rule was added. */
+  router.post('/v1/pipelines/:key/publish', handle(async (req, res) => {
+    const actor = actorOf(req);
+    requireAdmin(actor);
+    const current = await pipelines.get(param(req, 'key'));
+    if (!current) throw notFound('pipeline');
+    const check = PipelineDefinitionBody.safeParse(current.draft);
+    if (!check.success) {
+      throw new AppError(422, 'invalid_definition', 'the draft cannot be published', { problems: describeIssues(check.error) });
+    }
+    const version = await pipelines.publish(current.key, actor.userId, now());
+    if (!version) throw notFound('pipeline');
+    res.status(201).json(version);
+  }));
+
+  router.post('/v1/pipelines/:key/disable', handle(async (req, res) => {
+    const actor = actorOf(req);
+    requireAdmin(actor);
+    const disabled = await pipelines.disable(param(req, 'key'), actor.userId, now());
+    if (!disabled) throw notFound('pipeline');
+    res.json(disabled);
+  }));
+
+  return router;
+}

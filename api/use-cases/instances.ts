@@ -1,0 +1,134 @@
+import type { Stores } from '../../activities/store';
+import { canSeeRecord, checkScope, findStage, initialStage, instanceIdFor } from '../../workflows/domain';
+import type { Actor, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
+import type { InstanceProjection } from '../../workflows/transition';
+import { isAdmin } from '../actor';
+import { AppError, notFound } from '../errors';
+import type { InstanceClient } from '../instance-client';
+import { toRecordView } from '../../activities/store/records';
+import { presentInstance } from './present';
+
+export interface InstanceDeps {
+  stores: Stores;
+  instances: InstanceClient;
+}
+
+/**
+ * A move's `fields` are written into the record. Only the record's own company
+ * edits its record; anyone else (a partner moving a lead) may send just the
+ * fields the target stage requires (a reason, a link), never the sourcing
+ * company's own fields (amount, notes) nor the stage field.
+ */
+function refuseOutsideFields(def: PipelineVersion, recordCompanyId: string, actor: Actor, move: MoveRequest): void {
+  if (actor.kind === 'system' || actor.companyId === recordCompanyId) return;
+  const allowed = (findStage(def, move.to)?.rules?.requiredFields ?? []).filter((f) => f !== def.stageField);
+  const refused = Object.keys(move.fields ?? {}).filter((f) => !allowed.includes(f));
+  if (refused.length > 0) {
+    throw new AppError(
+      403,
+      'forbidden',
+      `only the owning company edits this record; a move to ${move.to} may carry ${allowed.join(', ') || 'no fields'}, not: ${refused.join(', ')}`,
+      { fields: refused },
+    );
+  }
+}
+
+/** Starting, reading and driving pipeline instances: one function per API operation. */
+export function instanceUseCases({ stores, instances }: InstanceDeps) {
+  /** The instance, its record and its pinned version; 404 when the caller may not see the record. */
+  async function visible(actor: Actor, instanceId: string) {
+    const projection = await stores.instances.get(instanceId);
+    const record = projection && (await stores.records.get(projection.recordId));
+    if (!projection || !record || !canSeeRecord(actor, record)) throw notFound('instance');
+    const def = await stores.pipelines.getVersion(projection.pipelineKey, projection.version);
+    if (!def) throw notFound('instance');
+    return { projection, record, def };
+  }
+
+  async function publishedPipeline(key: string): Promise<PipelineVersion> {
+    const def = await stores.pipelines.latestPublished(key);
+    if (!def) throw new AppError(404, 'not_found', `no published pipeline "${key}"`);
+    return def;
+  }
+
+  return {
+    async start(actor: Actor, body: { pipelineKey: string; recordId: string }, idempotencyKey?: string) {
+      const def = await publishedPipeline(body.pipelineKey);
+      if (!def.trigger.manual) throw new AppError(409, 'manual_start_disabled', `${def.name} does not allow manual starts`);
+      const scope = checkScope(def, actor);
+      if (!scope.ok) throw new AppError(403, 'out_of_scope', scope.message);
+      const record = await stores.records.get(body.recordId);
+      if (!record || !canSeeRecord(actor, record)) throw notFound('record');
+      if (record.type !== def.objectType) {
+        throw new AppError(422, 'wrong_object_type', `${def.name} runs on ${def.objectType} records, not ${record.type}`);
+      }
+      const instanceId = instanceIdFor(def, record);
+      const previous = await stores.instances.get(instanceId);
+      if (previous && previous.status !== 'running' && !def.trigger.reinitiate) {
+        throw new AppError(409, 'reinitiation_disabled', `${def.name} does not allow starting a ${previous.status} instance again`);
+      }
+      const state = await instances.start(
+        { instanceId, definition: def, record: toRecordView(record), startedBy: actor, idempotencyKey },
+        { allowReinitiation: def.trigger.reinitiate },
+      );
+      return presentInstance(def, state, actor);
+    },
+
+    async get(actor: Actor, instanceId: string) {
+      const { def } = await visible(actor, instanceId);
+      return presentInstance(def, await instances.state(instanceId), actor);
+    },
+
+    async list(actor: Actor, query: { pipelineKey?: string; stage?: string; status?: InstanceProjection['status']; limit: number; offset: number }) {
+      const { limit, offset, ...filter } = query;
+      const items = await stores.instances.list(
+        { ...filter, visibleTo: isAdmin(actor) ? undefined : actor.companyId },
+        { limit, skip: offset },
+      );
+      // The forecast numbers come from the record's `amount`, which may be private to the owning company.
+      const shown = items.map(({ amount, weightedAmount, ...rest }) => (rest.companyId === actor.companyId ? { ...rest, amount, weightedAmount } : rest));
+      return { items: shown, limit, offset };
+    },
+
+    async move(actor: Actor, instanceId: string, move: MoveRequest, idempotencyKey?: string) {
+      const { def, record } = await visible(actor, instanceId);
+      refuseOutsideFields(def, record.companyId, actor, move);
+      const result = await instances.move(instanceId, { actor, move, idempotencyKey });
+      return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+    },
+
+    async completeTask(actor: Actor, instanceId: string, taskId: string, fields: Record<string, unknown> | undefined, idempotencyKey?: string) {
+      const { def } = await visible(actor, instanceId);
+      const result = await instances.completeTask(instanceId, { actor, taskId, fields, idempotencyKey });
+      return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+    },
+
+    /** Reopens an instance that reached an outcome stage, when the pipeline allows it. */
+    async reactivate(actor: Actor, instanceId: string, body: { to?: string; reason?: string }, idempotencyKey?: string) {
+      const { def } = await visible(actor, instanceId);
+      const state = await instances.state(instanceId);
+      if (findStage(def, state.stage)?.type === 'normal' || state.status === 'cancelled') {
+        throw new AppError(409, 'not_finished', 'only an instance in a won, lost or other outcome stage can be reactivated');
+      }
+      if (!def.policy.reactivatable) throw new AppError(409, 'not_reactivatable', `${def.name} does not allow reactivation`);
+      const lastWorking = [...state.history].reverse().find((v) => findStage(def, v.stage)?.type === 'normal');
+      const to = body.to ?? lastWorking?.stage ?? initialStage(def).key;
+      const result = await instances.move(instanceId, { actor, move: { to, reason: body.reason ?? 'reactivated' }, idempotencyKey });
+      return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+    },
+
+    async cancel(actor: Actor, instanceId: string, reason: string) {
+      if (!isAdmin(actor)) throw new AppError(403, 'forbidden', 'only an admin may cancel an instance');
+      const { def } = await visible(actor, instanceId);
+      const result = await instances.cancel(instanceId, { actor, reason });
+      return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+    },
+
+    async events(actor: Actor, instanceId: string) {
+      await visible(actor, instanceId);
+      return { items: await stores.events.forInstance(instanceId) };
+    },
+  };
+}
+
+export type InstanceUseCases = ReturnType<typeof instanceUseCases>;

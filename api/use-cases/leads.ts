@@ -1,0 +1,89 @@
+import type { Stores } from '../../activities/store';
+import { newId } from '../../activities/store';
+import { canSeeRecord } from '../../workflows/domain';
+import type { Actor, MoveRequest } from '../../workflows/domain/types';
+import type { MoveInput } from '../../workflows/messages';
+import { LEAD_STAGES, PARTNER_LEAD_KEY } from '../../scripts/templates/partner-lead';
+import { AppError, notFound } from '../errors';
+import type { InstanceClient } from '../instance-client';
+import { presentInstance } from './present';
+import type { RecordUseCases } from './records';
+
+export interface LeadDeps {
+  stores: Stores;
+  instances: InstanceClient;
+  records: RecordUseCases;
+}
+
+/** Lead fields an opportunity created from the lead starts with. */
+const CARRIED_FIELDS = ['title', 'amount', 'contactName', 'contactEmail', 'contactPhone', 'company', 'industry'];
+
+/**
+ * The partner program's actions, each a move of the lead's instance (the
+ * template's rules decide who may do what), plus the lead's expiration date.
+ */
+export function leadUseCases({ stores, instances, records }: LeadDeps) {
+  async function leadInstance(actor: Actor, leadId: string) {
+    const lead = await stores.records.get(leadId);
+    if (!lead || lead.type !== 'lead' || !canSeeRecord(actor, lead)) throw notFound('lead');
+    const all = await stores.instances.forRecord(leadId);
+    const running = all.filter((i) => i.status === 'running');
+    const projection = running.find((i) => i.pipelineKey === PARTNER_LEAD_KEY) ?? running[0] ?? all[0];
+    if (!projection) throw new AppError(409, 'no_instance', 'this lead is not in a partner program pipeline');
+    const def = await stores.pipelines.getVersion(projection.pipelineKey, projection.version);
+    if (!def) throw notFound('lead');
+    return { lead, projection, def };
+  }
+
+  async function move(actor: Actor, leadId: string, move: MoveRequest, key: string | undefined, extra: Partial<MoveInput> = {}) {
+    const { projection, def } = await leadInstance(actor, leadId);
+    const result = await instances.move(projection.instanceId, { actor, move, idempotencyKey: key, ...extra });
+    return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+  }
+
+  return {
+    accept: (actor: Actor, id: string, key?: string) => move(actor, id, { to: LEAD_STAGES.accepted }, key),
+
+    decline: (actor: Actor, id: string, reason: string, key?: string) =>
+      move(actor, id, { to: LEAD_STAGES.declined, reason, fields: { declineReason: reason } }, key),
+
+    close: (actor: Actor, id: string, reason: string, key?: string) =>
+      move(actor, id, { to: LEAD_STAGES.notConverted, reason, fields: { closeReason: reason } }, key),
+
+    async convert(actor: Actor, id: string, body: { opportunityId?: string; opportunity?: { fields: Record<string, unknown> } }, key?: string) {
+      // The lead first: a caller who may not see it gets 404, whatever opportunity it names.
+      const { lead } = await leadInstance(actor, id);
+      if (body.opportunityId) {
+        const linked = await stores.records.get(body.opportunityId);
+        if (!linked || linked.type !== 'opportunity' || !canSeeRecord(actor, linked)) {
+          throw new AppError(422, 'unknown_opportunity', `opportunity ${body.opportunityId} does not exist or is not visible to you`);
+        }
+        return move(actor, id, { to: LEAD_STAGES.converted, fields: { opportunityId: linked.id } }, key);
+      }
+      const carried = Object.fromEntries(CARRIED_FIELDS.filter((f) => lead.fields[f] !== undefined).map((f) => [f, lead.fields[f]]));
+      const opportunityId = newId('opp');
+      // The opportunity is written by the same durable step that moves the lead.
+      return move(actor, id, { to: LEAD_STAGES.converted, fields: { opportunityId } }, key, {
+        createRecord: { id: opportunityId, type: 'opportunity', fields: { ...carried, ...body.opportunity?.fields, sourceLeadId: lead.id } },
+      });
+    },
+
+    async reassign(actor: Actor, id: string, partnerCompanyId: string, key?: string) {
+      await leadInstance(actor, id);
+      const partner = await stores.people.getCompany(partnerCompanyId);
+      if (!partner || partner.kind !== 'partner') {
+        throw new AppError(422, 'unknown_partner', `partner company ${partnerCompanyId} does not exist`);
+      }
+      const cleared = { expiresAt: null, acceptedAt: null, acceptedBy: null, declinedAt: null, declineReason: null, expiredAt: null };
+      return move(actor, id, { to: LEAD_STAGES.pending, reason: `reassigned to ${partner.name}`, fields: cleared }, key, {
+        assignPartnerCompanyId: partner.id,
+      });
+    },
+
+    /** Only the sourcing company edits the lead; the instance moves its deadline. */
+    async setExpiration(actor: Actor, id: string, expiresAt: string) {
+      await leadInstance(actor, id);
+      return records.update(actor, 'lead', id, { expiresAt });
+    },
+  };
+}

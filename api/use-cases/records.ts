@@ -1,0 +1,131 @@
+import type { Stores, StoredRecord } from '../../activities/store';
+import { newId } from '../../activities/store';
+import { canSeeRecord, newRecord, redactRecord } from '../../workflows/domain';
+import type { Actor } from '../../workflows/domain/types';
+import { AppError, notFound } from '../errors';
+import type { InstanceClient } from '../instance-client';
+
+export interface RecordDeps {
+  stores: Stores;
+  instances: InstanceClient;
+}
+
+export interface NewRecord {
+  fields: Record<string, unknown>;
+  ownerId?: string;
+  contactId?: string;
+  partnerCompanyId?: string;
+}
+
+/** Records of any object type. While an instance runs on a record, its writes go through that instance. */
+export function recordUseCases({ stores, instances }: RecordDeps) {
+  async function visible(actor: Actor, type: string, id: string): Promise<StoredRecord> {
+    const record = await stores.records.get(id);
+    if (!record || record.type !== type || !canSeeRecord(actor, record)) throw notFound('record');
+    return record;
+  }
+
+  /** The stage field mirrors the instance's stage; only moves write it. */
+  async function refuseStageFields(type: string, fields: Record<string, unknown>): Promise<void> {
+    const stageFields = await stores.pipelines.stageFieldsFor(type);
+    const clash = Object.keys(fields).filter((f) => stageFields.includes(f));
+    if (clash.length > 0) {
+      throw new AppError(422, 'stage_field', `${clash.join(', ')} follows the pipeline stage; move the instance instead`, { fields: clash });
+    }
+  }
+
+  return {
+    async create(actor: Actor, type: string, body: NewRecord) {
+      await refuseStageFields(type, body.fields);
+      if (body.ownerId && body.ownerId !== actor.userId) {
+        const owner = await stores.people.getUser(body.ownerId);
+        if (!owner || owner.companyId !== actor.companyId) {
+          throw new AppError(422, 'unknown_owner', `owner ${body.ownerId} is not a user of your company`);
+        }
+      }
+      if (body.partnerCompanyId) {
+        const partner = await stores.people.getCompany(body.partnerCompanyId);
+        if (!partner || partner.kind !== 'partner') {
+          throw new AppError(422, 'unknown_partner', `partner company ${body.partnerCompanyId} does not exist`);
+        }
+      }
+      const record: StoredRecord = newRecord(
+        {
+          id: newId(type.slice(0, 3)),
+          type,
+          ownerId: body.ownerId ?? actor.userId,
+          creatorId: actor.userId,
+          companyId: actor.companyId ?? '',
+          partnerCompanyId: body.partnerCompanyId,
+          contactId: body.contactId,
+          fields: body.fields,
+        },
+        new Date().toISOString(),
+      );
+      const outcomes = await instances.created(record, actor);
+      // Answer once every new instance stands in its first stage, so the caller can act on it at once.
+      await Promise.all(
+        outcomes
+          .filter((o) => o.outcome === 'started')
+          .map((o) =>
+            instances.awaitStarted(o.instanceId).catch((err: unknown) => {
+              // An instance that already finished has nothing left to wait for.
+              if (!(err instanceof AppError && err.code === 'not_running')) throw err;
+            }),
+          ),
+      );
+      // The instances' first steps may have written the record (stage field, defaults): answer with what is stored.
+      const stored = (await stores.records.get(record.id)) ?? record;
+      return { ...redactRecord(stored, actor), instances: outcomes };
+    },
+
+    async get(actor: Actor, type: string, id: string) {
+      const record = await visible(actor, type, id);
+      const running = await stores.instances.forRecord(id);
+      return { ...redactRecord(record, actor), instances: running.map((i) => ({ instanceId: i.instanceId, stage: i.stage, status: i.status })) };
+    },
+
+    async list(actor: Actor, type: string, page: { limit: number; offset: number }) {
+      const items = await stores.records.listVisible(type, { companyId: actor.companyId ?? '', userId: actor.userId }, { limit: page.limit, skip: page.offset });
+      return { items: items.map((r) => redactRecord(r, actor)), limit: page.limit, offset: page.offset };
+    },
+
+    async update(actor: Actor, type: string, id: string, fields: Record<string, unknown>, expectedVersion?: number) {
+      const record = await visible(actor, type, id);
+      if (actor.companyId !== record.companyId) {
+        throw new AppError(403, 'forbidden', 'only the owning company edits a record; partners work through tasks and moves');
+      }
+      await refuseStageFields(type, fields);
+      const running = (await stores.instances.forRecord(id)).filter((i) => i.status === 'running');
+      const [writer, ...others] = running;
+      if (writer) {
+        // One writer per record: the instance applies the change (FerretDB has no transactions).
+        const result = await instances.updateRecord(writer.instanceId, { actor, fields, expectedVersion });
+        await Promise.all(others.map((o) => instances.recordChanged(o.instanceId, result.state.record)));
+        // Pipelines the record did not match before may match now.
+        await instances.updated(id, result.state.record.version, actor);
+        return redactRecord(result.state.record, actor);
+      }
+      const version = expectedVersion ?? record.version;
+      const updated = await stores.records.updateFields(id, version, fields, new Date().toISOString());
+      if (!updated) {
+        const current = await stores.records.get(id);
+        const message =
+          current?.version === version
+            ? `another update of version ${version} is being saved; read the record again`
+            : `the record is at version ${current?.version}, not ${version}`;
+        throw new AppError(409, 'stale_version', message);
+      }
+      // With no instance running, the change may now match a pipeline's trigger.
+      await instances.updated(id, updated.version, actor);
+      return redactRecord(updated, actor);
+    },
+
+    async events(actor: Actor, type: string, id: string) {
+      await visible(actor, type, id);
+      return { items: await stores.events.forRecord(id) };
+    },
+  };
+}
+
+export type RecordUseCases = ReturnType<typeof recordUseCases>;
