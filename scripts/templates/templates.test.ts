@@ -1,0 +1,64 @@
+import { checkMove, isTerminalStage, planStageEntry, validateDefinition } from '../../workflows/domain';
+import { buildActor, buildRecord, buildState, DAY, NOW } from '../../workflows/domain/test-fixtures';
+import { opportunityPropulsionTemplate } from './opportunity-propulsion';
+import { LEAD_STAGES, partnerLeadTemplate } from './partner-lead';
+
+const lead = partnerLeadTemplate();
+const record = buildRecord({ companyId: 'c-source', partnerCompanyId: 'c-partner', fields: {} });
+const partner = buildActor({ userId: 'u-partner', companyId: 'c-partner', roles: ['partner_user'] });
+const sourcing = buildActor({ userId: 'u-sales', companyId: 'c-source', roles: ['sales'] });
+const system = buildActor({ kind: 'system', userId: 'system', companyId: undefined });
+const at = (stage: string, fields: Record<string, unknown> = {}) =>
+  buildState({ stage, record: { ...record, fields: { ...fields, status: stage } } });
+
+describe('the built-in templates', () => {
+  it('When the templates are checked, then they are valid definitions', () => {
+    expect(validateDefinition(lead)).toEqual([]);
+    expect(validateDefinition(opportunityPropulsionTemplate())).toEqual([]);
+  });
+
+  it('When a lead enters Pending, then it expires 7 days later unless a date was given; accepting resets it to 30 days', () => {
+    const pending = planStageEntry(lead, LEAD_STAGES.pending, record, sourcing, NOW, 'e1');
+    expect(Date.parse(String(pending.set.expiresAt)) - Date.parse(NOW)).toBe(7 * DAY);
+    const given = planStageEntry(lead, LEAD_STAGES.pending, { ...record, fields: { expiresAt: '2030-01-01T00:00:00.000Z' } }, sourcing, NOW, 'e1');
+    expect(given.set.expiresAt).toBeUndefined();
+    const accepted = planStageEntry(lead, LEAD_STAGES.accepted, record, partner, NOW, 'e2');
+    expect(Date.parse(String(accepted.set.expiresAt)) - Date.parse(NOW)).toBe(30 * DAY);
+    expect(accepted.set).toMatchObject({ acceptedAt: NOW, acceptedBy: 'u-partner' });
+    expect(accepted.privateFields).toEqual([]);
+    expect(pending.privateFields).toEqual(expect.arrayContaining(['amount']));
+  });
+
+  it.each([
+    ['the partner accepts a pending lead', at('pending'), partner, { to: LEAD_STAGES.accepted }, 'ok'],
+    ['the sourcing company accepts it', at('pending'), sourcing, { to: LEAD_STAGES.accepted }, 'not_allowed'],
+    ['the partner converts a pending lead', at('pending'), partner, { to: LEAD_STAGES.converted, fields: { opportunityId: 'o1' } }, 'invalid_transition'],
+    ['the partner converts an accepted lead', at('accepted'), partner, { to: LEAD_STAGES.converted, fields: { opportunityId: 'o1' } }, 'ok'],
+    ['the partner converts without an opportunity', at('accepted'), partner, { to: LEAD_STAGES.converted }, 'missing_fields'],
+    ['the partner closes a pending lead', at('pending'), partner, { to: LEAD_STAGES.notConverted, reason: 'x', fields: { closeReason: 'x' } }, 'invalid_transition'],
+    ['the partner declines without a reason', at('pending'), partner, { to: LEAD_STAGES.declined }, 'reason_required'],
+    ['the partner moves a lead to Expired', at('pending'), partner, { to: LEAD_STAGES.expired }, 'not_allowed'],
+    ['the deadline expires a pending lead', at('pending'), system, { to: LEAD_STAGES.expired }, 'ok'],
+    ['the sourcing company reassigns an expired lead', at('expired'), sourcing, { to: LEAD_STAGES.pending }, 'ok'],
+    ['the partner reopens an expired lead', at('expired'), partner, { to: LEAD_STAGES.pending }, 'not_allowed'],
+    ['the sourcing company reopens an accepted lead', at('accepted'), sourcing, { to: LEAD_STAGES.pending }, 'invalid_transition'],
+  ])('When %s, then the answer is %s', (_case, state, actor, move, expected) => {
+    const check = checkMove(lead, state, actor, move);
+    expect(check.ok ? 'ok' : check.code).toBe(expected);
+  });
+
+  it.each([
+    [LEAD_STAGES.pending, false],
+    [LEAD_STAGES.accepted, false],
+    [LEAD_STAGES.declined, false],
+    [LEAD_STAGES.expired, false],
+    [LEAD_STAGES.converted, true],
+    [LEAD_STAGES.notConverted, true],
+  ])('When a lead is in %s, then the instance is done for good: %s', (stage, terminal) => {
+    expect(isTerminalStage(lead, stage)).toBe(terminal);
+  });
+
+  it('When an opportunity is lost, then it can still be reactivated (Lost is not terminal)', () => {
+    expect(isTerminalStage(opportunityPropulsionTemplate(), 'lost')).toBe(false);
+  });
+});
