@@ -1,0 +1,388 @@
+import type { PipelineDefinition } from '../../workflows/domain/types';
+import { call, seedUser, type TestUser } from '../support/auth';
+import { uid } from '../support/factories';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { createRecord, instancePath, publishPipeline, startInstance } from '../support/pipelines';
+
+// jest reads testTimeout only from the root config, not from the integration project's.
+jest.setTimeout(60_000);
+
+/** Qualify (three tasks) → Propose (needs the budget task done; creates its own task) → Won. */
+function dealPipeline(): PipelineDefinition {
+  return {
+    key: uid('tsk'),
+    name: 'Deals with tasks',
+    objectType: 'opportunity',
+    stageField: 'stage',
+    trigger: { onCreate: false, manual: true, reinitiate: false },
+    multipleRuns: true,
+    policy: { reversible: false, skippable: false, repeatable: false, reactivatable: false },
+    stages: [
+      {
+        key: 'qualify',
+        name: 'Qualify',
+        type: 'normal',
+        initial: true,
+        tasks: [
+          { key: 'budget', name: 'Record the budget', kind: 'edit_fields', fields: ['budget', 'budgetOwner'], assignee: { kind: 'owner' }, required: true },
+          { key: 'discount', name: 'Approve the discount', kind: 'edit_fields', fields: ['discount'], assignee: { kind: 'role', role: 'manager' }, required: false },
+          { key: 'quote', name: 'Create a quotation', kind: 'create_record', recordType: 'quotation', linkField: 'quotationId', assignee: { kind: 'owner' }, required: false },
+        ],
+      },
+      {
+        key: 'propose',
+        name: 'Propose',
+        type: 'normal',
+        rules: { requiredTasks: ['budget'] },
+        tasks: [{ key: 'proposal', name: 'Upload the proposal', kind: 'edit_fields', fields: ['proposalUrl'], assignee: { kind: 'creator' }, required: true }],
+      },
+      { key: 'won', name: 'Won', type: 'success' },
+    ],
+  };
+}
+
+/** Review moves on to Approved by itself once its two required tasks are done; the optional one does not hold it. */
+function reviewPipeline(): PipelineDefinition {
+  return {
+    key: uid('auto'),
+    name: 'Contract review',
+    objectType: 'contract',
+    stageField: 'stage',
+    trigger: { onCreate: false, manual: true, reinitiate: false },
+    multipleRuns: true,
+    policy: { reversible: false, skippable: false, repeatable: false, reactivatable: false },
+    stages: [
+      {
+        key: 'review',
+        name: 'Review',
+        type: 'normal',
+        initial: true,
+        autoAdvance: { to: 'approved' },
+        tasks: [
+          { key: 'legal', name: 'Legal check', kind: 'edit_fields', fields: ['legalOk'], assignee: { kind: 'owner' }, required: true },
+          { key: 'finance', name: 'Finance check', kind: 'edit_fields', fields: ['financeOk'], assignee: { kind: 'owner' }, required: true },
+          { key: 'notes', name: 'Notes', kind: 'edit_fields', fields: ['notes'], assignee: { kind: 'owner' }, required: false },
+        ],
+      },
+      { key: 'approved', name: 'Approved', type: 'normal' },
+      { key: 'signed', name: 'Signed', type: 'success' },
+    ],
+  };
+}
+
+/** Intake → Install, an interconnection node whose tasks go to the assigned partner company → Done. */
+function installPipeline(): PipelineDefinition {
+  return {
+    key: uid('ic'),
+    name: 'Partner installs',
+    objectType: 'order',
+    stageField: 'stage',
+    trigger: { onCreate: false, manual: true, reinitiate: false },
+    multipleRuns: true,
+    policy: { reversible: false, skippable: false, repeatable: false, reactivatable: false },
+    interconnection: { enabled: true, partnerCompanyField: 'partnerCompanyId' },
+    stages: [
+      { key: 'intake', name: 'Intake', type: 'normal', initial: true },
+      {
+        key: 'install',
+        name: 'Install',
+        type: 'normal',
+        interconnection: true,
+        tasks: [
+          { key: 'schedule', name: 'Schedule the install', kind: 'edit_fields', fields: ['installDate'], assignee: { kind: 'owner' }, required: true },
+          { key: 'handover', name: 'Hand over', kind: 'edit_fields', fields: ['handoverNotes'], assignee: { kind: 'role', role: 'sales' }, required: false },
+        ],
+      },
+      { key: 'done', name: 'Done', type: 'success' },
+    ],
+  };
+}
+
+interface TaskView {
+  id: string;
+  key: string;
+  status: string;
+  assignee: { kind: string };
+  doneBy?: string;
+}
+
+const byKey = (tasks: TaskView[], key: string): TaskView => {
+  const task = tasks.find((t) => t.key === key);
+  if (!task) throw new Error(`no task ${key} in ${JSON.stringify(tasks)}`);
+  return task;
+};
+
+describe('stage tasks', () => {
+  let h: Harness;
+  let admin: TestUser;
+  let sales: TestUser;
+  let manager: TestUser;
+  const company = uid('cmp');
+
+  beforeAll(async () => {
+    h = await startHarness();
+    admin = await seedUser(h, { companyId: company, roles: ['admin'] });
+    sales = await seedUser(h, { companyId: company, roles: ['sales'] });
+    manager = await seedUser(h, { companyId: company, roles: ['manager'] });
+  });
+  afterAll(async () => h?.stop());
+
+  async function start(def: PipelineDefinition, recordBody: Record<string, unknown> = { fields: { title: 'Big deal' } }) {
+    await publishPipeline(h, admin, def);
+    const record = await createRecord(h, sales, def.objectType, recordBody);
+    const started = await startInstance(h, sales, def.key, record.id);
+    expect(started.status).toBe(201);
+    const instanceId = started.body.instanceId as string;
+    const [first] = await h.stores.events.forInstance(instanceId);
+    // Event ids are "<instance id>:<run chain>:<sequence>"; `chain` is all but the sequence.
+    return { record, instanceId, started: started.body, chain: first!.eventId.replace(/:1$/, '') };
+  }
+
+  const complete = (user: TestUser, instanceId: string, taskId: string, fields?: Record<string, unknown>) =>
+    call(h, 'POST', `${instancePath(instanceId)}/tasks/${encodeURIComponent(taskId)}/complete`, {
+      user,
+      body: fields === undefined ? {} : { fields },
+    });
+  const move = (user: TestUser, instanceId: string, body: unknown) => call(h, 'POST', `${instancePath(instanceId)}/moves`, { user, body });
+  const view = (user: TestUser, instanceId: string) => call(h, 'GET', instancePath(instanceId), { user });
+
+  /** Everything a refused request must leave alone (the open visit's duration grows by itself, so it is left out). */
+  async function snapshot(instanceId: string, recordId: string) {
+    const state = (await view(sales, instanceId)).body;
+    return {
+      record: await h.stores.records.get(recordId),
+      tasks: await h.stores.tasks.forInstance(instanceId),
+      events: await h.stores.events.forInstance(instanceId),
+      state: { ...state, history: state.history.map(({ durationMs: _d, ...visit }: { durationMs: number }) => visit) },
+    };
+  }
+
+  it('When an instance enters a stage, then the stage tasks are created with ids "<eventId>:<taskKey>"', async () => {
+    const { record, instanceId, started, chain } = await start(dealPipeline());
+    const [startedEvent] = await h.stores.events.forInstance(instanceId);
+    expect(startedEvent?.eventId).toMatch(new RegExp(`^${instanceId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:[\\w-]{8}:1$`));
+    const eventId = startedEvent!.eventId;
+    expect(started.tasks.done).toEqual([]);
+    expect(started.tasks.open.map((t: TaskView) => [t.id, t.key, t.status])).toEqual([
+      [`${eventId}:budget`, 'budget', 'open'],
+      [`${eventId}:discount`, 'discount', 'open'],
+      [`${eventId}:quote`, 'quote', 'open'],
+    ]);
+    expect(byKey(started.tasks.open, 'discount').assignee).toEqual({ kind: 'role', role: 'manager' });
+
+    const stored = await h.stores.tasks.forInstance(instanceId);
+    expect(stored.map((t) => t.id).sort()).toEqual(started.tasks.open.map((t: TaskView) => t.id).sort());
+    expect(stored.find((t) => t.key === 'budget')).toMatchObject({
+      instanceId,
+      recordId: record.id,
+      stage: 'qualify',
+      name: 'Record the budget',
+      kind: { kind: 'edit_fields', fields: ['budget', 'budgetOwner'] },
+      assignee: { kind: 'owner' },
+      required: true,
+      status: 'open',
+    });
+    expect(stored.find((t) => t.key === 'quote')?.kind).toEqual({ kind: 'create_record', recordType: 'quotation', linkField: 'quotationId' });
+
+    expect((await complete(sales, instanceId, `${chain}:1:budget`, { budget: 10_000, budgetOwner: 'CFO' })).status).toBe(200);
+    const moved = await move(sales, instanceId, { to: 'propose' });
+    expect(moved.status).toBe(200);
+    expect(moved.body.eventId).toBe(`${chain}:3`);
+    expect(byKey(moved.body.tasks.open, 'proposal')).toMatchObject({ id: `${moved.body.eventId}:proposal`, assignee: { kind: 'creator' } });
+    expect((await h.stores.tasks.forInstance(instanceId)).find((t) => t.key === 'proposal')).toMatchObject({
+      id: `${moved.body.eventId}:proposal`,
+      stage: 'propose',
+      status: 'open',
+    });
+  });
+
+  it('When an edit_fields task is completed, then it needs its fields, writes them to the record and is done once', async () => {
+    const { record, instanceId, chain } = await start(dealPipeline());
+    const taskId = `${chain}:1:budget`;
+    const before = await snapshot(instanceId, record.id);
+
+    for (const fields of [undefined, { budget: 10_000 }, { budget: 10_000, budgetOwner: '  ' }]) {
+      const refused = await complete(sales, instanceId, taskId, fields);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('missing_fields');
+      expect(refused.body.error.message).toMatch(/budgetOwner/);
+    }
+    expect(await snapshot(instanceId, record.id)).toEqual(before);
+
+    const done = await complete(sales, instanceId, taskId, { budget: 10_000, budgetOwner: 'CFO' });
+    expect(done.status).toBe(200);
+    expect(done.body.tasks.open.map((t: TaskView) => t.key)).toEqual(['discount', 'quote']);
+    expect(byKey(done.body.tasks.done, 'budget')).toMatchObject({ id: taskId, status: 'done', doneBy: sales.actor.userId });
+    expect(done.body.record.fields).toMatchObject({ budget: 10_000, budgetOwner: 'CFO', stage: 'qualify' });
+
+    const stored = await h.stores.records.get(record.id);
+    expect(stored?.fields).toMatchObject({ title: 'Big deal', budget: 10_000, budgetOwner: 'CFO', stage: 'qualify' });
+    expect(stored?.version).toBe(before.record!.version + 1);
+    const task = (await h.stores.tasks.forInstance(instanceId)).find((t) => t.id === taskId);
+    expect(task).toMatchObject({ status: 'done', doneBy: sales.actor.userId });
+    expect(Date.parse(String(task?.doneAt))).toBeGreaterThanOrEqual(Date.parse(String(task?.createdAt)));
+    const events = await h.stores.events.forInstance(instanceId);
+    expect(events.map((e) => e.kind)).toEqual(['started', 'task_completed']);
+    expect(events[1]).toMatchObject({ actor: { userId: sales.actor.userId }, details: { taskId, taskKey: 'budget' } });
+
+    const again = await complete(sales, instanceId, taskId, { budget: 1, budgetOwner: 'CEO' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('task_done');
+    const unknown = await complete(sales, instanceId, `${chain}:1:nope`, {});
+    expect(unknown.status).toBe(409);
+    expect(unknown.body.error.code).toBe('unknown_task');
+    expect((await h.stores.records.get(record.id))?.fields).toMatchObject({ budget: 10_000, budgetOwner: 'CFO' });
+    expect(await h.stores.events.forInstance(instanceId)).toHaveLength(2);
+  });
+
+  it('When someone other than the assignee completes a task, then 409 not_allowed and nothing changes', async () => {
+    const { record, instanceId, chain } = await start(dealPipeline());
+    const taskId = `${chain}:1:discount`;
+    const before = await snapshot(instanceId, record.id);
+
+    const refused = await complete(sales, instanceId, taskId, { discount: 15 });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('not_allowed');
+    expect(await snapshot(instanceId, record.id)).toEqual(before);
+
+    const done = await complete(manager, instanceId, taskId, { discount: 15 });
+    expect(done.status).toBe(200);
+    expect(byKey(done.body.tasks.done, 'discount').doneBy).toBe(manager.actor.userId);
+    expect((await h.stores.records.get(record.id))?.fields.discount).toBe(15);
+  });
+
+  it('When a task completion carries fields the task does not name, then 409 and nothing changes', async () => {
+    const { record, instanceId, chain } = await start(dealPipeline());
+    const taskId = `${chain}:1:budget`;
+    const before = await snapshot(instanceId, record.id);
+
+    for (const extra of [{ stage: 'won' }, { amount: 1 }]) {
+      const refused = await complete(sales, instanceId, taskId, { budget: 10_000, budgetOwner: 'CFO', ...extra });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('unexpected_fields');
+      expect(refused.body.error.message).toMatch(new RegExp(Object.keys(extra)[0]!));
+    }
+    expect(await snapshot(instanceId, record.id)).toEqual(before);
+  });
+
+  it('When a create_record task gets the id of an existing record in its link field, then it is done and the record links to it', async () => {
+    const { record, instanceId, chain } = await start(dealPipeline());
+    const taskId = `${chain}:1:quote`;
+    const quotation = await createRecord(h, sales, 'quotation', { fields: { total: 9_500 } });
+
+    const unlinked = await complete(sales, instanceId, taskId, {});
+    expect(unlinked.status).toBe(409);
+    expect(unlinked.body.error.code).toBe('missing_fields');
+    expect(unlinked.body.error.message).toMatch(/quotationId/);
+
+    const done = await complete(sales, instanceId, taskId, { quotationId: quotation.id });
+    expect(done.status).toBe(200);
+    expect(byKey(done.body.tasks.done, 'quote')).toMatchObject({ status: 'done', doneBy: sales.actor.userId });
+    expect((await h.stores.records.get(record.id))?.fields.quotationId).toBe(quotation.id);
+    expect((await h.stores.tasks.forInstance(instanceId)).find((t) => t.id === taskId)?.status).toBe('done');
+  });
+
+  it('When a stage requires a task that is still open, then the move is refused with 409 missing_tasks until it is done', async () => {
+    const { record, instanceId, chain } = await start(dealPipeline());
+    const refused = await move(sales, instanceId, { to: 'propose' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('missing_tasks');
+    expect(refused.body.error.message).toMatch(/budget/);
+    expect((await view(sales, instanceId)).body.stage.key).toBe('qualify');
+    expect((await h.stores.records.get(record.id))?.fields.stage).toBe('qualify');
+
+    // Other tasks of the stage do not count.
+    const quotation = await createRecord(h, sales, 'quotation', { fields: {} });
+    expect((await complete(sales, instanceId, `${chain}:1:quote`, { quotationId: quotation.id })).status).toBe(200);
+    expect((await move(sales, instanceId, { to: 'propose' })).body.error.code).toBe('missing_tasks');
+
+    expect((await complete(sales, instanceId, `${chain}:1:budget`, { budget: 5, budgetOwner: 'CFO' })).status).toBe(200);
+    const moved = await move(sales, instanceId, { to: 'propose' });
+    expect(moved.status).toBe(200);
+    expect(moved.body.stage.key).toBe('propose');
+    expect((await h.stores.records.get(record.id))?.fields.stage).toBe('propose');
+  });
+
+  it('When the required tasks of an auto-advancing stage are all done, then the instance moves on by itself as the system', async () => {
+    const { record, instanceId, chain } = await start(reviewPipeline(), { fields: { title: 'MSA' } });
+    const first = await complete(sales, instanceId, `${chain}:1:legal`, { legalOk: true });
+    expect(first.status).toBe(200);
+    expect(first.body.stage.key).toBe('review');
+
+    const second = await complete(sales, instanceId, `${chain}:1:finance`, { financeOk: true });
+    expect(second.status).toBe(200);
+    const advanced = await eventually(async () => {
+      const body = (await view(sales, instanceId)).body;
+      return body.stage.key === 'approved' && body;
+    }, 20_000);
+    expect(advanced).toMatchObject({ status: 'running', stage: { key: 'approved', name: 'Approved' } });
+    expect(advanced.tasks.open.map((t: TaskView) => t.key)).toEqual(['notes']);
+
+    const events = await h.stores.events.forInstance(instanceId);
+    expect(events.map((e) => e.kind)).toEqual(['started', 'task_completed', 'task_completed', 'auto_advanced']);
+    expect(events[3]).toMatchObject({ from: 'review', to: 'approved', actor: { kind: 'system', userId: 'system' } });
+    expect(await h.stores.records.get(record.id)).toMatchObject({ fields: { stage: 'approved', legalOk: true, financeOk: true } });
+    expect((await h.stores.instances.get(instanceId))?.stage).toBe('approved');
+  });
+
+  describe('interconnection', () => {
+    let partner: TestUser;
+    let otherPartner: TestUser;
+
+    beforeAll(async () => {
+      partner = await seedUser(h, { companyKind: 'partner', roles: ['partner_user'] });
+      otherPartner = await seedUser(h, { companyKind: 'partner', roles: ['partner_admin'] });
+    });
+
+    async function startInstall() {
+      const started = await start(installPipeline(), { fields: { title: 'Install at ACME' }, partnerCompanyId: partner.actor.companyId });
+      const moved = await move(sales, started.instanceId, { to: 'install' });
+      expect(moved.status).toBe(200);
+      return { ...started, moved: moved.body, eventId: moved.body.eventId as string };
+    }
+
+    it('When an instance enters an interconnection stage, then its tasks go to the partner company, whose users see the instance', async () => {
+      const { instanceId, moved, eventId } = await startInstall();
+      expect(moved.tasks.open.map((t: TaskView) => [t.id, t.assignee])).toEqual([
+        [`${eventId}:schedule`, { kind: 'partner_company' }],
+        [`${eventId}:handover`, { kind: 'partner_company' }],
+      ]);
+      const stored = await h.stores.tasks.forInstance(instanceId);
+      expect(stored.map((t) => t.assignee)).toEqual([{ kind: 'partner_company' }, { kind: 'partner_company' }]);
+
+      const seen = await view(partner, instanceId);
+      expect(seen.status).toBe(200);
+      expect(seen.body.tasks.open).toHaveLength(2);
+      expect((await view(otherPartner, instanceId)).status).toBe(404);
+    });
+
+    it('When a partner user completes an interconnection task, then it is done; the owning company sales user is refused', async () => {
+      const { record, instanceId, eventId } = await startInstall();
+      const taskId = `${eventId}:schedule`;
+      const before = await snapshot(instanceId, record.id);
+
+      const bySales = await complete(sales, instanceId, taskId, { installDate: '2030-01-15' });
+      expect(bySales.status).toBe(409);
+      expect(bySales.body.error.code).toBe('not_allowed');
+      const byOtherPartner = await complete(otherPartner, instanceId, taskId, { installDate: '2030-01-15' });
+      expect(byOtherPartner.status).toBe(404);
+      expect(await snapshot(instanceId, record.id)).toEqual(before);
+
+      const byPartner = await complete(partner, instanceId, taskId, { installDate: '2030-01-15' });
+      expect(byPartner.status).toBe(200);
+      expect(byKey(byPartner.body.tasks.done, 'schedule').doneBy).toBe(partner.actor.userId);
+      expect((await h.stores.records.get(record.id))?.fields.installDate).toBe('2030-01-15');
+      expect((await h.stores.tasks.forInstance(instanceId)).find((t) => t.id === taskId)).toMatchObject({ status: 'done', doneBy: partner.actor.userId });
+      const last = (await h.stores.events.forInstance(instanceId)).at(-1);
+      expect(last).toMatchObject({ kind: 'task_completed', actor: { userId: partner.actor.userId, companyId: partner.actor.companyId } });
+    });
+
+    it('When an admin of the owning company completes an interconnection task, then it is accepted', async () => {
+      const { record, instanceId, eventId } = await startInstall();
+      const done = await complete(admin, instanceId, `${eventId}:handover`, { handoverNotes: 'keys at reception' });
+      expect(done.status).toBe(200);
+      expect(byKey(done.body.tasks.done, 'handover').doneBy).toBe(admin.actor.userId);
+      expect((await h.stores.records.get(record.id))?.fields.handoverNotes).toBe('keys at reception');
+    });
+  });
+});

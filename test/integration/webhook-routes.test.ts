@@ -1,0 +1,76 @@
+import { call, seedUser, type TestUser } from '../support/auth';
+import { uid } from '../support/factories';
+import { startHarness, type Harness } from '../support/harness';
+
+describe('Webhook routes: admins only, the secret shown once', () => {
+  let h: Harness;
+  let admin: TestUser;
+  let sales: TestUser;
+  let partnerAdmin: TestUser;
+  let company: string;
+  const url = 'https://hooks.example.test/propeller';
+
+  beforeAll(async () => {
+    h = await startHarness({ worker: false });
+    company = uid('cmp');
+    admin = await seedUser(h, { companyId: company, roles: ['admin'] });
+    sales = await seedUser(h, { companyId: company, roles: ['sales'] });
+    partnerAdmin = await seedUser(h, { companyKind: 'partner', roles: ['partner_admin'] });
+  });
+  afterAll(async () => h?.stop());
+
+  const post = (body: Record<string, unknown>, user = admin) =>
+    call(h, 'POST', '/v1/webhooks', { user, body: { companyId: company, url, events: ['stage.entered'], ...body } });
+
+  it('When an admin registers a webhook, then the create answer has the secret and no later answer does', async () => {
+    const created = await post({ events: ['lead.accepted', 'stage.entered'] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ companyId: company, url, events: ['lead.accepted', 'stage.entered'], active: true, createdBy: admin.actor.userId });
+    expect(created.body.secret).toMatch(/^whsec_[\w-]{43}$/);
+    const { secret, ...rest } = created.body;
+
+    const list = await call(h, 'GET', '/v1/webhooks', { user: admin });
+    const one = await call(h, 'GET', `/v1/webhooks/${rest.id}`, { user: admin });
+    expect(list.body.items).toContainEqual(rest);
+    expect(one.body).toEqual(rest);
+    const disabled = await call(h, 'POST', `/v1/webhooks/${rest.id}/disable`, { user: admin });
+    expect(disabled.body).toMatchObject({ id: rest.id, active: false, disabledAt: expect.any(String) });
+    for (const answer of [list, one, disabled].map((r) => JSON.stringify(r.body))) {
+      expect(answer).not.toContain('secret');
+      expect(answer).not.toContain(secret);
+    }
+  });
+
+  it('When a non-admin calls a webhook route, then it is refused with 403', async () => {
+    const { body } = await post({});
+    const routes = [['POST', '/v1/webhooks'], ['GET', '/v1/webhooks'], ['GET', `/v1/webhooks/${body.id}`], ['POST', `/v1/webhooks/${body.id}/disable`]] as const;
+    for (const user of [sales, partnerAdmin]) {
+      for (const [method, path] of routes) {
+        const res = await call(h, method, path, { user, body: path === '/v1/webhooks' && method === 'POST' ? { companyId: company, url, events: ['stage.entered'] } : undefined });
+        expect([method, path, res.status]).toEqual([method, path, 403]);
+      }
+    }
+    expect((await call(h, 'GET', `/v1/webhooks/${body.id}`, { user: admin })).body.active).toBe(true);
+  });
+
+  it.each(['ftp://x', 'not a url', 'javascript:alert(1)', 'file:///etc/passwd'])('When the url is %s, then it is a 400 about the url', async (bad) => {
+    const res = await post({ url: bad });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fieldErrors).toHaveProperty('url');
+  });
+
+  it.each<[string, Record<string, unknown>, number]>([
+    ['no events', { events: [] }, 400],
+    ['an unknown event', { events: ['lead.won'] }, 400],
+    ['an event twice', { events: ['stage.entered', 'stage.entered'] }, 400],
+    ['a secret of its own', { secret: 'whsec_mine' }, 400],
+    ['a company that does not exist', { companyId: 'cmp_nope' }, 422],
+  ])('When the body has %s, then it is refused with %i', async (_what, body, status) => {
+    expect((await post(body)).status).toBe(status);
+  });
+
+  it('When an unknown webhook is asked for or disabled, then it is a 404', async () => {
+    expect((await call(h, 'GET', '/v1/webhooks/whk_nope', { user: admin })).status).toBe(404);
+    expect((await call(h, 'POST', '/v1/webhooks/whk_nope/disable', { user: admin })).status).toBe(404);
+  });
+});

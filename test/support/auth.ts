@@ -1,0 +1,62 @@
+import type { Actor } from '../../workflows/domain/types';
+import type { Harness } from './harness';
+import { uid } from './factories';
+
+export interface TestUser {
+  actor: Actor;
+  apiKey: string;
+  /** Headers for fetch: the bearer key and JSON. */
+  headers: Record<string, string>;
+}
+
+/** Creates a company (if new), a user in it and an API key, straight through the store. */
+export async function seedUser(
+  h: Harness,
+  opts: { companyId?: string; companyKind?: 'owner' | 'partner'; roles?: string[]; department?: string; attributes?: Record<string, unknown> } = {},
+): Promise<TestUser> {
+  const now = new Date().toISOString();
+  const companyId = opts.companyId ?? uid('cmp');
+  if (!(await h.stores.people.getCompany(companyId))) {
+    await h.stores.people.upsertCompany({ id: companyId, name: companyId, kind: opts.companyKind ?? 'owner', createdAt: now });
+  }
+  const userId = uid('usr');
+  const roles = opts.roles ?? ['sales'];
+  await h.stores.people.upsertUser({
+    id: userId,
+    companyId,
+    name: userId,
+    email: `${userId}@example.test`,
+    roles,
+    department: opts.department,
+    attributes: opts.attributes ?? {},
+    createdAt: now,
+  });
+  const { key } = await h.stores.people.createApiKey(userId, now);
+  return {
+    actor: { kind: 'user', userId, companyId, roles, department: opts.department, attributes: opts.attributes ?? {} },
+    apiKey: key,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+  };
+}
+
+/** A JSON request against the harness API; returns status and parsed body. */
+export async function call(
+  h: Harness,
+  method: string,
+  path: string,
+  opts: { user?: TestUser; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${h.apiUrl}${path}`, {
+    method,
+    headers: { ...(opts.user?.headers ?? { 'content-type': 'application/json' }), ...opts.headers },
+    body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: res.status, body, headers: res.headers };
+}

@@ -1,0 +1,29 @@
+import type { PipelineDefinition, PipelineVersion } from '../../workflows/domain/types';
+import { call, type TestUser } from './auth';
+import type { Harness } from './harness';
+
+/** Creates (or replaces) a pipeline draft through the API and publishes it; returns the published version. */
+export async function publishPipeline(h: Harness, admin: TestUser, def: PipelineDefinition): Promise<PipelineVersion> {
+  const exists = (await call(h, 'GET', `/v1/pipelines/${def.key}`, { user: admin })).status === 200;
+  const saved = exists
+    ? await call(h, 'PUT', `/v1/pipelines/${def.key}`, { user: admin, body: def })
+    : await call(h, 'POST', '/v1/pipelines', { user: admin, body: def });
+  if (saved.status >= 300) throw new Error(`saving pipeline ${def.key}: ${saved.status} ${JSON.stringify(saved.body)}`);
+  const published = await call(h, 'POST', `/v1/pipelines/${def.key}/publish`, { user: admin });
+  if (published.status !== 201) throw new Error(`publishing ${def.key}: ${published.status} ${JSON.stringify(published.body)}`);
+  return published.body as PipelineVersion;
+}
+
+/** Creates a record through the API as `user`. */
+export async function createRecord(h: Harness, user: TestUser, type: string, body: Record<string, unknown>) {
+  const res = await call(h, 'POST', `/v1/records/${type}`, { user, body });
+  if (res.status !== 201) throw new Error(`creating ${type}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; version: number; fields: Record<string, unknown> };
+}
+
+/** Starts an instance through the API; returns the response. */
+export function startInstance(h: Harness, user: TestUser, pipelineKey: string, recordId: string, headers?: Record<string, string>) {
+  return call(h, 'POST', '/v1/instances', { user, body: { pipelineKey, recordId }, headers });
+}
+
+export const instancePath = (instanceId: string) => `/v1/instances/${encodeURIComponent(instanceId)}`;

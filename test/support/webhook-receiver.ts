@@ -1,0 +1,74 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyWebhook } from '../../lib/webhook-signature';
+
+export interface ReceivedWebhook {
+  eventId: string;
+  timestamp: number;
+  signature: string;
+  contentType: string;
+  /** The raw body, exactly as signed. */
+  raw: string;
+  body: any;
+  /** What the receiver answered. */
+  answered: number;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  received: ReceivedWebhook[];
+  /** Only the requests it answered 2xx to. */
+  accepted(): ReceivedWebhook[];
+  /** Answers the next `n` requests with `status` instead of 204. */
+  failNext(n: number, status?: number): void;
+  close(): Promise<void>;
+}
+
+/** A real HTTP endpoint on 127.0.0.1, port 0, that records every request made to it. */
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const received: ReceivedWebhook[] = [];
+  let failures = 0;
+  let failStatus = 503;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const answered = failures > 0 ? (failures--, failStatus) : 204;
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = undefined;
+      }
+      received.push({
+        eventId: String(req.headers['propeller-event-id'] ?? ''),
+        timestamp: Number(req.headers['propeller-timestamp']),
+        signature: String(req.headers['propeller-signature'] ?? ''),
+        contentType: String(req.headers['content-type'] ?? ''),
+        raw,
+        body,
+        answered,
+      });
+      res.statusCode = answered;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    received,
+    accepted: () => received.filter((r) => r.answered < 300),
+    failNext(n, status = 503) {
+      failures = n;
+      failStatus = status;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Signed with the secret over `${timestamp}.${raw}`, the id header equal to the body's, and sent within the last 5 minutes. */
+export function isAuthentic(request: ReceivedWebhook, secret: string, nowMs = Date.now()): boolean {
+  const fresh = Math.abs(nowMs / 1000 - request.timestamp) < 300;
+  return fresh && request.eventId === request.body?.id && verifyWebhook(secret, request.timestamp, request.raw, request.signature);
+}

@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from '../../scripts/stack/ports';
+import type { Harness } from './harness';
+import { eventually, serversOf } from './harness';
+import { testStack } from './stack';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  metricsUrl: string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  /** Everything the process wrote to stdout (its JSON log lines). */
+  stdout(): string;
+}
+
+/** The worker exactly as `npm run worker` runs it, on the harness's database and task queue. */
+export async function spawnWorker(h: Harness, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const stack = testStack();
+  const metricsPort = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: serversOf(h).temporalAddress,
+      MONGODB_URI: serversOf(h).mongoUri,
+      MONGODB_DB: h.db.databaseName,
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      WORKFLOW_BUNDLE_PATH: stack.workflowBundlePath,
+      WORKER_METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-10_000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}): ${stderr}`);
+    return stdout.includes('"worker started"') && (await fetch(metricsUrl)).ok;
+  }, 60_000).catch((err) => {
+    child.kill('SIGKILL');
+    throw new Error(`the worker process did not come up: ${String(err)}\n${stderr}`);
+  });
+  return { child, metricsUrl, exited, stdout: () => stdout };
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited after `graceMs`; resolves once it has exited. */
+export async function stopWorkerProcess(worker: WorkerProcess | undefined, graceMs = 15_000): Promise<void> {
+  if (!worker || worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  worker.child.kill('SIGTERM');
+  const timer = setTimeout(() => worker.child.kill('SIGKILL'), graceMs);
+  await worker.exited;
+  clearTimeout(timer);
+}
