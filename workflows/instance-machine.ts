@@ -279,8 +279,12 @@ export class InstanceMachine {
     },
   ): { view: RecordView; change: RecordChange } {
     const current = this.state.record;
-    const fields = { ...current.fields, ...set };
-    for (const f of opts.unset ?? []) delete fields[f];
+    const unset = opts.unset ?? [];
+    // A stage effect that clears a field wins over the move's own value for it (effects come after the
+    // move's fields), and one write may not both set and clear a path.
+    const written = Object.fromEntries(Object.entries(set).filter(([field]) => !unset.includes(field)));
+    const fields = { ...current.fields, ...written };
+    for (const f of unset) delete fields[f];
     const participants = opts.invite
       ? {
           users: [...new Set([...current.participants.users, ...opts.invite.users])],
@@ -297,8 +301,8 @@ export class InstanceMachine {
       version: current.version + 1,
     };
     const change: RecordChange = {
-      set,
-      unset: opts.unset ?? [],
+      set: written,
+      unset,
       archived: opts.archived,
       participants: opts.invite ? participants : undefined,
       privateFields: opts.privateFields,
