@@ -1,0 +1,122 @@
+/**
+ * The bare-Temporal baselines: the same durable work as Propeller's (workflow
+ * starts, updates, timers, one activity per step) with no HTTP, no MongoDB and
+ * no rules. Bundled on their own (bundleWorkflowCode) and run on their own
+ * task queue by a worker whose activities do nothing.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineUpdate,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+
+export interface BaselineActivities {
+  noop(): Promise<void>;
+}
+
+const { noop } = proxyActivities<BaselineActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+export interface StepInput {
+  /** Start a `bareTrigger` child for this id in the same step (a lead converted into a new opportunity). */
+  spawn?: string;
+}
+
+export const startedUpdate = defineUpdate<number>('started');
+export const stepUpdate = defineUpdate<number, [StepInput]>('step');
+
+export interface LifecycleInput {
+  /** Steps after which the workflow completes; 0 keeps it open (an idle instance). */
+  steps: number;
+  /** The deadline each stage arms (a durable timer, re-armed after every step); 0 for none. */
+  deadlineMs: number;
+}
+
+/**
+ * A pipeline instance without the pipeline: a no-op activity when it starts,
+ * then one no-op activity per `step` update, a timer re-armed at every stage,
+ * and completion after `steps` steps.
+ */
+export async function bareLifecycle(input: LifecycleInput): Promise<number> {
+  let steps = 0;
+  let started = false;
+  setHandler(startedUpdate, async () => {
+    await condition(() => started);
+    return steps;
+  });
+  setHandler(stepUpdate, async ({ spawn }) => {
+    await condition(() => started);
+    await noop();
+    if (spawn) await spawnTrigger(spawn, { steps: 0, deadlineMs: 0 });
+    return ++steps;
+  });
+  await noop();
+  started = true;
+  while (input.steps === 0 || steps < input.steps) {
+    const seen = steps;
+    if (input.deadlineMs > 0) await condition(() => steps !== seen, input.deadlineMs);
+    else await condition(() => steps !== seen);
+  }
+  await condition(allHandlersFinished);
+  return steps;
+}
+
+async function spawnTrigger(id: string, child: LifecycleInput): Promise<void> {
+  await startChild(bareTrigger, {
+    workflowId: `bare-trigger:${id}`,
+    args: [{ instanceId: `bare-instance:${id}`, child }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+}
+
+/** The durable trigger without the records: two no-op activities (write, plan), then the instance's start. */
+export async function bareTrigger(input: { instanceId: string; child: LifecycleInput }): Promise<string> {
+  await noop();
+  await noop();
+  await startChild(bareLifecycle, {
+    workflowId: input.instanceId,
+    args: [input.child],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+  return input.instanceId;
+}
+
+/** A deadline without the pipeline: one timer until `at` (epoch ms), one no-op activity, done. */
+export async function bareTimer(input: { at: number }): Promise<void> {
+  await sleep(Math.max(1, input.at - Date.now()));
+  await noop();
+}
+
+export interface UpdateLoopInput {
+  /** Continue-as-new after this many updates, as Propeller's instances do (default 500). */
+  maxUpdatesPerRun?: number;
+  total?: number;
+}
+
+/** Takes `step` updates one at a time, each with a no-op activity; continues as new like a long instance. */
+export async function bareUpdateLoop(input: UpdateLoopInput): Promise<number> {
+  let total = input.total ?? 0;
+  let thisRun = 0;
+  let chain = Promise.resolve();
+  setHandler(stepUpdate, () => {
+    thisRun++;
+    const mine = chain.then(async () => {
+      await noop();
+      return ++total;
+    });
+    chain = mine.then(() => undefined);
+    return mine;
+  });
+  await condition(() => thisRun >= (input.maxUpdatesPerRun ?? 500) || workflowInfo().continueAsNewSuggested);
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof bareUpdateLoop>({ ...input, total });
+}

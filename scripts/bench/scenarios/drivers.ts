@@ -1,0 +1,114 @@
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { BaselineEnv } from '../baseline';
+import { startedUpdate, stepUpdate, type LifecycleInput } from '../baseline-workflows';
+import { progress, runPool, type Say } from '../load';
+import type { PropellerEnv } from '../propeller';
+import { rate, summarize, timed, type LatencySummary } from '../stats';
+import { shortId } from '../env';
+
+/** How a batch of lifecycles went: the rate of those that completed, and the latency of each of their three steps. */
+export interface LifecycleRun {
+  n: number;
+  perSecond: number;
+  /** Lifecycles that failed (counted, not retried); the batch fails when more than half do. */
+  failures: number;
+  firstFailure?: string;
+  elapsedMs: number;
+  steps: [LatencySummary, LatencySummary, LatencySummary];
+}
+
+/** The deadline a partner lead's stages arm (7 days); the baseline arms the same timers. */
+export const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
+
+async function batch(
+  n: number,
+  concurrency: number,
+  one: (i: number, times: number[][]) => Promise<void>,
+  say: Say,
+  label: string,
+): Promise<LifecycleRun> {
+  const times: number[][] = [[], [], []];
+  const failed: string[] = [];
+  const p = progress(say, label, n);
+  const attempt = (i: number) => one(i, times).catch((err: unknown) => void failed.push(err instanceof Error ? err.message : String(err)));
+  const { elapsedMs } = await runPool(n, concurrency, attempt, () => p.tick());
+  p.finish();
+  if (failed.length > n / 2) throw new Error(`${label}: ${failed.length} of ${n} lifecycles failed; the first: ${failed[0]}`);
+  if (failed.length > 0) say(`${label}: ${failed.length} of ${n} lifecycles failed; the first: ${failed[0]}`);
+  const [a, b, c] = times.map(summarize) as [LatencySummary, LatencySummary, LatencySummary];
+  return { n, perSecond: rate(n - failed.length, elapsedMs), failures: failed.length, firstFailure: failed[0], elapsedMs, steps: [a, b, c] };
+}
+
+/** Lead lifecycles through HTTP: sales creates a lead for partner A, partner A accepts it and converts it. */
+export function propellerLifecycles(env: PropellerEnv, n: number, concurrency: number, say: Say, label: string) {
+  const { sales, partner } = env.users;
+  return batch(
+    n,
+    concurrency,
+    async (i, times) => {
+      const created = await timed(() =>
+        env.call<{ id: string }>(sales, 'POST', '/v1/records/lead', {
+          fields: { title: `Bench lead ${i}`, amount: 1_000 + i },
+          partnerCompanyId: partner.companyId,
+        }),
+      );
+      const lead = created.value.id;
+      const accepted = await timed(() => env.call(partner, 'POST', `/v1/leads/${lead}/accept`, {}));
+      const converted = await timed(() =>
+        env.call<{ stage: { key: string } }>(partner, 'POST', `/v1/leads/${lead}/convert`, { opportunity: { fields: {} } }),
+      );
+      if (converted.value.stage.key !== 'closed_converted') throw new Error(`lead ${lead} ended in ${converted.value.stage.key}`);
+      times[0]!.push(created.ms);
+      times[1]!.push(accepted.ms);
+      times[2]!.push(converted.ms);
+    },
+    say,
+    label,
+  );
+}
+
+/**
+ * The baseline's lifecycles. `bare`: start (update-with-start that answers once
+ * the first no-op activity ran, as the API's create answers once the lead is in
+ * Pending) → update → update. `same-shape`: the durable work of Propeller's
+ * lifecycle step for step: a trigger workflow (two activities) that starts the
+ * instance, a `started` update, two updates, and a conversion that starts
+ * another trigger and instance.
+ */
+export function bareLifecycles(env: BaselineEnv, n: number, concurrency: number, shape: 'bare' | 'same-shape', say: Say, label: string) {
+  const run = shortId();
+  const lifecycle: LifecycleInput = { steps: 2, deadlineMs: SEVEN_DAYS_MS };
+  return batch(
+    n,
+    concurrency,
+    async (i, times) => {
+      const key = `${run}-${i}`;
+      const instanceId = `bare-instance:${key}`;
+      const handle = env.client.workflow.getHandle(instanceId);
+      if (shape === 'bare') {
+        const operation = new WithStartWorkflowOperation('bareLifecycle', {
+          workflowId: instanceId,
+          taskQueue: env.taskQueue,
+          args: [lifecycle],
+          workflowIdConflictPolicy: 'FAIL',
+        });
+        times[0]!.push((await timed(() => env.client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: operation }))).ms);
+      } else {
+        const started = await timed(async () => {
+          await env.client.workflow.execute('bareTrigger', {
+            workflowId: `bare-trigger:${key}`,
+            taskQueue: env.taskQueue,
+            args: [{ instanceId, child: lifecycle }],
+          });
+          await handle.executeUpdate(startedUpdate);
+        });
+        times[0]!.push(started.ms);
+      }
+      times[1]!.push((await timed(() => handle.executeUpdate(stepUpdate, { args: [{}] }))).ms);
+      const spawn = shape === 'same-shape' ? `${key}-opp` : undefined;
+      times[2]!.push((await timed(() => handle.executeUpdate(stepUpdate, { args: [{ spawn }] }))).ms);
+    },
+    say,
+    label,
+  );
+}

@@ -1,0 +1,62 @@
+import { startBaseline } from '../baseline';
+import { startPropeller } from '../propeller';
+import { row, warmupCount, type Scenario } from '../scenario';
+import { round } from '../stats';
+import { bareLifecycles, propellerLifecycles, type LifecycleRun } from './drivers';
+
+export const LIFECYCLE_CONCURRENCY = 32;
+
+/** p50 and p99 of each step, for the "where does the time go" facts, and the failures if any. */
+export function stepFacts(prefix: string, run: LifecycleRun, names: [string, string, string]): Record<string, number | string> {
+  const facts: Record<string, number | string> = {};
+  run.steps.forEach((s, i) => (facts[`${prefix} ${names[i]} p50 / p99 ms`] = `${round(s.p50)} / ${round(s.p99)}`));
+  if (run.failures > 0) facts[`${prefix} failed lifecycles`] = `${run.failures} (first: ${run.firstFailure})`;
+  return facts;
+}
+
+export const lifecycle: Scenario = {
+  name: 'lifecycle',
+  description: 'lead lifecycles per second (create → accept → convert over HTTP, concurrency 32) vs bare start → update → update',
+  defaultN: 60,
+  fullN: 500,
+  smokeN: 3,
+  async run({ stack, n, say }) {
+    const c = LIFECYCLE_CONCURRENCY;
+    const propeller = await startPropeller(stack, { name: 'lifecycle' });
+    let p: LifecycleRun;
+    try {
+      await propellerLifecycles(propeller, warmupCount(n), c, say, 'lifecycle · Propeller warm-up');
+      p = await propellerLifecycles(propeller, n, c, say, 'lifecycle · Propeller');
+    } finally {
+      await propeller.stop();
+    }
+    const baseline = await startBaseline(stack, { name: 'lifecycle' });
+    let bare: LifecycleRun;
+    let same: LifecycleRun;
+    try {
+      await bareLifecycles(baseline, warmupCount(n), c, 'bare', say, 'lifecycle · baseline warm-up');
+      bare = await bareLifecycles(baseline, n, c, 'bare', say, 'lifecycle · baseline');
+      same = await bareLifecycles(baseline, n, c, 'same-shape', say, 'lifecycle · same-shape baseline');
+    } finally {
+      await baseline.stop();
+    }
+    return {
+      n,
+      settings: { concurrency: c, warmup: warmupCount(n) },
+      rows: [
+        row('lifecycles/s', '/s', n, p.perSecond, bare.perSecond, { target: { op: '>=', value: 0.7 } }),
+        row('lifecycles/s vs same-shape bare Temporal', '/s', n, p.perSecond, same.perSecond),
+      ],
+      facts: {
+        ...stepFacts('Propeller', p, ['create', 'accept', 'convert']),
+        ...stepFacts('bare', bare, ['start', 'update 1', 'update 2']),
+        ...stepFacts('same-shape', same, ['trigger+started', 'update 1', 'update 2+spawn']),
+      },
+      notes: [
+        'The target compares with the bare start → update → update. The same-shape baseline repeats the durable work of a Propeller lifecycle ' +
+          '(trigger workflow with 2 activities, instance start, started update, 2 updates, a conversion that starts a second trigger and instance) ' +
+          'with no-op activities: the ratio to it is what HTTP, MongoDB and the rules cost.',
+      ],
+    };
+  },
+};

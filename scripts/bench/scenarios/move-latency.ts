@@ -1,0 +1,93 @@
+import { startBaseline } from '../baseline';
+import { progress, runPool, type Say } from '../load';
+import { startPropeller } from '../propeller';
+import { row, warmupCount, type Row, type Scenario } from '../scenario';
+import { round, summarize, timed, type LatencySummary } from '../stats';
+import { bareStep, movePingPong, pingPongPipeline, startLoops, startPingPongs } from './pingpong';
+
+export const MOVE_CONCURRENCY = 16;
+
+/**
+ * `n` timed calls spread over `lanes` targets, each lane calling its own
+ * target one call at a time (concurrent updates to one workflow would queue
+ * behind each other); answers the latency summary.
+ */
+async function measure(n: number, targets: string[], call: (target: string) => Promise<unknown>, say: Say, label: string) {
+  const latencies: number[] = [];
+  const p = progress(say, label, n);
+  const perLane = Math.ceil(n / targets.length);
+  await runPool(targets.length, targets.length, async (lane) => {
+    for (let i = 0; i < perLane && lane * perLane + i < n; i++) {
+      latencies.push((await timed(() => call(targets[lane]!))).ms);
+      p.tick();
+    }
+  });
+  p.finish();
+  return summarize(latencies);
+}
+
+function latencyRows(mode: string, n: number, p: LatencySummary, b: LatencySummary): Row[] {
+  return [
+    row(`move p50, ${mode}`, 'ms', n, p.p50, b.p50, { target: { op: '<=', value: 1.5 } }),
+    row(`move p99, ${mode}`, 'ms', n, p.p99, b.p99, { target: { op: '<=', value: 2 } }),
+  ];
+}
+
+export const moveLatency: Scenario = {
+  name: 'move-latency',
+  description: 'stage move latency over HTTP (p50, p99), sequential and at concurrency 16, vs a bare update round trip with a no-op activity',
+  defaultN: 100,
+  fullN: 1_000,
+  smokeN: 4,
+  async run({ stack, n, say }) {
+    const c = MOVE_CONCURRENCY;
+    // One instance per lane; with fewer moves than lanes, the idle lanes need none.
+    const lanes = Math.min(c, n);
+    const warm = warmupCount(n);
+    const env = await startPropeller(stack, { name: 'moves', pipelines: [pingPongPipeline()] });
+    let p: { seq: LatencySummary; conc: LatencySummary };
+    try {
+      say('move-latency: starting Propeller instances...');
+      const ids = await startPingPongs(env, lanes);
+      // Each instance moves to the stage it is not in.
+      const stages = new Map(ids.map((id) => [id, 'ping']));
+      const move = async (id: string) => {
+        const to = stages.get(id) === 'ping' ? 'pong' : 'ping';
+        const moved = await movePingPong(env, id, to);
+        if (moved.stage.key !== to) throw new Error(`${id} moved to ${moved.stage.key}, not ${to}`);
+        stages.set(id, to);
+      };
+      await measure(warm * 2, [ids[0]!], move, say, 'move-latency · Propeller warm-up');
+      const seq = await measure(n, [ids[0]!], move, say, 'move-latency · Propeller sequential');
+      const conc = await measure(n, ids, move, say, `move-latency · Propeller c=${c}`);
+      p = { seq, conc };
+    } finally {
+      await env.stop();
+    }
+    const baseline = await startBaseline(stack, { name: 'moves' });
+    let b: { seq: LatencySummary; conc: LatencySummary };
+    try {
+      const ids = await startLoops(baseline, lanes);
+      const step = (id: string) => bareStep(baseline, id);
+      await measure(warm * 2, [ids[0]!], step, say, 'move-latency · baseline warm-up');
+      b = {
+        seq: await measure(n, [ids[0]!], step, say, 'move-latency · baseline sequential'),
+        conc: await measure(n, ids, step, say, `move-latency · baseline c=${c}`),
+      };
+    } finally {
+      await baseline.stop();
+    }
+    return {
+      n,
+      settings: { concurrency: c, warmup: warm * 2 },
+      rows: [...latencyRows('sequential', n, p.seq, b.seq), ...latencyRows(`concurrency ${c}`, n, p.conc, b.conc)],
+      facts: {
+        'Propeller sequential mean ms': round(p.seq.mean),
+        'baseline sequential mean ms': round(b.seq.mean),
+        'Propeller c=16 max ms': round(p.conc.max),
+        'baseline c=16 max ms': round(b.conc.max),
+      },
+      notes: ['A move is POST /v1/instances/:id/moves on a two-stage reversible pipeline; the baseline is executeUpdate on a workflow that runs a no-op activity per update.'],
+    };
+  },
+};
