@@ -73,7 +73,12 @@ function toAppError(err: unknown): unknown {
   const grpc = grpcCause(err);
   if (grpc?.code === GrpcStatus.NOT_FOUND) return new AppError(404, 'not_found', 'instance not found');
   if (grpc?.code === GrpcStatus.UNAVAILABLE) return unavailable();
-  if (grpc?.code === GrpcStatus.DEADLINE_EXCEEDED || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+  if (
+    grpc?.code === GrpcStatus.DEADLINE_EXCEEDED ||
+    // A long poll (a workflow's result, an update's outcome) cut off at its deadline can surface as CANCELLED.
+    grpc?.code === GrpcStatus.CANCELLED ||
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError
+  ) {
     // Temporal answers, the instance did not in time: its worker is busy or being restarted.
     return new AppError(
       503,
