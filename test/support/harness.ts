@@ -139,7 +139,7 @@ export async function startHarness(
   if (opts.worker !== false) await startWorker(h);
 
   if (opts.api !== false) {
-    const app = createApp({ temporal: client, taskQueue, db: mongo.db, stores, log: createLogger('silent', 'api'), limits: { ...HARNESS_LIMITS, ...opts.limits } });
+    const app = createApp({ temporal: client, taskQueue, db: mongo.db, stores, log: createLogger(process.env.TEST_API_LOG_LEVEL ?? 'silent', 'api'), limits: { ...HARNESS_LIMITS, ...opts.limits } });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

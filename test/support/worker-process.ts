@@ -14,6 +14,8 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
   /** Everything the process wrote to stdout (its JSON log lines). */
   stdout(): string;
+  /** The last 10 kB it wrote to stderr (why it exited, when it did). */
+  stderr(): string;
 }
 
 /** The worker exactly as `npm run worker` runs it, on the harness's database and task queue. */
@@ -48,7 +50,7 @@ export async function spawnWorker(h: Harness, env: Record<string, string> = {}):
     child.kill('SIGKILL');
     throw new Error(`the worker process did not come up: ${String(err)}\n${stderr}`);
   });
-  return { child, metricsUrl, exited, stdout: () => stdout };
+  return { child, metricsUrl, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited after `graceMs`; resolves once it has exited. */
@@ -58,4 +60,51 @@ export async function stopWorkerProcess(worker: WorkerProcess | undefined, grace
   const timer = setTimeout(() => worker.child.kill('SIGKILL'), graceMs);
   await worker.exited;
   clearTimeout(timer);
+}
+
+export interface SupervisedWorker {
+  /** The worker process running now. */
+  current(): WorkerProcess;
+  /** Each time the worker exited by itself: its exit code and the end of its stderr. */
+  exits: Array<{ code: number | null; at: string; stderr: string }>;
+  /** Stops supervising (no more restarts) and stops the current worker. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A worker that is started again whenever it exits, as a process supervisor
+ * (compose's `restart: unless-stopped`, a Kubernetes Deployment) does: a worker
+ * that gives up while a server it needs is down comes back once it can.
+ * Starts are retried every `retryMs` while they fail.
+ */
+export async function superviseWorker(h: Harness, retryMs = 2_000): Promise<SupervisedWorker> {
+  let worker = await spawnWorker(h);
+  let supervising = true;
+  const exits: SupervisedWorker['exits'] = [];
+  const watch = (w: WorkerProcess): void => {
+    void w.exited.then(async (code) => {
+      if (!supervising || w !== worker) return;
+      exits.push({ code, at: new Date().toISOString(), stderr: w.stderr().slice(-500) });
+      while (supervising) {
+        try {
+          const next = await spawnWorker(h);
+          if (!supervising) return await stopWorkerProcess(next);
+          worker = next;
+          watch(next);
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, retryMs));
+        }
+      }
+    });
+  };
+  watch(worker);
+  return {
+    current: () => worker,
+    exits,
+    async stop() {
+      supervising = false;
+      await stopWorkerProcess(worker);
+    },
+  };
 }

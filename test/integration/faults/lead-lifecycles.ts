@@ -485,3 +485,40 @@ export function report(name: string, figures: Record<string, unknown>): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ at: new Date().toISOString(), ...figures }, null, 2));
 }
+
+type Drive = Awaited<ReturnType<typeof driveLeads>>;
+
+/** The figures every lead-lifecycle suite reports after its own: what the client saw, then what the checks found. */
+export function leadRunFigures(drive: Drive, check: CheckFigures): Record<string, unknown> {
+  return {
+    operations: drive.totalOps,
+    requests: drive.stats.requests,
+    retriedAfter503: drive.stats.retried,
+    responses: drive.stats.byStatus,
+    maxResponseMs: drive.stats.maxResponseMs,
+    hung: drive.stats.hung,
+    retriedAnswers: drive.stats.retries,
+    transitionsChecked: check.transitionsChecked,
+    duplicatesFound: check.duplicatesFound,
+    lost: check.lost,
+    deadlines: `${check.deadlinesFired}/${check.deadlinesExpected}`,
+    opportunities: check.opportunities,
+    duplicateOpportunities: check.duplicateOpportunities,
+    ambiguousOps: check.ambiguousOps,
+    refusedOps: check.refusedOps,
+  };
+}
+
+/**
+ * What every lead-lifecycle suite asserts, whatever its fault: no answer but
+ * 503 among the 5xx, no request hung, every lead where its operations say with
+ * each step once, every deadline fired, no lead or opportunity too many.
+ */
+export function expectEveryLeadSound(drive: Drive, check: CheckFigures, leads: number): void {
+  expect(drive.stats.unexpected).toEqual([]);
+  expect(drive.stats.hung).toBe(0);
+  expect(check.problems).toEqual([]);
+  expect(check).toMatchObject({ duplicatesFound: 0, lost: 0, duplicateOpportunities: 0, refusedOps: 0 });
+  expect(check.deadlinesFired).toBe(check.deadlinesExpected);
+  expect(check.leadRecords).toBe(leads);
+}

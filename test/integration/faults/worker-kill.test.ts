@@ -4,10 +4,12 @@ import { spawnWorker, stopWorkerProcess, type WorkerProcess } from '../../suppor
 import {
   checkLeads,
   driveLeads,
+  expectEveryLeadSound,
   envInt,
   FAULT_CONCURRENCY,
   FAULT_LEADS,
   FAULT_SEED,
+  leadRunFigures,
   publishLeadPrograms,
   report,
   seededRandom,
@@ -86,32 +88,13 @@ describe('Fault: the worker is killed with SIGKILL while leads run', () => {
       kills: kills.length,
       killMoments: kills.map((k) => k.atProgress),
       workerDownMs: kills.map((k) => k.downMs),
-      operations: drive.totalOps,
-      requests: drive.stats.requests,
-      retriedAfter503: drive.stats.retried,
-      responses: drive.stats.byStatus,
-      maxResponseMs: drive.stats.maxResponseMs,
-      hung: drive.stats.hung,
-      retriedAnswers: drive.stats.retries,
-      transitionsChecked: check.transitionsChecked,
-      duplicatesFound: check.duplicatesFound,
-      lost: check.lost,
-      deadlines: `${check.deadlinesFired}/${check.deadlinesExpected}`,
-      opportunities: check.opportunities,
-      duplicateOpportunities: check.duplicateOpportunities,
-      ambiguousOps: check.ambiguousOps,
-      refusedOps: check.refusedOps,
+      ...leadRunFigures(drive, check),
       drivenMs,
       elapsedMs: Date.now() - started,
       problems: check.problems.slice(0, 20),
     });
 
     expect(kills).toHaveLength(KILLS);
-    expect(drive.stats.unexpected).toEqual([]);
-    expect(drive.stats.hung).toBe(0);
-    expect(check.problems).toEqual([]);
-    expect(check).toMatchObject({ duplicatesFound: 0, lost: 0, duplicateOpportunities: 0, refusedOps: 0 });
-    expect(check.deadlinesFired).toBe(check.deadlinesExpected);
-    expect(check.leadRecords).toBe(FAULT_LEADS);
+    expectEveryLeadSound(drive, check, FAULT_LEADS);
   });
 });
