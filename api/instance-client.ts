@@ -60,8 +60,8 @@ function grpcCause(err: unknown) {
   return undefined;
 }
 
-/** Refusal codes that mean the caller asked for something the rules forbid: 409 with the reason. */
-function toAppError(err: unknown): unknown {
+/** A Temporal client error as the API answers it: refusals 409 with their reason, "not now" 503, anything else unchanged (a 500). */
+export function toAppError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     return new AppError(409, err.cause.type ?? 'refused', err.cause.message);

@@ -1,5 +1,5 @@
 import type { Stores } from '../../activities/store';
-import { canSeeRecord, checkScope, findStage, initialStage, instanceIdFor } from '../../workflows/domain';
+import { canSeeRecord, checkScope, findStage, initialStage, instanceIdFor, outsideFields, outsideFieldsMessage, seesPrivateFields } from '../../workflows/domain';
 import type { Actor, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
 import type { InstanceProjection } from '../../workflows/transition';
 import { isAdmin } from '../actor';
@@ -13,24 +13,10 @@ export interface InstanceDeps {
   instances: InstanceClient;
 }
 
-/**
- * A move's `fields` are written into the record. Only the record's own company
- * edits its record; anyone else (a partner moving a lead) may send just the
- * fields the target stage requires (a reason, a link), never the sourcing
- * company's own fields (amount, notes) nor the stage field.
- */
+/** Refused before the instance is asked, as 403: the caller's company does not own the fields it sent (checkMove refuses them too). */
 function refuseOutsideFields(def: PipelineVersion, recordCompanyId: string, actor: Actor, move: MoveRequest): void {
-  if (actor.kind === 'system' || actor.companyId === recordCompanyId) return;
-  const allowed = (findStage(def, move.to)?.rules?.requiredFields ?? []).filter((f) => f !== def.stageField);
-  const refused = Object.keys(move.fields ?? {}).filter((f) => !allowed.includes(f));
-  if (refused.length > 0) {
-    throw new AppError(
-      403,
-      'forbidden',
-      `only the owning company edits this record; a move to ${move.to} may carry ${allowed.join(', ') || 'no fields'}, not: ${refused.join(', ')}`,
-      { fields: refused },
-    );
-  }
+  const fields = outsideFields(def, recordCompanyId, actor, move);
+  if (fields.refused.length > 0) throw new AppError(403, 'forbidden', outsideFieldsMessage(move.to, fields), { fields: fields.refused });
 }
 
 /** Starting, reading and driving pipeline instances: one function per API operation. */
@@ -86,7 +72,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
         { limit, skip: offset },
       );
       // The forecast numbers come from the record's `amount`, which may be private to the owning company.
-      const shown = items.map(({ amount, weightedAmount, ...rest }) => (rest.companyId === actor.companyId ? { ...rest, amount, weightedAmount } : rest));
+      const shown = items.map(({ amount, weightedAmount, ...rest }) => (seesPrivateFields(actor, rest) ? { ...rest, amount, weightedAmount } : rest));
       return { items: shown, limit, offset };
     },
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../scripts/stack/ports';
 import type { Harness } from './harness';
-import { eventually, HARNESS_LIMITS, serversOf } from './harness';
+import { eventually, HARNESS_LIMITS, harnessEnv } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -27,10 +27,7 @@ export async function spawnApi(h: Harness): Promise<ApiProcess> {
     cwd: ROOT,
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: serversOf(h).temporalAddress,
-      MONGODB_URI: serversOf(h).mongoUri,
-      MONGODB_DB: h.db.databaseName,
-      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      ...harnessEnv(h),
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
       LOG_LEVEL: 'silent',

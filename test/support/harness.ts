@@ -97,6 +97,17 @@ export function serversOf(h: Pick<Harness, 'servers'>): HarnessServers {
   return { temporalAddress, mongoUri };
 }
 
+/** The environment a process spawned for the harness (`npm run api`, `npm run worker`) needs to share its servers, database and task queue. */
+export function harnessEnv(h: Harness): Record<string, string> {
+  const servers = serversOf(h);
+  return {
+    TEMPORAL_ADDRESS: servers.temporalAddress,
+    MONGODB_URI: servers.mongoUri,
+    MONGODB_DB: h.db.databaseName,
+    TEMPORAL_TASK_QUEUE: h.taskQueue,
+  };
+}
+
 /**
  * The real thing for one test file: a Temporal client and an in-process worker
  * on the run's dev server, a database of its own on the run's FerretDB, and the

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../scripts/stack/ports';
 import type { Harness } from './harness';
-import { eventually, serversOf } from './harness';
+import { eventually, harnessEnv } from './harness';
 import { testStack } from './stack';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -26,10 +26,7 @@ export async function spawnWorker(h: Harness, env: Record<string, string> = {}):
     cwd: ROOT,
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: serversOf(h).temporalAddress,
-      MONGODB_URI: serversOf(h).mongoUri,
-      MONGODB_DB: h.db.databaseName,
-      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      ...harnessEnv(h),
       WORKFLOW_BUNDLE_PATH: stack.workflowBundlePath,
       WORKER_METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'info',

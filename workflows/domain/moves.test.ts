@@ -113,3 +113,28 @@ describe('allowedMoves', () => {
     expect(check).toMatchObject({ ok: false, code: 'missing_fields' });
   });
 });
+
+describe('checkMove: fields sent by another company', () => {
+  const lead = partnerLeadDefinition();
+  const accepted = buildState({ stage: 'accepted', record: { ...buildState().record, fields: { acceptedAt: NOW } } });
+
+  it('When a partner sends the fields its target stage requires, then the move is allowed', () => {
+    expect(checkMove(lead, accepted, partnerUser, { to: 'converted', fields: { opportunityId: 'opp-1' } }).ok).toBe(true);
+  });
+
+  it.each<[string, MoveRequest, string[]]>([
+    ["the owning company's own field", { to: 'converted', fields: { opportunityId: 'opp-1', amount: 1 } }, ['amount']],
+    ['the stage field', { to: 'not_converted', fields: { status: 'won' } }, ['status']],
+    ['any field where the stage requires none', { to: 'declined', reason: 'no', fields: { declineReason: 'no' } }, ['declineReason']],
+  ])('When a partner sends %s, then the move is refused outside_fields, naming them', (_case, move, refused) => {
+    const check = checkMove(lead, accepted, partnerUser, move);
+    expect(check).toMatchObject({ ok: false, code: 'outside_fields' });
+    for (const field of refused) expect(!check.ok && check.message).toContain(field);
+  });
+
+  it('When the owning company or the system sends any field, then it is not refused for it', () => {
+    const move = { to: 'converted', fields: { opportunityId: 'opp-1', amount: 1 } };
+    expect(checkMove(lead, accepted, buildActor({ companyId: accepted.record.companyId }), move)).toMatchObject({ code: 'not_allowed' });
+    expect(checkMove(lead, accepted, SYSTEM_ACTOR, move).ok).toBe(true);
+  });
+});

@@ -86,6 +86,28 @@ function checkStructure(def: PipelineDefinition, state: InstanceState, actor: Ac
   return { ok: true, value: { from: state.stage, to, direction } };
 }
 
+/**
+ * A move's `fields` are written into the record. Only the record's own company
+ * edits its record; anyone else (a partner moving a lead) may send just the
+ * fields the target stage requires (a reason, a link), never the owning
+ * company's own fields (amount, notes) nor the stage field. Returns the fields
+ * this actor may send on this move and those it sent beyond them.
+ */
+export function outsideFields(
+  def: PipelineDefinition,
+  recordCompanyId: string,
+  actor: Actor,
+  move: MoveRequest,
+): { allowed: string[]; refused: string[] } {
+  const sent = Object.keys(move.fields ?? {});
+  if (actor.kind === 'system' || actor.companyId === recordCompanyId) return { allowed: sent, refused: [] };
+  const allowed = (findStage(def, move.to)?.rules?.requiredFields ?? []).filter((f) => f !== def.stageField);
+  return { allowed, refused: sent.filter((f) => !allowed.includes(f)) };
+}
+
+export const outsideFieldsMessage = (to: string, fields: { allowed: string[]; refused: string[] }) =>
+  `only the owning company edits this record; a move to ${to} may carry ${fields.allowed.join(', ') || 'no fields'}, not: ${fields.refused.join(', ')}`;
+
 /** Whether `actor` may make `move` now; the one decision shared by the API and the workflow's update validator. */
 export function checkMove(
   def: PipelineDefinition,
@@ -101,6 +123,8 @@ export function checkMove(
   if (rules.requireReason && !move.reason?.trim()) {
     return refuse('reason_required', `Moving to ${name} requires a reason.`);
   }
+  const outside = outsideFields(def, state.record.companyId, actor, move);
+  if (outside.refused.length) return refuse('outside_fields', outsideFieldsMessage(move.to, outside));
   const fields = { ...state.record.fields, ...move.fields };
   const missingFields = (rules.requiredFields ?? []).filter((field) => isEmptyValue(fields[field]));
   if (missingFields.length) {

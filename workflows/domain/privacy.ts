@@ -1,7 +1,7 @@
 import type { Actor, RecordView } from './types';
 
 /** Users of the owning company (and the system) see every field; everyone else never sees the private ones. */
-export function seesPrivateFields(actor: Actor, record: RecordView): boolean {
+export function seesPrivateFields(actor: Actor, record: Pick<RecordView, 'companyId'>): boolean {
   return actor.kind === 'system' || (actor.companyId !== undefined && actor.companyId === record.companyId);
 }
 

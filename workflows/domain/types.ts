@@ -250,6 +250,7 @@ export type RefusalCode =
   | 'not_running'
   | 'unknown_task'
   | 'task_done'
-  | 'unexpected_fields';
+  | 'unexpected_fields'
+  | 'outside_fields';
 
 export type Check<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string };

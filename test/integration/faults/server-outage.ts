@@ -92,13 +92,13 @@ export function describeServerOutage(spec: OutageSpec): void {
         await (spec.server === 'temporal' ? stack.stopTemporal() : stack.stopFerretdb());
         outage.stopMs = Date.now() - down;
         // While it is down: the API says so, at once, and changes nothing.
-        const [ready, read, move] = await Promise.all([
+        const [ready, [read, move]] = await Promise.all([
           probe(h, 'GET', '/readyz'),
-          ...spec.probesWhileDown(h, { id: probeLead, sales, partner }),
+          Promise.all(spec.probesWhileDown(h, { id: probeLead, sales, partner })),
           // The deliberate outage: the server stays down at least this long.
           new Promise((r) => setTimeout(r, spec.outageMs)),
         ]);
-        probes = { ready: ready as Probe, read: read as Probe, move: move as Probe };
+        probes = { ready, read, move };
         const up = Date.now();
         await (spec.server === 'temporal' ? stack.startTemporal() : stack.startFerretdb());
         outage.restartMs = Date.now() - up;

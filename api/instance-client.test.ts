@@ -1,0 +1,30 @@
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { ServiceError } from '@temporalio/client';
+import { AppError } from './errors';
+import { toAppError } from './instance-client';
+
+/** A gRPC failure as @grpc/grpc-js reports it, wrapped by the Temporal client as it wraps history long polls. */
+function serviceError(code: GrpcStatus, details: string): ServiceError {
+  const grpc = Object.assign(new Error(`${code} ${details}`), { code, details, metadata: new Metadata() });
+  return new ServiceError('Failed to get Workflow execution history', { cause: grpc });
+}
+
+describe('Temporal errors as API answers', () => {
+  it.each([
+    [GrpcStatus.CANCELLED, 'Call cancelled', 503, 'temporal_timeout'],
+    [GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded', 503, 'temporal_timeout'],
+    [GrpcStatus.UNAVAILABLE, 'No connection established', 503, 'temporal_unavailable'],
+    [GrpcStatus.RESOURCE_EXHAUSTED, 'too many outstanding updates', 503, 'instance_busy'],
+    [GrpcStatus.NOT_FOUND, 'workflow not found', 404, 'not_found'],
+    [GrpcStatus.FAILED_PRECONDITION, 'workflow completed', 409, 'not_running'],
+  ])('When a call fails with gRPC status %s (%s), then the API answers %s %s', (code, details, status, appCode) => {
+    const mapped = toAppError(serviceError(code, details));
+    expect(mapped).toBeInstanceOf(AppError);
+    expect(mapped).toMatchObject({ status, code: appCode });
+  });
+
+  it('When the error is not one Temporal explains, then it is passed on unchanged (a 500)', () => {
+    const err = new Error('something else');
+    expect(toAppError(err)).toBe(err);
+  });
+});
