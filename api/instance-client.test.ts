@@ -1,5 +1,6 @@
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
-import { ServiceError } from '@temporalio/client';
+import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { AppError } from './errors';
 import { toAppError } from './instance-client';
 
@@ -21,6 +22,16 @@ describe('Temporal errors as API answers', () => {
     const mapped = toAppError(serviceError(code, details));
     expect(mapped).toBeInstanceOf(AppError);
     expect(mapped).toMatchObject({ status, code: appCode });
+  });
+
+  it('When an update comes back refused by the rules, then 409 with the refusal code; left unprocessed by the worker, then 503 (nothing was applied)', () => {
+    const refused = new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ type: 'same_stage', message: 'already there', nonRetryable: true }));
+    expect(toAppError(refused)).toMatchObject({ status: 409, code: 'same_stage', message: 'already there' });
+    const unprocessed = new WorkflowUpdateFailedError(
+      'Workflow Update failed',
+      ApplicationFailure.create({ type: 'UnprocessedUpdate', message: "Workflow Update is rejected because it wasn't processed by worker." }),
+    );
+    expect(toAppError(unprocessed)).toMatchObject({ status: 503, code: 'instance_busy' });
   });
 
   it('When the error is not one Temporal explains, then it is passed on unchanged (a 500)', () => {

@@ -60,9 +60,24 @@ function grpcCause(err: unknown) {
   return undefined;
 }
 
+/**
+ * The server's answer when the worker completed the workflow task that carried
+ * an update without accepting or rejecting it (the SDK can drop an update that
+ * arrives while the task runs a local activity). The update was not applied, and
+ * none of it is kept, so sending it again under the same id is safe.
+ */
+const UNPROCESSED_UPDATE = 'UnprocessedUpdate';
+const UNPROCESSED_RESENDS = 5;
+
+const isUnprocessed = (err: unknown) =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSED_UPDATE;
+
 /** A Temporal client error as the API answers it: refusals 409 with their reason, "not now" 503, anything else unchanged (a 500). */
 export function toAppError(err: unknown): unknown {
   if (err instanceof AppError) return err;
+  if (isUnprocessed(err)) {
+    return new AppError(503, 'instance_busy', 'the instance did not take the change; nothing was applied: retry shortly');
+  }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     return new AppError(409, err.cause.type ?? 'refused', err.cause.message);
   }
@@ -189,9 +204,25 @@ async function updating<T>(call: () => Promise<T>, refused?: (reason: string) =>
   }
 }
 
-/** Update ids are per caller and key, so one caller's key never collides with another's. */
+/**
+ * Update ids are per caller and key, so one caller's key never collides with
+ * another's; a call without a key gets an id of its own, kept across its resends.
+ */
 const updateId = (actorId: string, key: string | undefined) =>
-  key ? crypto.createHash('sha256').update(`${actorId}\0${key}`).digest('base64url') : undefined;
+  key ? crypto.createHash('sha256').update(`${actorId}\0${key}`).digest('base64url') : crypto.randomUUID();
+
+/** Sends an update again, a little later, for as long as the worker leaves it unprocessed. */
+async function resent<T>(send: () => Promise<T>, onResend?: () => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!isUnprocessed(err) || attempt > UNPROCESSED_RESENDS) throw err;
+      onResend?.();
+      await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    }
+  }
+}
 
 /**
  * Every Temporal call the API makes, in one place: start, drive and read
@@ -205,8 +236,9 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
   const watcher = serverWatch(client);
   const reading = <T>(call: () => Promise<T>) => mapped(() => bounded(watcher, client, readMs, call));
   const writing = <T>(call: () => Promise<T>) => mapped(() => bounded(watcher, client, writeMs, call));
+  const resend = () => metrics?.updatesResent.inc();
   const updatingInstance = <T>(call: () => Promise<T>, refused?: (reason: string) => void) =>
-    updating(() => bounded(watcher, client, writeMs, call), refused);
+    updating(() => bounded(watcher, client, writeMs, () => resent(call, resend)), refused);
 
   return {
     /** Starts the instance and returns its first state, in one round trip. */
@@ -220,7 +252,16 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
         memo: instanceMemo(input.definition, input.record),
         staticSummary: instanceSummary(input.definition, input.record),
       });
-      return writing(() => client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: operation }));
+      return writing(async () => {
+        try {
+          return await client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: operation });
+        } catch (err) {
+          // The instance started; only its answer was dropped, and asking again for it changes nothing.
+          if (!isUnprocessed(err)) throw err;
+          resend();
+          return resent(() => handle(input.instanceId).executeUpdate(startedUpdate), resend);
+        }
+      });
     },
 
     /** Resolves once the instance has entered its first stage (its projection and record are written). */
@@ -233,28 +274,23 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
     },
 
     move(instanceId: string, input: MoveInput): Promise<MutationResult> {
-      return updatingInstance(() =>
-        handle(instanceId).executeUpdate(moveUpdate, { args: [input], updateId: updateId(input.actor.userId, input.idempotencyKey) }),
-        refusedOn(instanceId),
-      );
+      const id = updateId(input.actor.userId, input.idempotencyKey);
+      return updatingInstance(() => handle(instanceId).executeUpdate(moveUpdate, { args: [input], updateId: id }), refusedOn(instanceId));
     },
 
     completeTask(instanceId: string, input: CompleteTaskInput): Promise<MutationResult> {
-      return updatingInstance(() =>
-        handle(instanceId).executeUpdate(completeTaskUpdate, {
-          args: [input],
-          updateId: updateId(input.actor.userId, input.idempotencyKey),
-        }),
-        refusedOn(instanceId),
-      );
+      const id = updateId(input.actor.userId, input.idempotencyKey);
+      return updatingInstance(() => handle(instanceId).executeUpdate(completeTaskUpdate, { args: [input], updateId: id }), refusedOn(instanceId));
     },
 
     updateRecord(instanceId: string, input: UpdateRecordInput): Promise<MutationResult> {
-      return updatingInstance(() => handle(instanceId).executeUpdate(updateRecordUpdate, { args: [input] }));
+      const id = crypto.randomUUID();
+      return updatingInstance(() => handle(instanceId).executeUpdate(updateRecordUpdate, { args: [input], updateId: id }));
     },
 
     cancel(instanceId: string, input: CancelInput): Promise<MutationResult> {
-      return updatingInstance(() => handle(instanceId).executeUpdate(cancelUpdate, { args: [input] }));
+      const id = crypto.randomUUID();
+      return updatingInstance(() => handle(instanceId).executeUpdate(cancelUpdate, { args: [input], updateId: id }));
     },
 
     /**

@@ -33,6 +33,11 @@ export function createMetrics(process: 'api' | 'worker') {
       labelNames: ['pipeline', 'reason'] as const,
       registers,
     }),
+    updatesResent: new Counter({
+      name: 'propeller_updates_resent_total',
+      help: 'Updates the API sent again because the worker left them unprocessed (none of them had been applied)',
+      registers,
+    }),
     deadlinesFired: new Counter({
       name: 'propeller_deadlines_fired_total',
       help: 'Stage deadlines that moved an instance, by pipeline',
