@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Db } from 'mongodb';
 import type { PipelineDefinition, PipelineVersion } from '../../workflows/domain/types';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
@@ -47,12 +48,16 @@ const toVersion = (doc: VersionDoc): PipelineVersion => ({
   publishedAt: doc.publishedAt,
 });
 
+/** Published versions kept in memory per process: far more than the pipelines a deployment runs. */
+const VERSION_CACHE_SIZE = 500;
+
 const versionId = (key: string, version: number) => `${key}@${version}`;
 
 /** Pipeline drafts and their immutable published versions. */
 export function pipelineStore(db: Db) {
   const pipelines = db.collection<PipelineDoc>(COLLECTIONS.pipelines);
   const versions = db.collection<VersionDoc>(COLLECTIONS.pipelineVersions);
+  const versionCache = new LRUCache<string, PipelineVersion>({ max: VERSION_CACHE_SIZE });
 
   const newestVersion = async (key: string): Promise<VersionDoc | null> =>
     versions.find({ pipelineKey: key }).sort({ version: -1 }).limit(1).next();
@@ -128,9 +133,16 @@ export function pipelineStore(db: Db) {
       return update(key, { status: 'disabled', updatedAt: now, updatedBy: actorId });
     },
 
+    /** Published versions never change, so each is read from MongoDB once per process. */
     async getVersion(key: string, version: number): Promise<PipelineVersion | undefined> {
-      const doc = await versions.findOne({ _id: versionId(key, version) });
-      return doc ? toVersion(doc) : undefined;
+      const id = versionId(key, version);
+      const cached = versionCache.get(id);
+      if (cached) return cached;
+      const doc = await versions.findOne({ _id: id });
+      if (!doc) return undefined;
+      const found = toVersion(doc);
+      versionCache.set(id, found);
+      return found;
     },
 
     /** What a new instance runs; undefined when the pipeline is disabled or was never published. */

@@ -24,10 +24,12 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
   /** The instance, its record and its pinned version; 404 when the caller may not see the record. */
   async function visible(actor: Actor, instanceId: string) {
     const projection = await stores.instances.get(instanceId);
-    const record = projection && (await stores.records.get(projection.recordId));
-    if (!projection || !record || !canSeeRecord(actor, record)) throw notFound('instance');
-    const def = await stores.pipelines.getVersion(projection.pipelineKey, projection.version);
-    if (!def) throw notFound('instance');
+    if (!projection) throw notFound('instance');
+    const [record, def] = await Promise.all([
+      stores.records.get(projection.recordId),
+      stores.pipelines.getVersion(projection.pipelineKey, projection.version),
+    ]);
+    if (!record || !canSeeRecord(actor, record) || !def) throw notFound('instance');
     return { projection, record, def };
   }
 
