@@ -4,7 +4,7 @@ import { toRecordView } from './store/records';
 import { planTriggers, type TriggerAction } from './triggers';
 import type { Actor, RecordView } from '../workflows/domain/types';
 import type { WebhookDelivery } from '../workflows/domain/webhooks';
-import type { TransitionInput } from '../workflows/transition';
+import type { StepWritten, TransitionInput } from '../workflows/transition';
 import type { StoredRecordInput } from '../workflows/trigger-types';
 import { planWebhookDeliveries, webhookActivities } from './webhooks';
 
@@ -27,17 +27,24 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
     }
   }
 
-  /** Keyed by the record id the caller chose: a retry finds it written and moves on. */
-  async function createRecord(record: StoredRecordInput): Promise<void> {
+  /**
+   * Keyed by the record id the caller chose: a retry finds it written and moves
+   * on. Answers whether this call wrote it.
+   */
+  async function createRecord(record: StoredRecordInput, lastEventId?: string): Promise<boolean> {
     try {
-      await records.insert(record);
+      await records.insert(record, lastEventId);
+      return true;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
+      return false;
     }
   }
 
   return {
-    createRecord,
+    async createRecord(record: StoredRecordInput): Promise<void> {
+      await createRecord(record);
+    },
     ...webhookActivities(stores, metrics),
 
     async planRecordTriggers(input: { recordId: string; actor: Actor }): Promise<{ record: RecordView; actions: TriggerAction[] }> {
@@ -68,19 +75,32 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
       if (written) metrics?.triggersIgnored.inc({ pipeline: input.pipelineKey });
     },
 
-    /** Answers the webhook deliveries the step raises, for the workflow to hand to a delivery workflow. */
-    async recordTransition(input: TransitionInput): Promise<WebhookDelivery[]> {
+    /**
+     * Answers the audit event it wrote, so the step's marker in the workflow's
+     * history says what happened (a local activity's input is not recorded), and
+     * the webhook deliveries the step raises, for a delivery workflow.
+     */
+    async recordTransition(input: TransitionInput): Promise<StepWritten> {
       const at = input.event.at;
-      for (const created of input.recordsCreated ?? []) await createRecord(created);
-      if (input.record) await records.applyChange(input.recordId, input.eventId, input.record, at);
-      await tasks.create(input.instance.instanceId, input.recordId, input.tasksCreated);
-      if (input.taskCompleted) {
-        const { id, doneAt, doneBy } = input.taskCompleted;
-        await tasks.complete(id, doneAt, doneBy);
+      // A record the step created is written first; the instance's own record, when new, is written
+      // already changed by the step (keyed by its event id), which leaves nothing to apply to it.
+      let ownWritten = false;
+      for (const created of input.recordsCreated ?? []) {
+        const own = created.id === input.recordId;
+        const wrote = await createRecord(created, own ? input.eventId : undefined);
+        ownWritten ||= own && wrote;
       }
-      if (await events.append(input.event)) count(input.event);
-      await instances.save(input.instance);
-      return planWebhookDeliveries(stores, input);
+      // The writes are keyed by the event id and touch different documents: none depends on another.
+      const done = input.taskCompleted;
+      await Promise.all([
+        input.record && !ownWritten ? records.applyChange(input.recordId, input.eventId, input.record, at) : undefined,
+        tasks.create(input.instance.instanceId, input.recordId, input.tasksCreated),
+        done ? tasks.complete(done.id, done.doneAt, done.doneBy) : undefined,
+        events.append(input.event).then((written) => written && count(input.event)),
+        instances.save(input.instance),
+      ]);
+      // After the record change: a webhook's payload holds the record as this step left it.
+      return { event: input.event, deliveries: await planWebhookDeliveries(stores, input) };
     },
   };
 }

@@ -58,3 +58,21 @@ describe('InstanceMachine record changes', () => {
     expect(transition.next.record.fields.approved).toBe(true);
   });
 });
+
+describe('InstanceMachine start', () => {
+  it('When the record is new, then the first step writes it whole, as the first stage leaves it', () => {
+    const machine = InstanceMachine.blank('pipeline:race:ticket:tic_1', 'chain001', version, record);
+    const CREATED = '2026-01-05T09:59:59.000Z';
+    const transition = machine.planStart(admin, NOW, undefined, CREATED);
+    expect(transition.input.recordsCreated).toEqual([
+      { ...record, fields: { title: 'contested', approved: 'yes', stage: 'a' }, version: 2, createdAt: CREATED, updatedAt: CREATED },
+    ]);
+    // The change is still described, for a retry that finds the record already written.
+    expect(transition.input.record).toMatchObject({ set: { stage: 'a' }, version: 2 });
+  });
+
+  it('When the record exists, then the first step changes it and creates none', () => {
+    const machine = InstanceMachine.blank('pipeline:race:ticket:tic_1', 'chain001', version, record);
+    expect(machine.planStart(admin, NOW).input.recordsCreated).toBeUndefined();
+  });
+});

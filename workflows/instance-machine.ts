@@ -81,8 +81,15 @@ export class InstanceMachine {
     unwrap(checkMove(this.def, this.state, actor, move));
   }
 
-  planStart(actor: Actor, now: string, idempotencyKey?: string): Transition {
-    return this.planEntry(initialStage(this.def).key, actor, now, { kind: 'started', idempotencyKey });
+  /**
+   * Enters the first stage. With `createdAt`, the record is new: the step writes
+   * it whole, as the first stage leaves it, instead of changing a stored one.
+   */
+  planStart(actor: Actor, now: string, idempotencyKey?: string, createdAt?: string): Transition {
+    const start = this.planEntry(initialStage(this.def).key, actor, now, { kind: 'started', idempotencyKey });
+    if (createdAt === undefined) return start;
+    const record: StoredRecordInput = { ...start.next.record, createdAt, updatedAt: createdAt };
+    return { ...start, input: { ...start.input, recordsCreated: [record] } };
   }
 
   planMove(

@@ -16,6 +16,12 @@ export interface PipelineInstanceInput {
   record: RecordView;
   startedBy: Actor;
   idempotencyKey?: string;
+  /**
+   * Set when the record does not exist yet: the first step writes it, created at
+   * `at`, together with its first stage. A record created through the API with
+   * one pipeline to start needs no other durable step than the instance's own.
+   */
+  createsRecord?: { at: string };
   /** Carried across continue-as-new; absent on the first run. */
   state?: InstanceState;
   /** Continue-as-new after this many updates (default 500; the server allows 2,000 per run). */

@@ -1,4 +1,5 @@
 import type { Actor, Deadline, InstanceState, InstanceStatus, StageType, TaskState } from './domain/types';
+import type { WebhookDelivery } from './domain/webhooks';
 import type { StoredRecordInput } from './trigger-types';
 
 /**
@@ -86,4 +87,10 @@ export interface Transition {
   /** Who made the step (the audit event keeps only ids); triggers the step fires act as them. */
   actor: Actor;
   next: InstanceState;
+}
+
+/** What writing a step answers: its audit event, and the webhook deliveries it raises. */
+export interface StepWritten {
+  event: AuditEvent;
+  deliveries: WebhookDelivery[];
 }

@@ -61,9 +61,10 @@ export function recordStore(db: Db) {
   }
 
   return {
-    async insert(record: StoredRecord): Promise<void> {
+    /** With `lastEventId`, the record is written as that instance step left it (see `applyChange`). */
+    async insert(record: StoredRecord, lastEventId?: string): Promise<void> {
       const { id, ...rest } = record;
-      await records.insertOne({ _id: id, ...rest });
+      await records.insertOne({ _id: id, ...rest, ...(lastEventId ? { lastEventId } : {}) });
     },
 
     async get(id: string): Promise<StoredRecord | undefined> {

@@ -1,5 +1,8 @@
 import type { Stores, StoredRecord } from '../../activities/store';
 import { newId } from '../../activities/store';
+import { toRecordView } from '../../activities/store/records';
+import { planTriggers, type TriggerAction } from '../../activities/triggers';
+import type { TriggerOutcome } from '../../workflows/trigger-types';
 import { canSeeRecord, newRecord, redactRecord } from '../../workflows/domain';
 import type { Actor } from '../../workflows/domain/types';
 import { AppError, notFound } from '../errors';
@@ -15,6 +18,17 @@ export interface NewRecord {
   ownerId?: string;
   contactId?: string;
   partnerCompanyId?: string;
+}
+
+/**
+ * Awaits calls that run side by side and answers their values; when any fails,
+ * throws the failure of the first in the order given, whichever failed first in time.
+ */
+async function firstRefusal<T extends readonly unknown[]>(calls: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(calls);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** Records of any object type. While an instance runs on a record, its writes go through that instance. */
@@ -34,21 +48,67 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
     }
   }
 
+  async function checkOwner(actor: Actor, ownerId: string | undefined): Promise<void> {
+    if (!ownerId || ownerId === actor.userId) return;
+    const owner = await stores.people.getUser(ownerId);
+    if (!owner || owner.companyId !== actor.companyId) {
+      throw new AppError(422, 'unknown_owner', `owner ${ownerId} is not a user of your company`);
+    }
+  }
+
+  async function checkPartner(partnerCompanyId: string | undefined): Promise<void> {
+    if (!partnerCompanyId) return;
+    const partner = await stores.people.getCompany(partnerCompanyId);
+    if (!partner || partner.kind !== 'partner') {
+      throw new AppError(422, 'unknown_partner', `partner company ${partnerCompanyId} does not exist`);
+    }
+  }
+
+  /**
+   * Writes a new record and starts the pipelines it matches; answers once every
+   * new instance stands in its first stage, so the caller can act on it at once.
+   * With one pipeline to start, the instance's first step writes the record: a
+   * single durable step, whose state is the answer. Otherwise the record trigger
+   * workflow writes it and starts them all.
+   */
+  async function createAndStart(record: StoredRecord, actions: TriggerAction[], actor: Actor): Promise<{ record: StoredRecord; instances: TriggerOutcome[] }> {
+    if (actions.length === 0) {
+      await stores.records.insert(record);
+      return { record, instances: [] };
+    }
+    const [only] = actions;
+    if (actions.length === 1 && only?.action === 'start') {
+      try {
+        const state = await instances.start(
+          { instanceId: only.instanceId, definition: only.definition, record: toRecordView(record), startedBy: actor, createsRecord: { at: record.createdAt } },
+          { allowReinitiation: only.allowReinitiation },
+        );
+        return {
+          record: { ...state.record, createdAt: record.createdAt, updatedAt: record.createdAt },
+          instances: [{ instanceId: only.instanceId, outcome: 'started' }],
+        };
+      } catch (err) {
+        // Another start took the instance id meanwhile, so nothing was written: the trigger settles which record it runs on.
+        if (!(err instanceof AppError && err.code === 'already_running')) throw err;
+      }
+    }
+    const outcomes = await instances.created(record, actor);
+    await Promise.all(
+      outcomes
+        .filter((o) => o.outcome === 'started')
+        .map((o) =>
+          instances.awaitStarted(o.instanceId).catch((err: unknown) => {
+            // An instance that already finished has nothing left to wait for.
+            if (!(err instanceof AppError && err.code === 'not_running')) throw err;
+          }),
+        ),
+    );
+    // The instances' first steps may have written the record (stage field, defaults): answer with what is stored.
+    return { record: (await stores.records.get(record.id)) ?? record, instances: outcomes };
+  }
+
   return {
     async create(actor: Actor, type: string, body: NewRecord) {
-      await refuseStageFields(type, body.fields);
-      if (body.ownerId && body.ownerId !== actor.userId) {
-        const owner = await stores.people.getUser(body.ownerId);
-        if (!owner || owner.companyId !== actor.companyId) {
-          throw new AppError(422, 'unknown_owner', `owner ${body.ownerId} is not a user of your company`);
-        }
-      }
-      if (body.partnerCompanyId) {
-        const partner = await stores.people.getCompany(body.partnerCompanyId);
-        if (!partner || partner.kind !== 'partner') {
-          throw new AppError(422, 'unknown_partner', `partner company ${body.partnerCompanyId} does not exist`);
-        }
-      }
       const record: StoredRecord = newRecord(
         {
           id: newId(type.slice(0, 3)),
@@ -62,21 +122,15 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         },
         new Date().toISOString(),
       );
-      const outcomes = await instances.created(record, actor);
-      // Answer once every new instance stands in its first stage, so the caller can act on it at once.
-      await Promise.all(
-        outcomes
-          .filter((o) => o.outcome === 'started')
-          .map((o) =>
-            instances.awaitStarted(o.instanceId).catch((err: unknown) => {
-              // An instance that already finished has nothing left to wait for.
-              if (!(err instanceof AppError && err.code === 'not_running')) throw err;
-            }),
-          ),
-      );
-      // The instances' first steps may have written the record (stage field, defaults): answer with what is stored.
-      const stored = (await stores.records.get(record.id)) ?? record;
-      return { ...redactRecord(stored, actor), instances: outcomes };
+      // The checks and the trigger plan only read, so they run side by side; nothing is written before all pass.
+      const [, , , actions] = await firstRefusal([
+        refuseStageFields(type, body.fields),
+        checkOwner(actor, body.ownerId),
+        checkPartner(body.partnerCompanyId),
+        planTriggers(stores, record, actor),
+      ]);
+      const created = await createAndStart(record, actions, actor);
+      return { ...redactRecord(created.record, actor), instances: created.instances };
     },
 
     async get(actor: Actor, type: string, id: string) {

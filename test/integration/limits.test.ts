@@ -8,6 +8,8 @@ import { createApp } from '../../api/app';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { eventually, startHarness, startWorker, type Harness } from '../support/harness';
 import { isErrorBody } from '../support/world';
+import { uid } from '../support/factories';
+import type { PipelineDefinition } from '../../workflows/domain/types';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(120_000);
@@ -181,9 +183,21 @@ describe('request timeout', () => {
   const logs: Array<{ level: number; msg: string }> = [];
 
   beforeAll(async () => {
-    // No worker yet: creating a record waits for its trigger workflow, which nothing runs, so the handler hangs.
+    // No worker yet: creating a note starts its pipeline's instance, which nothing runs, so the handler hangs.
     h = await startHarness({ worker: false, api: false });
     user = await seedUser(h);
+    const notes: PipelineDefinition = {
+      key: uid('notes'),
+      name: 'Notes',
+      objectType: 'note',
+      stageField: 'stage',
+      trigger: { onCreate: true, manual: false, reinitiate: false },
+      multipleRuns: true,
+      policy: { reversible: true, skippable: true, repeatable: true, reactivatable: false },
+      stages: [{ key: 'open', name: 'Open', type: 'normal', initial: true }],
+    };
+    await h.stores.pipelines.createDraft(notes, user.actor.userId, new Date().toISOString());
+    await h.stores.pipelines.publish(notes.key, user.actor.userId, new Date().toISOString());
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
         for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line) as { level: number; msg: string });
@@ -253,7 +267,7 @@ describe('request timeout', () => {
     expect(res.body).toMatchObject({ error: { code: 'timeout', details: { timeoutMs: TIMEOUT_MS } } });
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS);
 
-    // Now let the work finish: the record is written by its trigger workflow, and the handler ends after its answer.
+    // Now let the work finish: the record is written by its instance's first step, and the handler ends after its answer.
     await startWorker(h);
     const late = await eventually(async () => logs.find((l) => l.msg === 'request ended after its answer was sent'), 30_000);
     expect(late.level).toBe(40);

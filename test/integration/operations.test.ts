@@ -105,14 +105,14 @@ describe('operations: metrics, logs and graceful shutdown', () => {
     await publishPipeline(h, admin, { ...def, trigger: { ...def.trigger, onCreate: true }, stages: def.stages.map((s) => ({ ...s, deadline: undefined })) });
     const api = await spawnApi(h);
     const exited = new Promise<number | null>((resolve) => api.child.once('exit', (code) => resolve(code)));
-    // No worker yet: the create waits on its trigger workflow, so it is in flight when SIGTERM lands.
+    // No worker yet: the create waits on its instance's first step, so it is in flight when SIGTERM lands.
     const pending = fetch(`${api.url}/v1/records/ticket`, {
       method: 'POST',
       headers: sales.headers,
       body: JSON.stringify({ fields: { title: 'In flight' } }),
     });
     await eventually(async () => {
-      for await (const run of h.client.workflow.list({ query: `WorkflowType = 'recordTrigger' AND TaskQueue = '${h.taskQueue}'` })) {
+      for await (const run of h.client.workflow.list({ query: `WorkflowType = 'pipelineInstance' AND TaskQueue = '${h.taskQueue}'` })) {
         return run.workflowId;
       }
       return undefined;

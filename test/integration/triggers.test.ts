@@ -523,47 +523,77 @@ describe('a trigger survives the death of the API', () => {
   });
   afterAll(async () => h?.stop());
 
-  it('When the API is killed after it started a record trigger that no worker has run yet, then a worker started later writes the record and starts its instance', async () => {
+  /**
+   * A record matching one pipeline is written by its instance's first step; one
+   * matching two, by the record trigger that starts both. Either way, the one
+   * durable workflow the API started holds the record until a worker runs it.
+   */
+  const paths = [
+    ['one pipeline (the instance writes the record)', 1],
+    ['two pipelines (the record trigger writes it)', 2],
+  ] as const;
+
+  /** The durable workflow a create of `type` started: its id, and the id of the record it will write. */
+  async function pendingCreate(type: string, pipelines: PipelineDefinition[]): Promise<{ workflowId: string; recordId: string }> {
+    if (pipelines.length === 1) {
+      const prefix = `pipeline:${pipelines[0]!.key}:${type}:`;
+      const instance = await eventually(async () => {
+        const running = await listWorkflows(h, `WorkflowType='pipelineInstance' AND ExecutionStatus='Running' AND TaskQueue='${h.taskQueue}'`);
+        return running.find((w) => w.workflowId.startsWith(prefix));
+      });
+      return { workflowId: instance.workflowId, recordId: instance.workflowId.slice(prefix.length) };
+    }
+    const trigger = await eventually(async () => {
+      const running = await listWorkflows(h, `WorkflowType='recordTrigger' AND ExecutionStatus='Running' AND TaskQueue='${h.taskQueue}'`);
+      return running.sort((a, b) => b.startTime.getTime() - a.startTime.getTime())[0];
+    });
+    const match = /^trigger:(.+):created$/.exec(trigger.workflowId);
+    expect(match).not.toBeNull();
+    return { workflowId: trigger.workflowId, recordId: match![1]! };
+  }
+
+  it.each(paths)('When the API is killed after it started the create of a record matching %s that no worker has run yet, then a worker started later writes the record and starts its instances', async (_path, count) => {
     const type = uid('opp_kill');
-    const def = autoPipeline(type);
-    await publishPipeline(h, admin, def);
+    const defs = Array.from({ length: count }, () => autoPipeline(type));
+    for (const def of defs) await publishPipeline(h, admin, def);
 
     const api = await spawnApi(h);
-    let recordId: string;
+    let pending: { workflowId: string; recordId: string };
     try {
       const request = sendCreate(api.url, sales, type, { fields: { title: 'Survivor' } });
-      const trigger = await eventually(async () => {
-        const running = await listWorkflows(h, `WorkflowType='recordTrigger' AND ExecutionStatus='Running' AND TaskQueue='${h.taskQueue}'`);
-        return running.sort((a, b) => b.startTime.getTime() - a.startTime.getTime())[0];
-      });
-      const match = /^trigger:(.+):created$/.exec(trigger.workflowId);
-      expect(match).not.toBeNull();
-      recordId = match![1]!;
-      expect(await workflowStatus(h, trigger.workflowId)).toBe('RUNNING');
+      pending = await pendingCreate(type, defs);
+      expect(await workflowStatus(h, pending.workflowId)).toBe('RUNNING');
 
       await api.kill();
       // The client sees the connection drop (an error from node:http, not an HTTP answer).
       expect(await request.response).toMatchObject({ code: 'ECONNRESET' });
-      // No worker has run anything: the trigger is all there is, held by Temporal.
-      expect(await h.stores.records.get(recordId)).toBeUndefined();
+      // No worker has run anything: the workflow is all there is, held by Temporal.
+      expect(await h.stores.records.get(pending.recordId)).toBeUndefined();
     } finally {
       await api.kill();
     }
 
+    const { recordId } = pending;
     const worker = await startWorker(h);
     try {
       const record = await eventually(async () => (await h.stores.records.get(recordId)) ?? false);
       expect(record).toMatchObject({ id: recordId, type, ownerId: sales.actor.userId, fields: { title: 'Survivor' } });
-      const instanceId = perRecord(def, type, recordId);
-      const instance = await eventually(async () => {
-        const found = await h.stores.instances.get(instanceId);
-        return found?.status === 'running' && found;
-      });
-      expect(instance).toMatchObject({ recordId, stage: 'open' });
-      expect(await workflowStatus(h, instanceId)).toBe('RUNNING');
-      const outcome = await h.client.workflow.getHandle(`trigger:${recordId}:created`).result();
-      expect(outcome).toEqual([{ instanceId, outcome: 'started' }]);
+      for (const def of defs) {
+        const instanceId = perRecord(def, type, recordId);
+        const instance = await eventually(async () => {
+          const found = await h.stores.instances.get(instanceId);
+          return found?.status === 'running' && found;
+        });
+        expect(instance).toMatchObject({ recordId, stage: 'open' });
+        expect(await workflowStatus(h, instanceId)).toBe('RUNNING');
+      }
+      if (count > 1) {
+        const outcome = await h.client.workflow.getHandle(`trigger:${recordId}:created`).result();
+        expect(outcome).toEqual(defs.map((def) => ({ instanceId: perRecord(def, type, recordId), outcome: 'started' })));
+      }
       expect((await h.stores.records.get(recordId))?.fields.stage).toBe('open');
+      // Written once, by the first step: the audit trail holds one start per instance and nothing else.
+      expect((await h.stores.events.forRecord(recordId)).map((e) => e.kind)).toEqual(defs.map(() => 'started'));
     } finally {
       await worker.stop();
     }
@@ -593,26 +623,24 @@ describe('a trigger survives the death of the API', () => {
       const confirmed = answers
         .filter((a): a is { status: number; body: string } => 'status' in a && a.status === 201)
         .map((a) => (JSON.parse(a.body) as { id: string }).id);
+      // One pipeline: each create is one instance workflow, whose first step writes the record.
+      const prefix = `pipeline:${def.key}:${type}:`;
       const settled = await eventually(async () => {
-        const triggers = await listWorkflows(h, `WorkflowType='recordTrigger' AND TaskQueue='${h.taskQueue}'`);
+        const started = (await listWorkflows(h, `WorkflowType='pipelineInstance' AND TaskQueue='${h.taskQueue}'`)).filter((w) =>
+          w.workflowId.startsWith(prefix),
+        );
         const ofType = await h.db.collection<RawDoc>(COLLECTIONS.records).find({ type }).toArray();
         const records = ofType.map((r) => String(r._id));
-        if (triggers.some((t) => t.status.name !== 'COMPLETED')) return false;
         if (!confirmed.every((id) => records.includes(id))) return false;
-        const instances = await Promise.all(records.map((id) => h.stores.instances.get(perRecord(def, type, id))));
+        const instances = await Promise.all(started.map((w) => h.stores.instances.get(w.workflowId)));
         if (!instances.every((i) => i?.status === 'running')) return false;
-        return { records, triggers };
+        return { records, instanceRecords: started.map((w) => w.workflowId.slice(prefix.length)) };
       });
-      // Every trigger of this type that Temporal accepted wrote its record; the rest never reached Temporal.
-      const ofThisType = await Promise.all(
-        settled.triggers.map(async (t) => {
-          const id = /^trigger:(.+):created$/.exec(t.workflowId)?.[1];
-          return id && (await h.stores.records.get(id))?.type === type ? id : undefined;
-        }),
-      );
-      expect(ofThisType.filter(Boolean).sort()).toEqual([...settled.records].sort());
+      // Every create Temporal accepted wrote its record; the rest never reached Temporal and wrote nothing.
+      expect([...settled.instanceRecords].sort()).toEqual([...settled.records].sort());
       for (const id of settled.records) {
         expect(await h.stores.instances.forRecord(id)).toEqual([expect.objectContaining({ instanceId: perRecord(def, type, id), status: 'running' })]);
+        expect((await h.stores.events.forRecord(id)).map((e) => e.kind)).toEqual(['started']);
       }
     } finally {
       await worker.stop();
