@@ -59,8 +59,28 @@ export function pipelineStore(db: Db) {
   const versions = db.collection<VersionDoc>(COLLECTIONS.pipelineVersions);
   const versionCache = new LRUCache<string, PipelineVersion>({ max: VERSION_CACHE_SIZE });
 
-  const newestVersion = async (key: string): Promise<VersionDoc | null> =>
-    versions.find({ pipelineKey: key }).sort({ version: -1 }).limit(1).next();
+  /** The number of the newest published version of `key`: the definition itself comes from `getVersion`'s cache. */
+  const newestVersionNumber = async (key: string): Promise<number | undefined> => {
+    const doc = await versions.find({ pipelineKey: key }, { projection: { version: 1 } }).sort({ version: -1 }).limit(1).next();
+    return doc?.version;
+  };
+
+  /** Published versions never change, so each is read from MongoDB once per process. */
+  async function getVersion(key: string, version: number): Promise<PipelineVersion | undefined> {
+    const id = versionId(key, version);
+    const cached = versionCache.get(id);
+    if (cached) return cached;
+    const doc = await versions.findOne({ _id: id });
+    if (!doc) return undefined;
+    const found = toVersion(doc);
+    versionCache.set(id, found);
+    return found;
+  }
+
+  const newestVersion = async (key: string): Promise<PipelineVersion | undefined> => {
+    const version = await newestVersionNumber(key);
+    return version === undefined ? undefined : getVersion(key, version);
+  };
 
   const update = async (key: string, $set: Partial<PipelineDoc>, extra: object = {}) => {
     const doc = await pipelines.findOneAndUpdate({ _id: key }, { $set, ...extra }, { returnDocument: 'after' });
@@ -121,7 +141,7 @@ export function pipelineStore(db: Db) {
         doc = await insert(current.latestVersion + 1);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
-        doc = await insert(((await newestVersion(key))?.version ?? current.latestVersion) + 1);
+        doc = await insert(((await newestVersionNumber(key)) ?? current.latestVersion) + 1);
       }
       // $max: a slower concurrent publish must not move latestVersion back.
       await update(key, { status: 'published', updatedAt: now, updatedBy: actorId }, { $max: { latestVersion: doc.version } });
@@ -133,25 +153,14 @@ export function pipelineStore(db: Db) {
       return update(key, { status: 'disabled', updatedAt: now, updatedBy: actorId });
     },
 
-    /** Published versions never change, so each is read from MongoDB once per process. */
-    async getVersion(key: string, version: number): Promise<PipelineVersion | undefined> {
-      const id = versionId(key, version);
-      const cached = versionCache.get(id);
-      if (cached) return cached;
-      const doc = await versions.findOne({ _id: id });
-      if (!doc) return undefined;
-      const found = toVersion(doc);
-      versionCache.set(id, found);
-      return found;
-    },
+    getVersion,
 
     /** What a new instance runs; undefined when the pipeline is disabled or was never published. */
     async latestPublished(key: string): Promise<PipelineVersion | undefined> {
       const pipeline = await pipelines.findOne({ _id: key });
       if (pipeline?.status !== 'published') return undefined;
       // The versions collection, not latestVersion, is the truth: FerretDB updates are not atomic.
-      const doc = await newestVersion(key);
-      return doc ? toVersion(doc) : undefined;
+      return newestVersion(key);
     },
 
     /** Stage fields of every pipeline on this object type, draft or published: only moves may write them. */
@@ -159,16 +168,14 @@ export function pipelineStore(db: Db) {
     async publishedFor(objectType: string): Promise<PipelineVersion[]> {
       const live = await pipelines.find({ 'draft.objectType': objectType, status: 'published' }).toArray();
       const newest = await Promise.all(live.map((p) => newestVersion(p._id)));
-      return newest
-        .filter((v): v is VersionDoc => v !== null)
-        .map(toVersion)
-        .filter((v) => v.objectType === objectType);
+      return newest.filter((v): v is PipelineVersion => v !== undefined && v.objectType === objectType);
     },
 
     async stageFieldsFor(objectType: string): Promise<string[]> {
       const [drafts, published] = await Promise.all([
-        pipelines.find({ 'draft.objectType': objectType }).toArray(),
-        versions.find({ 'definition.objectType': objectType }).toArray(),
+        // Only the stage field of each: definitions are large, and a record create reads this every time.
+        pipelines.find({ 'draft.objectType': objectType }, { projection: { 'draft.stageField': 1 } }).toArray(),
+        versions.find({ 'definition.objectType': objectType }, { projection: { 'definition.stageField': 1 } }).toArray(),
       ]);
       return [...new Set([...drafts.map((d) => d.draft.stageField), ...published.map((v) => v.definition.stageField)])];
     },
