@@ -11,6 +11,7 @@ import {
   defineUpdate,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
@@ -21,10 +22,16 @@ export interface BaselineActivities {
   noop(): Promise<void>;
 }
 
-const { noop } = proxyActivities<BaselineActivities>({
+const NOOP_OPTIONS = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
-});
+} as const;
+const remote = proxyActivities<BaselineActivities>(NOOP_OPTIONS);
+const local = proxyLocalActivities<BaselineActivities>(NOOP_OPTIONS);
+const { noop } = remote;
+
+/** The no-op a step runs: an activity task through the server, or a local activity (as Propeller's steps are). */
+const stepNoop = (useLocal: boolean | undefined) => (useLocal ? local.noop() : remote.noop());
 
 export interface StepInput {
   /** Start a `bareTrigger` child for this id in the same step (a lead converted into a new opportunity). */
@@ -39,6 +46,8 @@ export interface LifecycleInput {
   steps: number;
   /** The deadline each stage arms (a durable timer, re-armed after every step); 0 for none. */
   deadlineMs: number;
+  /** Steps run their no-op as a local activity. */
+  local?: boolean;
 }
 
 /**
@@ -53,13 +62,15 @@ export async function bareLifecycle(input: LifecycleInput): Promise<number> {
     await condition(() => started);
     return steps;
   });
+  // Triggers started by steps: answered without waiting for them, awaited before the run ends.
+  const spawning: Array<Promise<void>> = [];
   setHandler(stepUpdate, async ({ spawn }) => {
     await condition(() => started);
-    await noop();
-    if (spawn) await spawnTrigger(spawn, { steps: 0, deadlineMs: 0 });
+    await stepNoop(input.local);
+    if (spawn) spawning.push(spawnTrigger(spawn, { steps: 0, deadlineMs: 0, local: input.local }));
     return ++steps;
   });
-  await noop();
+  await stepNoop(input.local);
   started = true;
   while (input.steps === 0 || steps < input.steps) {
     const seen = steps;
@@ -67,6 +78,7 @@ export async function bareLifecycle(input: LifecycleInput): Promise<number> {
     else await condition(() => steps !== seen);
   }
   await condition(allHandlersFinished);
+  await Promise.all(spawning);
   return steps;
 }
 
@@ -78,9 +90,8 @@ async function spawnTrigger(id: string, child: LifecycleInput): Promise<void> {
   });
 }
 
-/** The durable trigger without the records: two no-op activities (write, plan), then the instance's start. */
+/** The durable trigger of a record a step created, without the records: one no-op activity (plan), then the instance's start. */
 export async function bareTrigger(input: { instanceId: string; child: LifecycleInput }): Promise<string> {
-  await noop();
   await noop();
   await startChild(bareLifecycle, {
     workflowId: input.instanceId,
@@ -100,6 +111,8 @@ export interface UpdateLoopInput {
   /** Continue-as-new after this many updates, as Propeller's instances do (default 500). */
   maxUpdatesPerRun?: number;
   total?: number;
+  /** Steps run their no-op as a local activity. */
+  local?: boolean;
 }
 
 /** Takes `step` updates one at a time, each with a no-op activity; continues as new like a long instance. */
@@ -110,7 +123,7 @@ export async function bareUpdateLoop(input: UpdateLoopInput): Promise<number> {
   setHandler(stepUpdate, () => {
     thisRun++;
     const mine = chain.then(async () => {
-      await noop();
+      await stepNoop(input.local);
       return ++total;
     });
     chain = mine.then(() => undefined);

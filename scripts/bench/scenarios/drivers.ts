@@ -70,14 +70,14 @@ export function propellerLifecycles(env: PropellerEnv, n: number, concurrency: n
 /**
  * The baseline's lifecycles. `bare`: start (update-with-start that answers once
  * the first no-op activity ran, as the API's create answers once the lead is in
- * Pending) → update → update. `same-shape`: the durable work of Propeller's
- * lifecycle step for step: a trigger workflow (two activities) that starts the
- * instance, a `started` update, two updates, and a conversion that starts
- * another trigger and instance.
+ * Pending) → update → update, each step a no-op activity task. `same-shape`: the
+ * durable work of Propeller's lifecycle step for step: the same three calls with
+ * each step's no-op a local activity, and a conversion that starts, without
+ * waiting for it, a trigger (one activity) that starts another instance.
  */
 export function bareLifecycles(env: BaselineEnv, n: number, concurrency: number, shape: 'bare' | 'same-shape', say: Say, label: string) {
   const run = shortId();
-  const lifecycle: LifecycleInput = { steps: 2, deadlineMs: SEVEN_DAYS_MS };
+  const lifecycle: LifecycleInput = { steps: 2, deadlineMs: SEVEN_DAYS_MS, local: shape === 'same-shape' };
   return batch(
     n,
     concurrency,
@@ -85,25 +85,13 @@ export function bareLifecycles(env: BaselineEnv, n: number, concurrency: number,
       const key = `${run}-${i}`;
       const instanceId = `bare-instance:${key}`;
       const handle = env.client.workflow.getHandle(instanceId);
-      if (shape === 'bare') {
-        const operation = new WithStartWorkflowOperation('bareLifecycle', {
-          workflowId: instanceId,
-          taskQueue: env.taskQueue,
-          args: [lifecycle],
-          workflowIdConflictPolicy: 'FAIL',
-        });
-        times[0]!.push((await timed(() => env.client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: operation }))).ms);
-      } else {
-        const started = await timed(async () => {
-          await env.client.workflow.execute('bareTrigger', {
-            workflowId: `bare-trigger:${key}`,
-            taskQueue: env.taskQueue,
-            args: [{ instanceId, child: lifecycle }],
-          });
-          await handle.executeUpdate(startedUpdate);
-        });
-        times[0]!.push(started.ms);
-      }
+      const operation = new WithStartWorkflowOperation('bareLifecycle', {
+        workflowId: instanceId,
+        taskQueue: env.taskQueue,
+        args: [lifecycle],
+        workflowIdConflictPolicy: 'FAIL',
+      });
+      times[0]!.push((await timed(() => env.client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: operation }))).ms);
       times[1]!.push((await timed(() => handle.executeUpdate(stepUpdate, { args: [{}] }))).ms);
       const spawn = shape === 'same-shape' ? `${key}-opp` : undefined;
       times[2]!.push((await timed(() => handle.executeUpdate(stepUpdate, { args: [{ spawn }] }))).ms);

@@ -50,12 +50,13 @@ export const lifecycle: Scenario = {
       facts: {
         ...stepFacts('Propeller', p, ['create', 'accept', 'convert']),
         ...stepFacts('bare', bare, ['start', 'update 1', 'update 2']),
-        ...stepFacts('same-shape', same, ['trigger+started', 'update 1', 'update 2+spawn']),
+        ...stepFacts('same-shape', same, ['start', 'update 1', 'update 2+spawn']),
       },
       notes: [
-        'The target compares with the bare start → update → update. The same-shape baseline repeats the durable work of a Propeller lifecycle ' +
-          '(trigger workflow with 2 activities, instance start, started update, 2 updates, a conversion that starts a second trigger and instance) ' +
-          'with no-op activities: the ratio to it is what HTTP, MongoDB and the rules cost.',
+        'The target compares with the bare start → update → update, each step a no-op activity task. The same-shape baseline repeats ' +
+          'the durable work of a Propeller lifecycle (each step a local activity, as Propeller writes its steps; a conversion that starts, ' +
+          'without waiting, a trigger workflow with one activity and a second instance) with no-op activities: the ratio to it is what ' +
+          'HTTP, MongoDB and the rules cost.',
       ],
     };
   },
