@@ -3,7 +3,6 @@ import { isDuplicateKey, type Stores } from './store';
 import { toRecordView } from './store/records';
 import { planTriggers, type TriggerAction } from './triggers';
 import type { Actor, RecordView } from '../workflows/domain/types';
-import type { WebhookDelivery } from '../workflows/domain/webhooks';
 import type { StepWritten, TransitionInput } from '../workflows/transition';
 import type { StoredRecordInput } from '../workflows/trigger-types';
 import { planWebhookDeliveries, webhookActivities } from './webhooks';
