@@ -46,10 +46,17 @@ const remote = proxyActivities<Activities>(STEP_WRITES);
 const local = proxyLocalActivities<Activities>(STEP_WRITES);
 
 /**
- * Runs that took their first step with this patch write each step through a
+ * Runs that took their first step with this patch write their start through a
  * local activity (run by the worker inside the workflow task: no activity task
- * round trip through the server) and start the trigger of a record the step
+ * round trip through the server) and start the trigger of a record a step
  * created without waiting for it. Runs begun before it replay as they ran.
+ *
+ * Only the start: its content is the workflow's input, already in history, so a
+ * retried first task writes the same thing again. A step an update asks for is
+ * written by an activity task, scheduled once the task that accepted the update
+ * is recorded: a local activity would write before that, and an update lost with
+ * its task (a server restart) would leave writes under a sequence number that
+ * the next step then reuses with other content.
  */
 const LOCAL_STEPS_PATCH = 'local-step-writes';
 
@@ -94,7 +101,8 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
 
   async function apply(transition: Transition): Promise<MutationResult> {
     const localSteps = patched(LOCAL_STEPS_PATCH);
-    const written: StepWritten | WebhookDelivery[] | undefined = await (localSteps ? local : remote).recordTransition(transition.input);
+    const writer = localSteps && transition.input.event.kind === 'started' ? local : remote;
+    const written: StepWritten | WebhookDelivery[] | undefined = await writer.recordTransition(transition.input);
     // Runs from before steps answered their event hold the deliveries alone, or nothing at all.
     const deliveries = Array.isArray(written) ? written : written?.deliveries;
     machine.commit(transition);
