@@ -30,9 +30,6 @@ const remote = proxyActivities<BaselineActivities>(NOOP_OPTIONS);
 const local = proxyLocalActivities<BaselineActivities>(NOOP_OPTIONS);
 const { noop } = remote;
 
-/** The no-op a step runs: an activity task through the server, or a local activity (as Propeller's steps are). */
-const stepNoop = (useLocal: boolean | undefined) => (useLocal ? local.noop() : remote.noop());
-
 export interface StepInput {
   /** Start a `bareTrigger` child for this id in the same step (a lead converted into a new opportunity). */
   spawn?: string;
@@ -46,8 +43,8 @@ export interface LifecycleInput {
   steps: number;
   /** The deadline each stage arms (a durable timer, re-armed after every step); 0 for none. */
   deadlineMs: number;
-  /** Steps run their no-op as a local activity. */
-  local?: boolean;
+  /** The start runs its no-op as a local activity (as Propeller's first step is written); later steps stay activity tasks. */
+  localStart?: boolean;
 }
 
 /**
@@ -66,11 +63,11 @@ export async function bareLifecycle(input: LifecycleInput): Promise<number> {
   const spawning: Array<Promise<void>> = [];
   setHandler(stepUpdate, async ({ spawn }) => {
     await condition(() => started);
-    await stepNoop(input.local);
-    if (spawn) spawning.push(spawnTrigger(spawn, { steps: 0, deadlineMs: 0, local: input.local }));
+    await noop();
+    if (spawn) spawning.push(spawnTrigger(spawn, { steps: 0, deadlineMs: 0, localStart: input.localStart }));
     return ++steps;
   });
-  await stepNoop(input.local);
+  await (input.localStart ? local.noop() : noop());
   started = true;
   while (input.steps === 0 || steps < input.steps) {
     const seen = steps;
@@ -111,8 +108,6 @@ export interface UpdateLoopInput {
   /** Continue-as-new after this many updates, as Propeller's instances do (default 500). */
   maxUpdatesPerRun?: number;
   total?: number;
-  /** Steps run their no-op as a local activity. */
-  local?: boolean;
 }
 
 /** Takes `step` updates one at a time, each with a no-op activity; continues as new like a long instance. */
@@ -123,7 +118,7 @@ export async function bareUpdateLoop(input: UpdateLoopInput): Promise<number> {
   setHandler(stepUpdate, () => {
     thisRun++;
     const mine = chain.then(async () => {
-      await stepNoop(input.local);
+      await noop();
       return ++total;
     });
     chain = mine.then(() => undefined);

@@ -71,13 +71,13 @@ export function propellerLifecycles(env: PropellerEnv, n: number, concurrency: n
  * The baseline's lifecycles. `bare`: start (update-with-start that answers once
  * the first no-op activity ran, as the API's create answers once the lead is in
  * Pending) → update → update, each step a no-op activity task. `same-shape`: the
- * durable work of Propeller's lifecycle step for step: the same three calls with
- * each step's no-op a local activity, and a conversion that starts, without
- * waiting for it, a trigger (one activity) that starts another instance.
+ * durable work of Propeller's lifecycle step for step: the same three calls, the
+ * start's no-op a local activity, and a conversion that starts, without waiting
+ * for it, a trigger (one activity) that starts another instance.
  */
 export function bareLifecycles(env: BaselineEnv, n: number, concurrency: number, shape: 'bare' | 'same-shape', say: Say, label: string) {
   const run = shortId();
-  const lifecycle: LifecycleInput = { steps: 2, deadlineMs: SEVEN_DAYS_MS, local: shape === 'same-shape' };
+  const lifecycle: LifecycleInput = { steps: 2, deadlineMs: SEVEN_DAYS_MS, localStart: shape === 'same-shape' };
   return batch(
     n,
     concurrency,

@@ -66,7 +66,6 @@ export const moveLatency: Scenario = {
     }
     const baseline = await startBaseline(stack, { name: 'moves' });
     let b: { seq: LatencySummary; conc: LatencySummary };
-    let l: { seq: LatencySummary; conc: LatencySummary };
     try {
       const step = (id: string) => bareStep(baseline, id);
       const ids = await startLoops(baseline, lanes);
@@ -75,34 +74,20 @@ export const moveLatency: Scenario = {
         seq: await measure(n, [ids[0]!], step, say, 'move-latency · baseline sequential'),
         conc: await measure(n, ids, step, say, `move-latency · baseline c=${c}`),
       };
-      const localIds = await startLoops(baseline, lanes, { local: true });
-      l = {
-        seq: await measure(n, [localIds[0]!], step, say, 'move-latency · local-activity baseline sequential'),
-        conc: await measure(n, localIds, step, say, `move-latency · local-activity baseline c=${c}`),
-      };
     } finally {
       await baseline.stop();
     }
     return {
       n,
       settings: { concurrency: c, warmup: warm * 2 },
-      rows: [
-        ...latencyRows('sequential', n, p.seq, b.seq),
-        ...latencyRows(`concurrency ${c}`, n, p.conc, b.conc),
-        row('move p50, sequential, vs local-activity update', 'ms', n, p.seq.p50, l.seq.p50),
-        row(`move p50, concurrency ${c}, vs local-activity update`, 'ms', n, p.conc.p50, l.conc.p50),
-      ],
+      rows: [...latencyRows('sequential', n, p.seq, b.seq), ...latencyRows(`concurrency ${c}`, n, p.conc, b.conc)],
       facts: {
         'Propeller sequential mean ms': round(p.seq.mean),
         'baseline sequential mean ms': round(b.seq.mean),
         'Propeller c=16 max ms': round(p.conc.max),
         'baseline c=16 max ms': round(b.conc.max),
       },
-      notes: [
-        'A move is POST /v1/instances/:id/moves on a two-stage reversible pipeline; the baseline is executeUpdate on a workflow that runs a no-op activity per update.',
-        'Propeller writes each step through a local activity. The rows "vs local-activity update" compare with a baseline whose no-op is a local activity too: ' +
-          'what HTTP, MongoDB and the rules cost on top of the same Temporal round trips.',
-      ],
+      notes: ['A move is POST /v1/instances/:id/moves on a two-stage reversible pipeline; the baseline is executeUpdate on a workflow that runs a no-op activity per update.'],
     };
   },
 };

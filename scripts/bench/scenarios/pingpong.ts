@@ -47,12 +47,12 @@ export function movePingPong(env: PropellerEnv, instanceId: string, to: string) 
   return env.call<{ stage: { key: string } }>(env.users.sales, 'POST', `${instancePath(instanceId)}/moves`, { to });
 }
 
-/** `count` bare update-loop workflows, started and ready for updates (`local`: each step's no-op is a local activity). */
-export async function startLoops(env: BaselineEnv, count: number, opts: { local?: boolean } = {}): Promise<string[]> {
+/** `count` bare update-loop workflows, started and ready for updates. */
+export async function startLoops(env: BaselineEnv, count: number): Promise<string[]> {
   const run = shortId();
   const ids = Array.from({ length: count }, (_, i) => `bare-loop:${run}-${i}`);
   await runPool(count, 16, async (i) => {
-    await env.client.workflow.start('bareUpdateLoop', { workflowId: ids[i]!, taskQueue: env.taskQueue, args: [{ local: opts.local }] });
+    await env.client.workflow.start('bareUpdateLoop', { workflowId: ids[i]!, taskQueue: env.taskQueue, args: [{}] });
   });
   return ids;
 }
