@@ -21,16 +21,22 @@ function refuseOutsideFields(def: PipelineVersion, recordCompanyId: string, acto
 
 /** Starting, reading and driving pipeline instances: one function per API operation. */
 export function instanceUseCases({ stores, instances }: InstanceDeps) {
-  /** The instance, its record and its pinned version; 404 when the caller may not see the record. */
+  /**
+   * The instance and its pinned version; 404 when the caller may not see its
+   * record. The owning company and the assigned partner are known from the
+   * instance's projection; only another caller (an invited participant, or
+   * nobody) costs a read of the record.
+   */
   async function visible(actor: Actor, instanceId: string) {
     const projection = await stores.instances.get(instanceId);
     if (!projection) throw notFound('instance');
-    const [record, def] = await Promise.all([
-      stores.records.get(projection.recordId),
+    const uninvited = { ...projection, participants: { users: [], companies: [] } };
+    const [seen, def] = await Promise.all([
+      canSeeRecord(actor, uninvited) || stores.records.get(projection.recordId).then((r) => r !== undefined && canSeeRecord(actor, r)),
       stores.pipelines.getVersion(projection.pipelineKey, projection.version),
     ]);
-    if (!record || !canSeeRecord(actor, record) || !def) throw notFound('instance');
-    return { projection, record, def };
+    if (!seen || !def) throw notFound('instance');
+    return { projection, def };
   }
 
   async function publishedPipeline(key: string): Promise<PipelineVersion> {
@@ -79,8 +85,8 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     },
 
     async move(actor: Actor, instanceId: string, move: MoveRequest, idempotencyKey?: string) {
-      const { def, record } = await visible(actor, instanceId);
-      refuseOutsideFields(def, record.companyId, actor, move);
+      const { def, projection } = await visible(actor, instanceId);
+      refuseOutsideFields(def, projection.companyId, actor, move);
       const result = await instances.move(instanceId, { actor, move, idempotencyKey });
       return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
     },

@@ -22,7 +22,7 @@ export function matchesWho(who: Who | undefined, actor: Actor, record: RecordVie
   return false;
 }
 
-export function canSeeRecord(actor: Actor, record: RecordView): boolean {
+export function canSeeRecord(actor: Actor, record: Pick<RecordView, 'companyId' | 'partnerCompanyId' | 'participants'>): boolean {
   if (actor.kind === 'system') return true;
   const company = actor.companyId;
   if (company !== undefined && company !== '') {
