@@ -36,7 +36,8 @@ function latencyRows(mode: string, n: number, p: LatencySummary, b: LatencySumma
 export const moveLatency: Scenario = {
   name: 'move-latency',
   description: 'stage move latency over HTTP (p50, p99), sequential and at concurrency 16, vs a bare update round trip with a no-op activity',
-  defaultN: 100,
+  // 16 lanes: at 100 moves each lane times 6, and the concurrent p50 swung 1.6x-2.1x between runs; 400 holds it steady.
+  defaultN: 400,
   fullN: 1_000,
   smokeN: 4,
   async run({ stack, n, say }) {
