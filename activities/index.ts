@@ -89,15 +89,16 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
         const wrote = await createRecord(created, own ? input.eventId : undefined);
         ownWritten ||= own && wrote;
       }
-      // The writes are keyed by the event id and touch different documents: none depends on another.
-      const done = input.taskCompleted;
-      await Promise.all([
-        input.record && !ownWritten ? records.applyChange(input.recordId, input.eventId, input.record, at) : undefined,
-        tasks.create(input.instance.instanceId, input.recordId, input.tasksCreated),
-        done ? tasks.complete(done.id, done.doneAt, done.doneBy) : undefined,
-        events.append(input.event).then((written) => written && count(input.event)),
-        instances.save(input.instance),
-      ]);
+      // One write at a time: when many steps write at once (a storm of deadlines) they queue on the database
+      // anyway, and parallel writes per step made each wait longer (timer-storm bench: 4.5x with them, 1.48x without).
+      if (input.record && !ownWritten) await records.applyChange(input.recordId, input.eventId, input.record, at);
+      await tasks.create(input.instance.instanceId, input.recordId, input.tasksCreated);
+      if (input.taskCompleted) {
+        const { id, doneAt, doneBy } = input.taskCompleted;
+        await tasks.complete(id, doneAt, doneBy);
+      }
+      if (await events.append(input.event)) count(input.event);
+      await instances.save(input.instance);
       // After the record change: a webhook's payload holds the record as this step left it.
       return { event: input.event, deliveries: await planWebhookDeliveries(stores, input) };
     },
