@@ -2,7 +2,7 @@ import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { AppError } from './errors';
-import { toAppError } from './instance-client';
+import { resent, toAppError } from './instance-client';
 
 /** A gRPC failure as @grpc/grpc-js reports it, wrapped by the Temporal client as it wraps history long polls. */
 function serviceError(code: GrpcStatus, details: string): ServiceError {
@@ -37,5 +37,44 @@ describe('Temporal errors as API answers', () => {
   it('When the error is not one Temporal explains, then it is passed on unchanged (a 500)', () => {
     const err = new Error('something else');
     expect(toAppError(err)).toBe(err);
+  });
+});
+
+describe('updates the worker left unprocessed', () => {
+  const unprocessed = () =>
+    new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ type: 'UnprocessedUpdate', message: 'not processed by worker' }));
+
+  /** A send that fails as listed, then answers `done`; counts its calls. */
+  function sender(failures: Error[]) {
+    let calls = 0;
+    const send = async () => {
+      const failure = failures[calls++];
+      if (failure) throw failure;
+      return 'done';
+    };
+    return { send, calls: () => calls };
+  }
+
+  it('When the server answers UnprocessedUpdate, then the same send is made again until it is taken', async () => {
+    const { send, calls } = sender([unprocessed(), unprocessed()]);
+    let resends = 0;
+    await expect(resent(send, () => resends++)).resolves.toBe('done');
+    expect(calls()).toBe(3);
+    expect(resends).toBe(2);
+  });
+
+  it('When an update is refused or fails otherwise, then it is not sent again', async () => {
+    const refused = new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ type: 'same_stage', message: 'already there', nonRetryable: true }));
+    const { send, calls } = sender([refused]);
+    await expect(resent(send)).rejects.toBe(refused);
+    expect(calls()).toBe(1);
+  });
+
+  it('When the worker keeps leaving it unprocessed, then it gives up after five resends with the last answer (a 503 for the API)', async () => {
+    const last = unprocessed();
+    const { send, calls } = sender([unprocessed(), unprocessed(), unprocessed(), unprocessed(), unprocessed(), last]);
+    await expect(resent(send)).rejects.toBe(last);
+    expect(calls()).toBe(6);
+    expect(toAppError(last)).toMatchObject({ status: 503, code: 'instance_busy' });
   });
 });

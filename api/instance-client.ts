@@ -212,7 +212,7 @@ const updateId = (actorId: string, key: string | undefined) =>
   key ? crypto.createHash('sha256').update(`${actorId}\0${key}`).digest('base64url') : crypto.randomUUID();
 
 /** Sends an update again, a little later, for as long as the worker leaves it unprocessed. */
-async function resent<T>(send: () => Promise<T>, onResend?: () => void): Promise<T> {
+export async function resent<T>(send: () => Promise<T>, onResend?: () => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();

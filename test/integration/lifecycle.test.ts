@@ -5,29 +5,24 @@ import { opportunityPropulsionTemplate } from '../../scripts/templates/opportuni
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(120_000);
 
 /** Open → Working → Won | Lost, started by hand; a finished instance may not be reopened. */
 function manualPipeline(overrides: Partial<PipelineDefinition> = {}): PipelineDefinition {
-  return {
-    key: uid('deal'),
-    name: 'Deals',
-    objectType: uid('deal'),
-    stageField: 'stage',
-    trigger: { onCreate: false, manual: true, reinitiate: false },
-    multipleRuns: true,
-    policy: { reversible: true, skippable: true, repeatable: true, reactivatable: false },
-    stages: [
+  return testPipeline(
+    'Deals',
+    uid('deal'),
+    [
       { key: 'open', name: 'Open', type: 'normal', initial: true },
       { key: 'working', name: 'Working', type: 'normal' },
       { key: 'won', name: 'Won', type: 'success' },
       { key: 'lost', name: 'Lost', type: 'failure', rules: { requireReason: true } },
     ],
-    ...overrides,
-  };
+    overrides,
+  );
 }
 
 interface TaskView {

@@ -8,8 +8,7 @@ import { createApp } from '../../api/app';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { eventually, startHarness, startWorker, type Harness } from '../support/harness';
 import { isErrorBody } from '../support/world';
-import { uid } from '../support/factories';
-import type { PipelineDefinition } from '../../workflows/domain/types';
+import { testPipeline } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(120_000);
@@ -186,16 +185,9 @@ describe('request timeout', () => {
     // No worker yet: creating a note starts its pipeline's instance, which nothing runs, so the handler hangs.
     h = await startHarness({ worker: false, api: false });
     user = await seedUser(h);
-    const notes: PipelineDefinition = {
-      key: uid('notes'),
-      name: 'Notes',
-      objectType: 'note',
-      stageField: 'stage',
+    const notes = testPipeline('Notes', 'note', [{ key: 'open', name: 'Open', type: 'normal', initial: true }], {
       trigger: { onCreate: true, manual: false, reinitiate: false },
-      multipleRuns: true,
-      policy: { reversible: true, skippable: true, repeatable: true, reactivatable: false },
-      stages: [{ key: 'open', name: 'Open', type: 'normal', initial: true }],
-    };
+    });
     await h.stores.pipelines.createDraft(notes, user.actor.userId, new Date().toISOString());
     await h.stores.pipelines.publish(notes.key, user.actor.userId, new Date().toISOString());
     const sink = new Writable({

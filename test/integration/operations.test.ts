@@ -3,25 +3,21 @@ import { spawnApi } from '../support/api-process';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, startWorker, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
 import { spawnWorker } from '../support/worker-process';
 
 /** Open → Review (needs `amount`) → Closed, with Open timing out to Closed after a second. */
 function timedPipeline(key: string): PipelineDefinition {
-  return {
-    key,
-    name: 'Timed',
-    objectType: 'ticket',
-    stageField: 'stage',
-    trigger: { onCreate: false, manual: true, reinitiate: false },
-    multipleRuns: true,
-    policy: { reversible: true, skippable: true, repeatable: true, reactivatable: false },
-    stages: [
+  return testPipeline(
+    'Timed',
+    'ticket',
+    [
       { key: 'open', name: 'Open', type: 'normal', initial: true, deadline: { after: '1s', to: 'closed' } },
       { key: 'review', name: 'Review', type: 'normal', rules: { requiredFields: ['amount'] } },
       { key: 'closed', name: 'Closed', type: 'success' },
     ],
-  };
+    { key },
+  );
 }
 
 const metricValue = (text: string, name: string, labels: Record<string, string>): number | undefined => {

@@ -8,29 +8,24 @@ import { spawnApi } from '../support/api-process';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, startWorker, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(120_000);
 
 /** Open → Working → Won | Lost, started automatically for every new record of `objectType` (filter by override). */
 function autoPipeline(objectType: string, overrides: Partial<PipelineDefinition> = {}): PipelineDefinition {
-  return {
-    key: uid('trg'),
-    name: `Auto ${objectType}`,
+  return testPipeline(
+    `Auto ${objectType}`,
     objectType,
-    stageField: 'stage',
-    trigger: { onCreate: true, manual: true, reinitiate: false },
-    multipleRuns: true,
-    policy: { reversible: true, skippable: true, repeatable: true, reactivatable: false },
-    stages: [
+    [
       { key: 'open', name: 'Open', type: 'normal', initial: true, winRate: 10 },
       { key: 'working', name: 'Working', type: 'normal', winRate: 50 },
       { key: 'won', name: 'Won', type: 'success', winRate: 100 },
       { key: 'lost', name: 'Lost', type: 'failure', winRate: 0 },
     ],
-    ...overrides,
-  };
+    { trigger: { onCreate: true, manual: true, reinitiate: false }, ...overrides },
+  );
 }
 
 interface CreatedRecord {

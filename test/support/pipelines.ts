@@ -1,6 +1,26 @@
-import type { PipelineDefinition, PipelineVersion } from '../../workflows/domain/types';
+import type { PipelineDefinition, PipelineVersion, StageDef } from '../../workflows/domain/types';
 import { call, type TestUser } from './auth';
+import { uid } from './factories';
 import type { Harness } from './harness';
+
+/**
+ * A pipeline for a test: started by hand, one instance per record, every move
+ * allowed by policy, stage field `stage`, a key of its own. The test gives the
+ * object type and the stages; anything else goes in `overrides`.
+ */
+export function testPipeline(name: string, objectType: string, stages: StageDef[], overrides: Partial<PipelineDefinition> = {}): PipelineDefinition {
+  return {
+    key: uid('pipe'),
+    name,
+    objectType,
+    stageField: 'stage',
+    trigger: { onCreate: false, manual: true, reinitiate: false },
+    multipleRuns: true,
+    policy: { reversible: true, skippable: true, repeatable: true, reactivatable: false },
+    stages,
+    ...overrides,
+  };
+}
 
 /** Creates (or replaces) a pipeline draft through the API and publishes it; returns the published version. */
 export async function publishPipeline(h: Harness, admin: TestUser, def: PipelineDefinition): Promise<PipelineVersion> {

@@ -6,7 +6,7 @@ import { stateQuery } from '../../../workflows/messages';
 import { seedUser, type TestUser } from '../../support/auth';
 import { uid } from '../../support/factories';
 import { startHarness, type Harness } from '../../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance } from '../../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../../support/pipelines';
 import { envInt, FAULT_SEED, report, seededRandom } from './lead-lifecycles';
 import { probe } from './probes';
 
@@ -26,21 +26,12 @@ jest.setTimeout(180_000 + MOVES * 1_000);
  * needs a reason; a move to the current stage is refused.
  */
 function racePipeline(): PipelineDefinition {
-  return {
-    key: uid('race'),
-    name: 'Race',
-    objectType: 'ticket',
-    stageField: 'stage',
-    trigger: { onCreate: false, manual: true, reinitiate: false },
-    multipleRuns: true,
-    policy: { reversible: true, skippable: true, repeatable: true, reactivatable: false },
-    stages: [
-      { key: 'a', name: 'A', type: 'normal', initial: true, rules: { requireReason: true } },
-      { key: 'b', name: 'B', type: 'normal', effects: { setFields: [{ field: 'approved', value: { kind: 'unset' } }] } },
-      { key: 'c', name: 'C', type: 'normal', rules: { requiredFields: ['approved'] } },
-      { key: 'd', name: 'D', type: 'normal', effects: { setFields: [{ field: 'approved', value: { kind: 'value', value: true } }, { field: 'approvedAt', value: { kind: 'now' } }] } },
-    ],
-  };
+  return testPipeline('Race', 'ticket', [
+    { key: 'a', name: 'A', type: 'normal', initial: true, rules: { requireReason: true } },
+    { key: 'b', name: 'B', type: 'normal', effects: { setFields: [{ field: 'approved', value: { kind: 'unset' } }] } },
+    { key: 'c', name: 'C', type: 'normal', rules: { requiredFields: ['approved'] } },
+    { key: 'd', name: 'D', type: 'normal', effects: { setFields: [{ field: 'approved', value: { kind: 'value', value: true } }, { field: 'approvedAt', value: { kind: 'now' } }] } },
+  ]);
 }
 
 describe('Fault: concurrent moves on one instance', () => {

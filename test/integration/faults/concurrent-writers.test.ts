@@ -2,9 +2,8 @@ import { COLLECTIONS } from '../../../activities/store';
 import type { InstanceState, PipelineDefinition } from '../../../workflows/domain/types';
 import { stateQuery } from '../../../workflows/messages';
 import { seedUser, type TestUser } from '../../support/auth';
-import { uid } from '../../support/factories';
 import { startHarness, type Harness } from '../../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance } from '../../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../../support/pipelines';
 import { envInt, report } from './lead-lifecycles';
 import { probe, type Probe } from './probes';
 
@@ -20,19 +19,10 @@ jest.setTimeout(120_000 + ROUNDS * 2_000);
 
 /** Open ⇄ Working: each entry stamps the record (`workingSince`, `reopenedAt`, and `entries` by its actor). */
 function writerPipeline(): PipelineDefinition {
-  return {
-    key: uid('writers'),
-    name: 'Writers',
-    objectType: 'ticket',
-    stageField: 'stage',
-    trigger: { onCreate: false, manual: true, reinitiate: false },
-    multipleRuns: true,
-    policy: { reversible: true, skippable: true, repeatable: true, reactivatable: false },
-    stages: [
-      { key: 'open', name: 'Open', type: 'normal', initial: true, effects: { setFields: [{ field: 'reopenedAt', value: { kind: 'now' } }] } },
-      { key: 'working', name: 'Working', type: 'normal', effects: { setFields: [{ field: 'workingSince', value: { kind: 'now' } }] } },
-    ],
-  };
+  return testPipeline('Writers', 'ticket', [
+    { key: 'open', name: 'Open', type: 'normal', initial: true, effects: { setFields: [{ field: 'reopenedAt', value: { kind: 'now' } }] } },
+    { key: 'working', name: 'Working', type: 'normal', effects: { setFields: [{ field: 'workingSince', value: { kind: 'now' } }] } },
+  ]);
 }
 
 describe('Fault: two writers on one record', () => {
