@@ -13,6 +13,7 @@ import type { PipelineDefinition } from '../../workflows/domain/types';
 import { seedDemoWorld, seedTemplates } from '../seed';
 import { connectClient, connectWorker, DEFAULT_MAX_CACHED_WORKFLOWS, shortId, terminateOpen } from './env';
 import { callApi, type BenchUser } from './http';
+import { tallyCommands, type MongoTally } from './mongo-tally';
 import type { BenchStack } from './stack';
 
 /**
@@ -29,6 +30,8 @@ export interface PropellerEnv {
   client: Client;
   db: Db;
   stores: Stores;
+  /** The API's and the in-process worker's MongoDB commands (they share one client). */
+  mongoCommands: MongoTally;
   apiUrl: string;
   /** The demo world's sales user (sources leads), partner A's user (works them) and the admin. */
   users: { admin: BenchUser; sales: BenchUser; partner: BenchUser };
@@ -55,7 +58,8 @@ export interface PropellerOptions {
 export async function startPropeller(stack: BenchStack, opts: PropellerOptions): Promise<PropellerEnv> {
   const id = `${opts.name}_${shortId()}`;
   const taskQueue = `bench-${id}`;
-  const mongo = await connectMongo(opts.mongoUri ?? stack.mongoUri, `bench_${id}`.replace(/-/g, '_'));
+  const mongo = await connectMongo(opts.mongoUri ?? stack.mongoUri, `bench_${id}`.replace(/-/g, '_'), { monitorCommands: true });
+  const mongoCommands = tallyCommands(mongo.client);
   await ensureIndexes(mongo.db);
   const stores = createStores(mongo.db);
   const credentialsFile = path.join(stack.dir, `credentials-${id}.json`);
@@ -108,6 +112,7 @@ export async function startPropeller(stack: BenchStack, opts: PropellerOptions):
     client,
     db: mongo.db,
     stores,
+    mongoCommands,
     apiUrl,
     users: { admin: user('admin'), sales: user('sales'), partner: user('partnerA_user') },
     call: (u, method, p, body) => callApi(apiUrl, u, method, p, body),

@@ -24,9 +24,12 @@ export const lifecycle: Scenario = {
     const c = LIFECYCLE_CONCURRENCY;
     const propeller = await startPropeller(stack, { name: 'lifecycle' });
     let p: LifecycleRun;
+    let mongoPerLifecycle: string;
     try {
       await propellerLifecycles(propeller, warmupCount(n), c, say, 'lifecycle · Propeller warm-up');
+      propeller.mongoCommands.reset();
       p = await propellerLifecycles(propeller, n, c, say, 'lifecycle · Propeller');
+      mongoPerLifecycle = propeller.mongoCommands.describe(n);
     } finally {
       await propeller.stop();
     }
@@ -49,6 +52,7 @@ export const lifecycle: Scenario = {
       ],
       facts: {
         ...stepFacts('Propeller', p, ['create', 'accept', 'convert']),
+        'Propeller MongoDB commands per lifecycle (mean round trip)': mongoPerLifecycle,
         ...stepFacts('bare', bare, ['start', 'update 1', 'update 2']),
         ...stepFacts('same-shape', same, ['start', 'update 1', 'update 2+spawn']),
       },
