@@ -17,6 +17,8 @@ export const COLLECTIONS = {
   webhooks: 'webhooks',
   /** One outcome per webhook delivery id, for operators. */
   webhookDeliveries: 'webhook_deliveries',
+  /** A token per cached catalogue (see `revisioned`), changed by every write to it. */
+  revisions: 'revisions',
 } as const;
 
 const INDEXES: Record<string, IndexDescription[]> = {

@@ -39,8 +39,15 @@ export function instanceStore(db: Db) {
       return doc ? toProjection(doc) : undefined;
     },
 
+    /** Every instance bound to the record, by a query on `recordId` (FerretDB reads the whole collection for it). */
     async forRecord(recordId: string): Promise<InstanceProjection[]> {
       return (await instances.find({ recordId }).toArray()).map(toProjection);
+    },
+
+    /** The ones of these ids that exist, in the order given: one read by `_id` each, side by side. */
+    async byIds(ids: string[]): Promise<InstanceProjection[]> {
+      const docs = await Promise.all(ids.map((_id) => instances.findOne({ _id })));
+      return docs.filter((d): d is InstanceDoc => d !== null).map(toProjection);
     },
 
     /**

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Db } from 'mongodb';
 import { COLLECTIONS, type Doc } from './collections';
+import { revision } from './revisions';
 
 export type CompanyKind = 'owner' | 'partner';
 
@@ -40,6 +41,12 @@ export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(9).toSt
 /** Keys are 256 random bits, so a plain SHA-256 is enough to store them safely. */
 export const hashApiKey = (key: string) => crypto.createHash('sha256').update(key).digest('hex');
 
+/** 96 bits of the key's hash: unique among keys, and nothing an attacker could use to find the key. */
+const keyIdOf = (hash: string) => `key_${hash.slice(0, 24)}`;
+
+/** Far more users and keys than one deployment's active ones. */
+const PEOPLE_CACHE_SIZE = 10_000;
+
 const fromDoc = <T extends { _id: string }>({ _id, ...rest }: T) => ({ id: _id, ...rest });
 
 /** Companies, users and their API keys. */
@@ -47,16 +54,31 @@ export function peopleStore(db: Db) {
   const companies = db.collection<CompanyDoc>(COLLECTIONS.companies);
   const users = db.collection<UserDoc>(COLLECTIONS.users);
   const apiKeys = db.collection<ApiKeyDoc>(COLLECTIONS.apiKeys);
+  // Every request reads its key and user, and triggers read owners: held per process until any of them changes.
+  const changes = revision(db, 'people');
+  const company = changes.keyed(PEOPLE_CACHE_SIZE, async (id) => {
+    const doc = await companies.findOne({ _id: id });
+    return doc ? (fromDoc(doc) as Company) : undefined;
+  });
+  const user = changes.keyed(PEOPLE_CACHE_SIZE, async (id) => {
+    const doc = await users.findOne({ _id: id });
+    return doc ? (fromDoc(doc) as User) : undefined;
+  });
+  /** By the key's hash. */
+  const apiKey = changes.keyed(PEOPLE_CACHE_SIZE, async (hash) => {
+    const doc = (await apiKeys.findOne({ _id: keyIdOf(hash) })) ?? (await apiKeys.findOne({ hash }));
+    if (doc?.hash !== hash) return undefined;
+    const { hash: _hash, ...info } = doc;
+    return fromDoc(info) as ApiKeyInfo;
+  });
 
   return {
     async upsertCompany(company: Company): Promise<void> {
       const { id, ...rest } = company;
       await companies.replaceOne({ _id: id }, rest, { upsert: true });
+      await changes.changed();
     },
-    async getCompany(id: string): Promise<Company | undefined> {
-      const doc = await companies.findOne({ _id: id });
-      return doc ? (fromDoc(doc) as Company) : undefined;
-    },
+    getCompany: company,
     async listCompanies(): Promise<Company[]> {
       return (await companies.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc(d) as Company);
     },
@@ -64,11 +86,9 @@ export function peopleStore(db: Db) {
     async upsertUser(user: User): Promise<void> {
       const { id, ...rest } = user;
       await users.replaceOne({ _id: id }, rest, { upsert: true });
+      await changes.changed();
     },
-    async getUser(id: string): Promise<User | undefined> {
-      const doc = await users.findOne({ _id: id });
-      return doc ? (fromDoc(doc) as User) : undefined;
-    },
+    getUser: user,
     async listUsers(companyId?: string): Promise<User[]> {
       const docs = await users.find(companyId ? { companyId } : {}).sort({ createdAt: 1, _id: 1 }).toArray();
       return docs.map((d) => fromDoc(d) as User);
@@ -77,15 +97,19 @@ export function peopleStore(db: Db) {
     /** Creates a key; the plaintext is returned once and only its hash is stored. */
     async createApiKey(userId: string, now: string): Promise<ApiKeyInfo & { key: string }> {
       const key = `pk_${crypto.randomBytes(32).toString('base64url')}`;
-      const info: ApiKeyInfo = { id: newId('key'), userId, prefix: key.slice(0, 10), createdAt: now };
+      const hash = hashApiKey(key);
+      const info: ApiKeyInfo = { id: keyIdOf(hash), userId, prefix: key.slice(0, 10), createdAt: now };
       const { id, ...rest } = info;
-      await apiKeys.insertOne({ _id: id, ...rest, hash: hashApiKey(key) });
+      await apiKeys.insertOne({ _id: id, ...rest, hash });
+      await changes.changed();
       return { ...info, key };
     },
-    async findApiKey(key: string): Promise<ApiKeyInfo | undefined> {
-      const doc = await apiKeys.findOne({ hash: hashApiKey(key) }, { projection: { hash: 0 } });
-      return doc ? (fromDoc(doc) as ApiKeyInfo) : undefined;
-    },
+    /**
+     * Every request asks this, so a key is found by `_id` (its id follows from
+     * its hash) and held per process. Keys made before ids did, and keys nobody
+     * was given, are looked for by hash, which FerretDB answers by reading every key.
+     */
+    findApiKey: (key: string): Promise<ApiKeyInfo | undefined> => apiKey(hashApiKey(key)),
     async getApiKey(id: string): Promise<ApiKeyInfo | undefined> {
       const doc = await apiKeys.findOne({ _id: id }, { projection: { hash: 0 } });
       return doc ? (fromDoc(doc) as ApiKeyInfo) : undefined;
@@ -95,7 +119,10 @@ export function peopleStore(db: Db) {
       return docs.map((d) => fromDoc(d) as ApiKeyInfo);
     },
     async revokeApiKey(id: string, now: string): Promise<void> {
-      await apiKeys.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: now } });
+      // By `_id` alone (FerretDB reads every key for any other filter); a key revoked twice keeps its first time.
+      const doc = await apiKeys.findOne({ _id: id }, { projection: { revokedAt: 1 } });
+      if (doc && !doc.revokedAt) await apiKeys.updateOne({ _id: id }, { $set: { revokedAt: now } });
+      await changes.changed();
     },
   };
 }

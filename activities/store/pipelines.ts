@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Db } from 'mongodb';
 import type { PipelineDefinition, PipelineVersion } from '../../workflows/domain/types';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
+import { revision } from './revisions';
 
 export type PipelineStatus = 'draft' | 'published' | 'disabled';
 
@@ -53,13 +54,41 @@ const VERSION_CACHE_SIZE = 500;
 
 const versionId = (key: string, version: number) => `${key}@${version}`;
 
+interface Catalogue {
+  pipelines: Array<{ key: string; status: PipelineStatus; objectType: string; newestVersion?: number }>;
+  /** One entry per draft and per published version. */
+  objectTypes: Array<{ key: string; objectType: string; stageField: string }>;
+}
+
 /** Pipeline drafts and their immutable published versions. */
 export function pipelineStore(db: Db) {
   const pipelines = db.collection<PipelineDoc>(COLLECTIONS.pipelines);
   const versions = db.collection<VersionDoc>(COLLECTIONS.pipelineVersions);
   const versionCache = new LRUCache<string, PipelineVersion>({ max: VERSION_CACHE_SIZE });
 
-  /** The number of the newest published version of `key`: the definition itself comes from `getVersion`'s cache. */
+  /**
+   * What triggers and record writes ask of every pipeline: its status and
+   * object type, each version's number and stage field. Held per process
+   * until a pipeline changes; definitions come from `getVersion`'s cache.
+   */
+  const changes = revision(db, COLLECTIONS.pipelines);
+  const catalogue = changes.cached(async (): Promise<Catalogue> => {
+    const [drafts, published] = await Promise.all([
+      pipelines.find({}, { projection: { status: 1, 'draft.objectType': 1, 'draft.stageField': 1 } }).toArray(),
+      versions.find({}, { projection: { pipelineKey: 1, version: 1, 'definition.objectType': 1, 'definition.stageField': 1 } }).toArray(),
+    ]);
+    const newest = new Map<string, number>();
+    for (const v of published) newest.set(v.pipelineKey, Math.max(v.version, newest.get(v.pipelineKey) ?? 0));
+    return {
+      pipelines: drafts.map((d) => ({ key: d._id, status: d.status, objectType: d.draft.objectType, newestVersion: newest.get(d._id) })),
+      objectTypes: [
+        ...drafts.map((d) => ({ key: d._id, objectType: d.draft.objectType, stageField: d.draft.stageField })),
+        ...published.map((v) => ({ key: v.pipelineKey, objectType: v.definition.objectType, stageField: v.definition.stageField })),
+      ],
+    };
+  });
+
+  /** The number of the newest published version of `key`, read from the versions themselves (the truth on FerretDB). */
   const newestVersionNumber = async (key: string): Promise<number | undefined> => {
     const doc = await versions.find({ pipelineKey: key }, { projection: { version: 1 } }).sort({ version: -1 }).limit(1).next();
     return doc?.version;
@@ -77,13 +106,9 @@ export function pipelineStore(db: Db) {
     return found;
   }
 
-  const newestVersion = async (key: string): Promise<PipelineVersion | undefined> => {
-    const version = await newestVersionNumber(key);
-    return version === undefined ? undefined : getVersion(key, version);
-  };
-
   const update = async (key: string, $set: Partial<PipelineDoc>, extra: object = {}) => {
     const doc = await pipelines.findOneAndUpdate({ _id: key }, { $set, ...extra }, { returnDocument: 'after' });
+    await changes.changed();
     return doc ? toPipeline(doc) : undefined;
   };
 
@@ -106,6 +131,7 @@ export function pipelineStore(db: Db) {
         if (isDuplicateKey(err)) throw new PipelineExistsError(def.key);
         throw err;
       }
+      await changes.changed();
       return toPipeline(doc);
     },
 
@@ -157,28 +183,33 @@ export function pipelineStore(db: Db) {
 
     /** What a new instance runs; undefined when the pipeline is disabled or was never published. */
     async latestPublished(key: string): Promise<PipelineVersion | undefined> {
-      const pipeline = await pipelines.findOne({ _id: key });
-      if (pipeline?.status !== 'published') return undefined;
+      const pipeline = (await catalogue()).pipelines.find((p) => p.key === key);
+      if (pipeline?.status !== 'published' || pipeline.newestVersion === undefined) return undefined;
       // The versions collection, not latestVersion, is the truth: FerretDB updates are not atomic.
-      return newestVersion(key);
+      return getVersion(key, pipeline.newestVersion);
     },
 
-    /** Stage fields of every pipeline on this object type, draft or published: only moves may write them. */
     /** The newest published version of every enabled pipeline for this object type (what triggers consider). */
     async publishedFor(objectType: string): Promise<PipelineVersion[]> {
-      const live = await pipelines.find({ 'draft.objectType': objectType, status: 'published' }).toArray();
-      const newest = await Promise.all(live.map((p) => newestVersion(p._id)));
+      const live = (await catalogue()).pipelines.filter((p) => p.objectType === objectType && p.status === 'published');
+      const newest = await Promise.all(live.map((p) => (p.newestVersion === undefined ? undefined : getVersion(p.key, p.newestVersion))));
       return newest.filter((v): v is PipelineVersion => v !== undefined && v.objectType === objectType);
     },
 
+    /** Stage fields of every pipeline on this object type, draft or published: only moves may write them. */
     async stageFieldsFor(objectType: string): Promise<string[]> {
-      const [drafts, published] = await Promise.all([
-        // Only the stage field of each: definitions are large, and a record create reads this every time.
-        pipelines.find({ 'draft.objectType': objectType }, { projection: { 'draft.stageField': 1 } }).toArray(),
-        versions.find({ 'definition.objectType': objectType }, { projection: { 'definition.stageField': 1 } }).toArray(),
-      ]);
-      return [...new Set([...drafts.map((d) => d.draft.stageField), ...published.map((v) => v.definition.stageField)])];
+      const { objectTypes } = await catalogue();
+      return [...new Set(objectTypes.filter((t) => t.objectType === objectType).map((t) => t.stageField))];
     },
+
+    /** Keys of every pipeline whose draft or some published version runs on this object type: those that can hold its records. */
+    async keysFor(objectType: string): Promise<string[]> {
+      const { objectTypes } = await catalogue();
+      return [...new Set(objectTypes.filter((t) => t.objectType === objectType).map((t) => t.key))].sort();
+    },
+
+    /** After writing pipelines other than through this store (a migration, a test that stores a legacy document). */
+    changed: () => changes.changed(),
 
     /** Newest first. */
     async listVersions(key: string): Promise<VersionSummary[]> {

@@ -99,12 +99,12 @@ export function recordStore(db: Db) {
       const claim = await claimVersion(id, expectedVersion, Date.parse(now));
       if (!claim) return undefined;
       try {
-        const doc = await records.findOneAndUpdate(
-          { _id: id, version: expectedVersion },
-          { $set: { ...fieldPaths(set), updatedAt: now }, $inc: { version: 1 } },
-          { returnDocument: 'after' },
-        );
-        return doc ? toRecord(doc) : undefined;
+        // By `_id` alone, as in `applyChange`; the claim keeps every other direct writer of this version out.
+        const current = await records.findOne({ _id: id });
+        if (current?.version !== expectedVersion) return undefined;
+        const $set = { ...fieldPaths(set), updatedAt: now, version: expectedVersion + 1 };
+        await records.updateOne({ _id: id }, { $set });
+        return toRecord({ ...current, fields: { ...current.fields, ...set }, updatedAt: now, version: expectedVersion + 1 });
       } finally {
         // Released once the update is over; if this fails, the claim just waits out its lease.
         await claims.deleteOne({ _id: claim }).catch(() => undefined);
@@ -113,7 +113,9 @@ export function recordStore(db: Db) {
 
     /**
      * A change an instance made. Keyed by the event id: a retried activity finds
-     * its own event id already applied and writes nothing.
+     * its own event id already applied and writes nothing. Read, then written,
+     * by `_id` alone: FerretDB reads every record for a filter on any other field
+     * (and its update was never atomic with its filter: it reads, modifies and writes back).
      */
     async applyChange(id: string, eventId: string, change: RecordChange, now: string): Promise<void> {
       const $set: Record<string, unknown> = {
@@ -128,7 +130,9 @@ export function recordStore(db: Db) {
       if (change.partnerCompanyId) $set.partnerCompanyId = change.partnerCompanyId;
       const update: Record<string, unknown> = { $set };
       if (change.unset.length > 0) update.$unset = Object.fromEntries(change.unset.map((f) => [`fields.${f}`, '']));
-      await records.updateOne({ _id: id, lastEventId: { $ne: eventId } }, update);
+      const applied = await records.findOne({ _id: id }, { projection: { lastEventId: 1 } });
+      if (applied?.lastEventId === eventId) return;
+      await records.updateOne({ _id: id }, update);
     },
   };
 }

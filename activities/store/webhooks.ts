@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import type { WebhookEventType } from '../../workflows/domain/webhooks';
 import { newWebhookSecret } from '../../lib/webhook-signature';
 import { COLLECTIONS, type Doc } from './collections';
+import { revision } from './revisions';
 import { newId } from './people';
 
 export interface Webhook {
@@ -46,6 +47,12 @@ function toWebhook(doc: WebhookDoc): Webhook {
 export function webhookStore(db: Db) {
   const webhooks = db.collection<WebhookDoc>(COLLECTIONS.webhooks);
   const outcomes = db.collection<OutcomeDoc>(COLLECTIONS.webhookDeliveries);
+  // Every step asks which webhooks listen: the active ones are held per process until one is created or disabled.
+  const changes = revision(db, COLLECTIONS.webhooks);
+  const active = changes.cached(async () => {
+    const docs = await webhooks.find({ active: true }, withoutSecret).sort({ createdAt: 1, _id: 1 }).toArray();
+    return docs.map(toWebhook);
+  });
 
   return {
     /** The secret is in this answer once; no later read of the API shows it. */
@@ -54,6 +61,7 @@ export function webhookStore(db: Db) {
       const secret = newWebhookSecret();
       const { id, ...rest } = webhook;
       await webhooks.insertOne({ _id: id, ...rest, secret });
+      await changes.changed();
       return { ...webhook, secret };
     },
 
@@ -67,16 +75,15 @@ export function webhookStore(db: Db) {
     },
 
     async disable(id: string, now: string): Promise<void> {
-      await webhooks.updateOne({ _id: id, active: true }, { $set: { active: false, disabledAt: now } });
+      // By `_id` alone (FerretDB reads every webhook for any other filter); disabled twice keeps its first time.
+      const doc = await webhooks.findOne({ _id: id }, { projection: { active: 1 } });
+      if (doc?.active) await webhooks.updateOne({ _id: id }, { $set: { active: false, disabledAt: now } });
+      await changes.changed();
     },
 
     /** The one lookup every step that raises an event pays for (indexed by company). */
     async matching(companyIds: string[], types: WebhookEventType[]): Promise<Webhook[]> {
-      const docs = await webhooks
-        .find({ companyId: { $in: companyIds }, active: true, events: { $in: types } }, withoutSecret)
-        .sort({ createdAt: 1, _id: 1 })
-        .toArray();
-      return docs.map(toWebhook);
+      return (await active()).filter((hook) => companyIds.includes(hook.companyId) && hook.events.some((e) => types.includes(e)));
     },
 
     /** Read when a delivery is sent, so neither the secret nor the URL lands in workflow history. */

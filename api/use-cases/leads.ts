@@ -26,7 +26,7 @@ export function leadUseCases({ stores, instances, records }: LeadDeps) {
   async function leadInstance(actor: Actor, leadId: string) {
     const lead = await stores.records.get(leadId);
     if (!lead || lead.type !== 'lead' || !canSeeRecord(actor, lead)) throw notFound('lead');
-    const all = await stores.instances.forRecord(leadId);
+    const all = await stores.instancesOf(lead);
     const running = all.filter((i) => i.status === 'running');
     const projection = running.find((i) => i.pipelineKey === PARTNER_LEAD_KEY) ?? running[0] ?? all[0];
     if (!projection) throw new AppError(409, 'no_instance', 'this lead is not in a partner program pipeline');
@@ -35,8 +35,11 @@ export function leadUseCases({ stores, instances, records }: LeadDeps) {
     return { lead, projection, def };
   }
 
-  async function move(actor: Actor, leadId: string, move: MoveRequest, key: string | undefined, extra: Partial<MoveInput> = {}) {
-    const { projection, def } = await leadInstance(actor, leadId);
+  type Found = Awaited<ReturnType<typeof leadInstance>>;
+
+  /** With `found`, the lead and its instance as the caller already read them. */
+  async function move(actor: Actor, leadId: string, move: MoveRequest, key: string | undefined, extra: Partial<MoveInput> = {}, found?: Found) {
+    const { projection, def } = found ?? (await leadInstance(actor, leadId));
     const result = await instances.move(projection.instanceId, { actor, move, idempotencyKey: key, ...extra });
     return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
   }
@@ -52,24 +55,25 @@ export function leadUseCases({ stores, instances, records }: LeadDeps) {
 
     async convert(actor: Actor, id: string, body: { opportunityId?: string; opportunity?: { fields: Record<string, unknown> } }, key?: string) {
       // The lead first: a caller who may not see it gets 404, whatever opportunity it names.
-      const { lead } = await leadInstance(actor, id);
+      const found = await leadInstance(actor, id);
+      const { lead } = found;
       if (body.opportunityId) {
         const linked = await stores.records.get(body.opportunityId);
         if (!linked || linked.type !== 'opportunity' || !canSeeRecord(actor, linked)) {
           throw new AppError(422, 'unknown_opportunity', `opportunity ${body.opportunityId} does not exist or is not visible to you`);
         }
-        return move(actor, id, { to: LEAD_STAGES.converted, fields: { opportunityId: linked.id } }, key);
+        return move(actor, id, { to: LEAD_STAGES.converted, fields: { opportunityId: linked.id } }, key, {}, found);
       }
       const carried = Object.fromEntries(CARRIED_FIELDS.filter((f) => lead.fields[f] !== undefined).map((f) => [f, lead.fields[f]]));
       const opportunityId = newId('opp');
       // The opportunity is written by the same durable step that moves the lead.
       return move(actor, id, { to: LEAD_STAGES.converted, fields: { opportunityId } }, key, {
         createRecord: { id: opportunityId, type: 'opportunity', fields: { ...carried, ...body.opportunity?.fields, sourceLeadId: lead.id } },
-      });
+      }, found);
     },
 
     async reassign(actor: Actor, id: string, partnerCompanyId: string, key?: string) {
-      await leadInstance(actor, id);
+      const found = await leadInstance(actor, id);
       const partner = await stores.people.getCompany(partnerCompanyId);
       if (!partner || partner.kind !== 'partner') {
         throw new AppError(422, 'unknown_partner', `partner company ${partnerCompanyId} does not exist`);
@@ -77,7 +81,7 @@ export function leadUseCases({ stores, instances, records }: LeadDeps) {
       const cleared = { expiresAt: null, acceptedAt: null, acceptedBy: null, declinedAt: null, declineReason: null, expiredAt: null };
       return move(actor, id, { to: LEAD_STAGES.pending, reason: `reassigned to ${partner.name}`, fields: cleared }, key, {
         assignPartnerCompanyId: partner.id,
-      });
+      }, found);
     },
 
     /** Only the sourcing company edits the lead; the instance moves its deadline. */

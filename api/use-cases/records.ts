@@ -135,7 +135,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
 
     async get(actor: Actor, type: string, id: string) {
       const record = await visible(actor, type, id);
-      const running = await stores.instances.forRecord(id);
+      const running = await stores.instancesOf(record);
       return { ...redactRecord(record, actor), instances: running.map((i) => ({ instanceId: i.instanceId, stage: i.stage, status: i.status })) };
     },
 
@@ -150,7 +150,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         throw new AppError(403, 'forbidden', 'only the owning company edits a record; partners work through tasks and moves');
       }
       await refuseStageFields(type, fields);
-      const running = (await stores.instances.forRecord(id)).filter((i) => i.status === 'running');
+      const running = (await stores.instancesOf(record)).filter((i) => i.status === 'running');
       const [writer, ...others] = running;
       if (writer) {
         // One writer per record: the instance applies the change (FerretDB has no transactions).

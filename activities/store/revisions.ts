@@ -1,0 +1,142 @@
+import crypto from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { MongoNetworkTimeoutError, type Db } from 'mongodb';
+import { COLLECTIONS, type Doc } from './collections';
+
+type RevisionDoc = Doc<{ token: string }>;
+
+/**
+ * A backstop for a writer that changed the data but died before it could
+ * change the token: no process serves what it cached for longer than this.
+ */
+const MAX_AGE_MS = 30_000;
+
+/** Values shared by every caller: one that tried to change a cached value would change it for all, so none can. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Every read in the process waits on the shared token read: one that never
+ * answers (a connection cut without a reset) must fail them, not hold them all.
+ */
+const TOKEN_READ_TIMEOUT_MS = 5_000;
+
+function withDeadline<T>(read: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    // A network timeout, as the driver reports one: callers treat it as the database being unreachable.
+    timer = setTimeout(() => reject(new MongoNetworkTimeoutError(`MongoDB did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([read, deadline]).finally(() => clearTimeout(timer));
+}
+
+export interface Revision {
+  /** Called after every write to the data, by whichever process wrote. */
+  changed(): Promise<void>;
+  /** A value loaded once and held until the data changes. */
+  cached<T>(load: () => Promise<T>): () => Promise<T>;
+  /** Values loaded one key at a time and held until the data changes (the `max` most recent). */
+  keyed<T extends object>(max: number, load: (key: string) => Promise<T | undefined>): (key: string) => Promise<T | undefined>;
+}
+
+/**
+ * Data read far more often than written (pipelines, people, webhooks), held
+ * in memory by every process until some process changes it. Each writer sets
+ * a fresh random token in the `revisions` collection after writing; each
+ * read compares the token with the one its cache was filled under, and drops
+ * the cache when it differs: one read by `_id` instead of the queries behind
+ * the cache (FerretDB answers a filter on any field but `_id` by reading every
+ * document). A random token, not a counter: two writers that race both leave
+ * a token no reader has seen, where a counter updated without a transaction
+ * could lose one. Reads that overlap share one token read; a write in this
+ * process is seen by every read that starts after it.
+ */
+export function revision(db: Db, name: string): Revision {
+  const revisions = db.collection<RevisionDoc>(COLLECTIONS.revisions);
+  /** Bumped by every write in this process: a token read that began before it does not count for reads after it. */
+  let epoch = 0;
+  let inFlight: { epoch: number; token: Promise<string> } | undefined;
+  /** The token the caches hold values for, and since when. */
+  let filled: { token: string; at: number } | undefined;
+  const drops: Array<() => void> = [];
+
+  const drop = () => {
+    filled = undefined;
+    for (const d of drops) d();
+  };
+
+  /** The current token; the caches are emptied when it moved or they are too old. */
+  async function check(): Promise<void> {
+    if (!inFlight || inFlight.epoch !== epoch) {
+      const mine = { epoch, token: withDeadline(revisions.findOne({ _id: name }).then((doc) => doc?.token ?? ''), TOKEN_READ_TIMEOUT_MS) };
+      inFlight = mine;
+      void mine.token.finally(() => inFlight === mine && (inFlight = undefined)).catch(() => undefined);
+    }
+    // No token yet: nothing was written since revisions existed, which '' stands for until something is.
+    const token = await inFlight.token;
+    if (!filled || filled.token !== token || Date.now() - filled.at > MAX_AGE_MS) {
+      drop();
+      filled = { token, at: Date.now() };
+    }
+  }
+
+  return {
+    async changed() {
+      epoch++;
+      drop();
+      await revisions.updateOne({ _id: name }, { $set: { token: crypto.randomUUID() } }, { upsert: true });
+    },
+
+    cached<T>(load: () => Promise<T>) {
+      let value: { v: T } | undefined;
+      let loading: { since: typeof filled; v: Promise<T> } | undefined;
+      drops.push(() => (value = undefined));
+      return async () => {
+        await check();
+        if (value) return value.v;
+        // Reads that miss together share one load, as long as nothing changed since it began.
+        let current = loading;
+        if (!current || current.since !== filled) {
+          const since = filled;
+          const v = load().then((v) => {
+            // A change while loading leaves the value unsaved: the next read loads again.
+            if (filled === since) value = { v: deepFreeze(v) };
+            return v;
+          });
+          current = loading = { since, v };
+          void v.finally(() => loading?.v === v && (loading = undefined)).catch(() => undefined);
+        }
+        return current.v;
+      };
+    },
+
+    keyed<T extends object>(max: number, load: (key: string) => Promise<T | undefined>) {
+      const values = new LRUCache<string, T>({ max });
+      const loading = new Map<string, { since: typeof filled; v: Promise<T | undefined> }>();
+      drops.push(() => values.clear());
+      return async (key: string) => {
+        await check();
+        const hit = values.get(key);
+        if (hit) return hit;
+        let current = loading.get(key);
+        if (!current || current.since !== filled) {
+          const since = filled;
+          const v = load(key).then((v) => {
+            // Only what exists is kept: a miss may be created at any moment, and an unknown key must not fill the cache.
+            if (v !== undefined && filled === since) values.set(key, deepFreeze(v));
+            return v;
+          });
+          current = { since, v };
+          loading.set(key, current);
+          void v.finally(() => loading.get(key)?.v === v && loading.delete(key)).catch(() => undefined);
+        }
+        return current.v;
+      };
+    },
+  };
+}

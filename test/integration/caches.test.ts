@@ -1,0 +1,124 @@
+import crypto from 'node:crypto';
+import { COLLECTIONS, createStores, ensureIndexes, type Stores, type User } from '../../activities/store';
+import { revision } from '../../activities/store/revisions';
+import { connectMongo, type MongoHandle } from '../../lib/mongo';
+import { testStack } from '../support/stack';
+import { testPipeline } from '../support/pipelines';
+
+/**
+ * Pipelines, people and webhooks are held in memory by every process. Two
+ * sets of stores on one database stand for two processes (an API and a
+ * worker): what one writes, the other must see on its very next read.
+ */
+describe('per-process caches of pipelines, people and webhooks', () => {
+  let mongo: MongoHandle;
+  let api: Stores;
+  let worker: Stores;
+  const now = () => new Date().toISOString();
+  const user = (id: string, name: string, roles: string[]): User => ({ id, companyId: 'cmp_x', name, email: `${id}@example.test`, roles, attributes: {}, createdAt: now() });
+
+  beforeAll(async () => {
+    mongo = await connectMongo(testStack().mongoUri, `caches_${crypto.randomBytes(4).toString('hex')}`);
+    await ensureIndexes(mongo.db);
+    api = createStores(mongo.db);
+    worker = createStores(mongo.db);
+  });
+  afterAll(async () => {
+    await mongo?.db.dropDatabase().catch(() => undefined);
+    await mongo?.client.close();
+  });
+
+  it('When one process publishes, disables or drafts a pipeline, then the next read in another process sees it', async () => {
+    const type = `thing_${crypto.randomBytes(3).toString('hex')}`;
+    const def = testPipeline('Things', type, [{ key: 'open', name: 'Open', type: 'normal' }], { stageField: 'phase' });
+    expect(await worker.pipelines.publishedFor(type)).toEqual([]);
+    expect(await worker.pipelines.stageFieldsFor(type)).toEqual([]);
+
+    await api.pipelines.createDraft(def, 'admin', now());
+    expect(await worker.pipelines.stageFieldsFor(type)).toEqual(['phase']);
+    expect(await worker.pipelines.publishedFor(type)).toEqual([]);
+
+    await api.pipelines.publish(def.key, 'admin', now());
+    expect((await worker.pipelines.publishedFor(type)).map((v) => [v.key, v.version])).toEqual([[def.key, 1]]);
+    expect(await worker.pipelines.keysFor(type)).toEqual([def.key]);
+
+    await api.pipelines.replaceDraft(def.key, { ...def, stageField: 'status' }, 'admin', now());
+    await api.pipelines.publish(def.key, 'admin', now());
+    expect((await worker.pipelines.latestPublished(def.key))?.version).toBe(2);
+    expect((await worker.pipelines.stageFieldsFor(type)).sort()).toEqual(['phase', 'status']);
+
+    await api.pipelines.disable(def.key, 'admin', now());
+    expect(await worker.pipelines.publishedFor(type)).toEqual([]);
+    expect(await worker.pipelines.latestPublished(def.key)).toBeUndefined();
+  });
+
+  it('When one process changes a user or revokes a key, then the other answers with the change at once', async () => {
+    const id = `usr_${crypto.randomBytes(3).toString('hex')}`;
+    await api.people.upsertUser(user(id, 'Ann', ['sales']));
+    const { key, id: keyId } = await api.people.createApiKey(id, now());
+    expect(await worker.people.findApiKey(key)).toMatchObject({ id: keyId, userId: id });
+    expect((await worker.people.getUser(id))?.roles).toEqual(['sales']);
+
+    await api.people.upsertUser(user(id, 'Ann', ['admin']));
+    expect((await worker.people.getUser(id))?.roles).toEqual(['admin']);
+
+    await api.people.revokeApiKey(keyId, now());
+    expect((await worker.people.findApiKey(key))?.revokedAt).toBeDefined();
+    expect(await worker.people.findApiKey(`${key}x`)).toBeUndefined();
+  });
+
+  it('When a key was stored before key ids followed from their hash, then it still authenticates', async () => {
+    const id = `usr_${crypto.randomBytes(3).toString('hex')}`;
+    const { key, id: keyId } = await api.people.createApiKey(id, now());
+    // As an older release stored it: a random id, found only by its hash.
+    const keys = mongo.db.collection<{ _id: string }>(COLLECTIONS.apiKeys);
+    const doc = await keys.findOne({ _id: keyId });
+    await keys.deleteOne({ _id: keyId });
+    await keys.insertOne({ ...doc!, _id: 'key_legacy1234' });
+    const fresh = createStores(mongo.db);
+    expect(await fresh.people.findApiKey(key)).toMatchObject({ id: 'key_legacy1234', userId: id });
+    expect(await fresh.people.findApiKey(key)).not.toHaveProperty('hash');
+  });
+
+  it('When one process adds or disables a webhook, then the next step in another process sees it', async () => {
+    const company = `cmp_${crypto.randomBytes(3).toString('hex')}`;
+    expect(await worker.webhooks.matching([company], ['lead.accepted'])).toEqual([]);
+    const hook = await api.webhooks.create({ companyId: company, url: 'https://example.test/h', events: ['lead.accepted'], createdBy: 'admin' }, now());
+    expect((await worker.webhooks.matching([company], ['lead.accepted'])).map((h) => h.id)).toEqual([hook.id]);
+    expect(await worker.webhooks.matching([company], ['lead.declined'])).toEqual([]);
+    await api.webhooks.disable(hook.id, now());
+    expect(await worker.webhooks.matching([company], ['lead.accepted'])).toEqual([]);
+    expect((await api.webhooks.get(hook.id))?.active).toBe(false);
+  });
+
+  it('When a cached value is handed out, then no caller can change it for the others', async () => {
+    const type = `frozen_${crypto.randomBytes(3).toString('hex')}`;
+    const def = testPipeline('Frozen', type, [{ key: 'open', name: 'Open', type: 'normal' }]);
+    await api.pipelines.createDraft(def, 'admin', now());
+    const keys = await worker.pipelines.keysFor(type);
+    expect(keys).toEqual([def.key]);
+    const id = `usr_${crypto.randomBytes(3).toString('hex')}`;
+    await api.people.upsertUser(user(id, 'Bo', ['sales']));
+    const cached = await worker.people.getUser(id);
+    expect(() => cached!.roles.push('admin')).toThrow(TypeError);
+    expect((await worker.people.getUser(id))?.roles).toEqual(['sales']);
+  });
+
+  it('When many reads overlap, then they share one read of the token, and a write in between is never missed', async () => {
+    const changes = revision(mongo.db, `test_${crypto.randomBytes(3).toString('hex')}`);
+    let loads = 0;
+    let value = 'first';
+    const read = changes.cached(async () => {
+      loads++;
+      return value;
+    });
+    expect(await Promise.all([read(), read(), read()])).toEqual(['first', 'first', 'first']);
+    expect(loads).toBe(1);
+    value = 'second';
+    const during = read();
+    await changes.changed();
+    expect(await read()).toBe('second');
+    await during;
+    expect(await read()).toBe('second');
+  });
+});
