@@ -4,7 +4,7 @@ import { toRecordView } from './store/records';
 import { planTriggers, type TriggerAction } from './triggers';
 import type { Actor, RecordView } from '../workflows/domain/types';
 import type { StepWritten, TransitionInput } from '../workflows/transition';
-import type { StoredRecordInput } from '../workflows/trigger-types';
+import type { PlannedTriggers, StoredRecordInput } from '../workflows/trigger-types';
 import { planWebhookDeliveries, webhookActivities } from './webhooks';
 
 /**
@@ -38,6 +38,18 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
       if (!isDuplicateKey(err)) throw err;
       return false;
     }
+  }
+
+  /**
+   * The triggers of the records a step created (not the instance's own), planned
+   * here so the workflow starts their instances itself, with no trigger workflow
+   * in between. The record is as this step wrote it (keyed by its id, so a retry wrote the same).
+   */
+  async function planLinked(input: TransitionInput, actor: Actor): Promise<PlannedTriggers[]> {
+    const linked = (input.recordsCreated ?? []).filter((r) => r.id !== input.recordId);
+    return Promise.all(
+      linked.map(async (created) => ({ record: toRecordView(created), actions: await planTriggers(stores, created, actor) })),
+    );
   }
 
   return {
@@ -100,7 +112,9 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
       if (await events.append(input.event)) count(input.event);
       await instances.save(input.instance);
       // After the record change: a webhook's payload holds the record as this step left it.
-      return { event: input.event, deliveries: await planWebhookDeliveries(stores, input) };
+      const deliveries = await planWebhookDeliveries(stores, input);
+      const linked = input.planTriggersAs ? await planLinked(input, input.planTriggersAs) : undefined;
+      return { event: input.event, deliveries, ...(linked ? { linked } : {}) };
     },
   };
 }

@@ -34,7 +34,9 @@ import {
 } from './messages';
 import { RECORD_TRIGGER_WORKFLOW } from './messages';
 import * as sa from './search-attributes';
+import { startInstance } from './start-instance';
 import type { StepWritten, Transition } from './transition';
+import type { PlannedTriggers } from './trigger-types';
 import type { WebhookDelivery } from './domain/webhooks';
 import { startWebhookDeliveries } from './webhook-deliveries';
 
@@ -59,6 +61,14 @@ const local = proxyLocalActivities<Activities>(STEP_WRITES);
  * the next step then reuses with other content.
  */
 const LOCAL_STEPS_PATCH = 'local-step-writes';
+
+/**
+ * Runs that took a step creating a linked record with this patch (a lead
+ * converted into a new opportunity) start the new record's instances
+ * themselves, from the triggers the step's activity planned: no trigger
+ * workflow in between unless the plan is more than plain starts.
+ */
+const LINKED_STARTS_PATCH = 'linked-record-starts';
 
 /** Continue-as-new well before the server's limits (4,096 events suggested, 2,000 updates per run). */
 const MAX_UPDATES_PER_RUN = 500;
@@ -102,7 +112,11 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   async function apply(transition: Transition): Promise<MutationResult> {
     const localSteps = patched(LOCAL_STEPS_PATCH);
     const writer = localSteps && transition.input.event.kind === 'started' ? local : remote;
-    const written: StepWritten | WebhookDelivery[] | undefined = await writer.recordTransition(transition.input);
+    // The instance's own record, when its first step created it, runs this instance; any other runs its own pipelines.
+    const linked = (transition.input.recordsCreated ?? []).filter((r) => r.id !== transition.input.recordId);
+    const startsLinked = linked.length > 0 && patched(LINKED_STARTS_PATCH);
+    const input = startsLinked ? { ...transition.input, planTriggersAs: transition.actor } : transition.input;
+    const written: StepWritten | WebhookDelivery[] | undefined = await writer.recordTransition(input);
     // Runs from before steps answered their event hold the deliveries alone, or nothing at all.
     const deliveries = Array.isArray(written) ? written : written?.deliveries;
     machine.commit(transition);
@@ -113,14 +127,32 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
     // The SDK adds workflowId and runId to the line, and drops it on replay.
     const { kind, from, to, actor, eventId } = transition.input.event;
     log.info('step applied', { kind, from, to, actor: actor.userId, eventId });
-    // The instance's own record, when its first step created it, runs this instance; any other runs its own pipelines.
-    const linked = (transition.input.recordsCreated ?? []).filter((r) => r.id !== transition.input.recordId);
     for (const record of linked) {
-      const trigger = triggerCreated(record.id, transition.actor);
+      const planned = startsLinked && !Array.isArray(written) ? written?.linked?.find((l) => l.record.id === record.id) : undefined;
+      const trigger = planned ? startPlanned(planned, transition.actor) : triggerCreated(record.id, transition.actor);
       if (localSteps) track(trigger);
       else await trigger;
     }
     return { eventId: transition.input.eventId, state: machine.state };
+  }
+
+  /**
+   * Starts the instances the step planned for a record it created. Anything but
+   * plain starts (an instance to update, a contact's instance bound elsewhere),
+   * or a start that lost its id to another, goes to the record's durable
+   * trigger, which plans again and settles it.
+   */
+  async function startPlanned(planned: PlannedTriggers, actor: Actor): Promise<void> {
+    const starts = planned.actions.filter((a) => a.action === 'start');
+    if (starts.length === planned.actions.length) {
+      try {
+        for (const action of starts) await startInstance(action, planned.record, actor);
+        return;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    }
+    await triggerCreated(planned.record.id, actor);
   }
 
   /** A record this step created runs its own pipelines, through the same durable trigger as an API create. */

@@ -1,19 +1,10 @@
-import {
-  getExternalWorkflowHandle,
-  ParentClosePolicy,
-  proxyActivities,
-  sleep,
-  startChild,
-  workflowInfo,
-  WorkflowIdReusePolicy,
-} from '@temporalio/workflow';
+import { getExternalWorkflowHandle, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TriggerAction } from '../activities/triggers';
 import type { Actor, RecordView } from './domain/types';
-import { instanceMemo, instanceSummary } from './instance-summary';
-import { recordChangedSignal, type PipelineInstanceInput } from './messages';
-import { pipelineInstance } from './pipeline-instance';
+import { recordChangedSignal } from './messages';
+import { startInstance } from './start-instance';
 import type { StoredRecordInput, TriggerOutcome } from './trigger-types';
 
 const { createRecord, planRecordTriggers, recordIgnoredTrigger } = proxyActivities<Activities>({
@@ -43,18 +34,8 @@ export async function recordTrigger(input: RecordTriggerInput): Promise<TriggerO
   for (const first of planned.actions) {
     let action = first;
     if (action.action === 'start') {
-      const args: PipelineInstanceInput = { instanceId: action.instanceId, definition: action.definition, record, startedBy: input.actor };
       try {
-        await startChild(pipelineInstance, {
-          workflowId: action.instanceId,
-          args: [args],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: action.allowReinitiation
-            ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
-            : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          memo: instanceMemo(action.definition, record),
-          staticSummary: instanceSummary(action.definition, record),
-        });
+        await startInstance(action, record, input.actor);
         outcomes.push({ instanceId: action.instanceId, outcome: 'started' });
         continue;
       } catch (err) {

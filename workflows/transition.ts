@@ -1,6 +1,6 @@
 import type { Actor, Deadline, InstanceState, InstanceStatus, StageType, TaskState } from './domain/types';
 import type { WebhookDelivery } from './domain/webhooks';
-import type { StoredRecordInput } from './trigger-types';
+import type { PlannedTriggers, StoredRecordInput } from './trigger-types';
 
 /**
  * What one step of an instance writes to MongoDB, in a single idempotent
@@ -79,6 +79,8 @@ export interface TransitionInput {
   taskCompleted?: Pick<TaskState, 'id' | 'doneAt' | 'doneBy'>;
   /** Records created by this step (written first, keyed by their id). */
   recordsCreated?: StoredRecordInput[];
+  /** Set when the workflow starts the pipelines of the records this step created itself: plan their triggers as this actor. */
+  planTriggersAs?: Actor;
   instance: InstanceProjection;
 }
 
@@ -93,4 +95,6 @@ export interface Transition {
 export interface StepWritten {
   event: AuditEvent;
   deliveries: WebhookDelivery[];
+  /** With `planTriggersAs`: the triggers of each record the step created, other than the instance's own. */
+  linked?: PlannedTriggers[];
 }

@@ -1,3 +1,4 @@
+import type { TriggerAction } from '../activities/triggers';
 import type { RecordView } from './domain/types';
 
 /** A record as stored, with its timestamps (what a trigger writes). */
@@ -9,4 +10,10 @@ export interface StoredRecordInput extends RecordView {
 export interface TriggerOutcome {
   instanceId: string;
   outcome: 'started' | 'updated' | 'ignored' | 'closed';
+}
+
+/** The triggers of a record a step created, planned by the step's own activity once it wrote the record. */
+export interface PlannedTriggers {
+  record: RecordView;
+  actions: TriggerAction[];
 }

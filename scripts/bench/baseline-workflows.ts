@@ -31,7 +31,7 @@ const local = proxyLocalActivities<BaselineActivities>(NOOP_OPTIONS);
 const { noop } = remote;
 
 export interface StepInput {
-  /** Start a `bareTrigger` child for this id in the same step (a lead converted into a new opportunity). */
+  /** Start another instance with this id in the same step (a lead converted into a new opportunity). */
   spawn?: string;
 }
 
@@ -64,7 +64,7 @@ export async function bareLifecycle(input: LifecycleInput): Promise<number> {
   setHandler(stepUpdate, async ({ spawn }) => {
     await condition(() => started);
     await noop();
-    if (spawn) spawning.push(spawnTrigger(spawn, { steps: 0, deadlineMs: 0, localStart: input.localStart }));
+    if (spawn) spawning.push(spawnInstance(spawn, { steps: 0, deadlineMs: 0, localStart: input.localStart }));
     return ++steps;
   });
   await (input.localStart ? local.noop() : noop());
@@ -79,23 +79,13 @@ export async function bareLifecycle(input: LifecycleInput): Promise<number> {
   return steps;
 }
 
-async function spawnTrigger(id: string, child: LifecycleInput): Promise<void> {
-  await startChild(bareTrigger, {
-    workflowId: `bare-trigger:${id}`,
-    args: [{ instanceId: `bare-instance:${id}`, child }],
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-  });
-}
-
-/** The durable trigger of a record a step created, without the records: one no-op activity (plan), then the instance's start. */
-export async function bareTrigger(input: { instanceId: string; child: LifecycleInput }): Promise<string> {
-  await noop();
+/** The new record's instance, started by the step itself as Propeller's conversion does (the trigger planned in the step's activity). */
+async function spawnInstance(id: string, child: LifecycleInput): Promise<void> {
   await startChild(bareLifecycle, {
-    workflowId: input.instanceId,
-    args: [input.child],
+    workflowId: `bare-instance:${id}`,
+    args: [child],
     parentClosePolicy: ParentClosePolicy.ABANDON,
   });
-  return input.instanceId;
 }
 
 /** A deadline without the pipeline: one timer until `at` (epoch ms), one no-op activity, done. */

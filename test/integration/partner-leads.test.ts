@@ -204,6 +204,10 @@ describe('Partner lead program through the HTTP API', () => {
     });
     expect(oppView.body).toMatchObject({ status: 'running', stage: { key: 'demand_analysis' } });
     expect(oppView.body.tasks.open.map((t: { key: string }) => t.key)).toEqual(['upload_proposal']);
+    // Started by the lead's own run, from the triggers its step planned: no trigger workflow in between.
+    const parent = (await h.client.workflow.getHandle(oppInstanceId(oppId)).describe()).raw.workflowExecutionInfo?.parentExecution;
+    expect(parent?.workflowId).toBe(lead.instanceId);
+    await expect(h.client.workflow.getHandle(`trigger:${oppId}:created`).describe()).rejects.toThrow(/not found/i);
 
     // The lead's run is over, in Temporal and in the projection.
     const described = await eventually(async () => {

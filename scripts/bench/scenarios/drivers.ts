@@ -72,8 +72,8 @@ export function propellerLifecycles(env: PropellerEnv, n: number, concurrency: n
  * the first no-op activity ran, as the API's create answers once the lead is in
  * Pending) → update → update, each step a no-op activity task. `same-shape`: the
  * durable work of Propeller's lifecycle step for step: the same three calls, the
- * start's no-op a local activity, and a conversion that starts, without waiting
- * for it, a trigger (one activity) that starts another instance.
+ * start's no-op a local activity, and a conversion that starts another
+ * instance without waiting for it.
  */
 export function bareLifecycles(env: BaselineEnv, n: number, concurrency: number, shape: 'bare' | 'same-shape', say: Say, label: string) {
   const run = shortId();

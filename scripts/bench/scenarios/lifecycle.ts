@@ -59,7 +59,7 @@ export const lifecycle: Scenario = {
       notes: [
         'The target compares with the bare start → update → update, each step a no-op activity task. The same-shape baseline repeats ' +
           'the durable work of a Propeller lifecycle (the start a local activity, as Propeller writes its first step; a conversion that starts, ' +
-          'without waiting, a trigger workflow with one activity and a second instance) with no-op activities: the ratio to it is what ' +
+          'without waiting, a second instance) with no-op activities: the ratio to it is what ' +
           'HTTP, MongoDB and the rules cost.',
       ],
     };
