@@ -12,9 +12,3 @@ export function redactRecord<R extends RecordView>(record: R, actor: Actor): R {
   for (const name of record.privateFields) delete fields[name];
   return { ...record, fields };
 }
-
-/** Removes private field names from a map of field values (event details, task inputs). */
-export function redactFields(values: Record<string, unknown>, record: RecordView, actor: Actor): Record<string, unknown> {
-  if (seesPrivateFields(actor, record)) return values;
-  return Object.fromEntries(Object.entries(values).filter(([name]) => !record.privateFields.includes(name)));
-}
