@@ -121,7 +121,8 @@ export function peopleStore(db: Db) {
     async revokeApiKey(id: string, now: string): Promise<void> {
       // By `_id` alone (FerretDB reads every key for any other filter); a key revoked twice keeps its first time.
       const doc = await apiKeys.findOne({ _id: id }, { projection: { revokedAt: 1 } });
-      if (doc && !doc.revokedAt) await apiKeys.updateOne({ _id: id }, { $set: { revokedAt: now } });
+      if (!doc || doc.revokedAt) return;
+      await apiKeys.updateOne({ _id: id }, { $set: { revokedAt: now } });
       await changes.changed();
     },
   };

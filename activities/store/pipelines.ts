@@ -108,8 +108,9 @@ export function pipelineStore(db: Db) {
 
   const update = async (key: string, $set: Partial<PipelineDoc>, extra: object = {}) => {
     const doc = await pipelines.findOneAndUpdate({ _id: key }, { $set, ...extra }, { returnDocument: 'after' });
+    if (!doc) return undefined;
     await changes.changed();
-    return doc ? toPipeline(doc) : undefined;
+    return toPipeline(doc);
   };
 
   return {

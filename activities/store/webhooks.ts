@@ -77,11 +77,12 @@ export function webhookStore(db: Db) {
     async disable(id: string, now: string): Promise<void> {
       // By `_id` alone (FerretDB reads every webhook for any other filter); disabled twice keeps its first time.
       const doc = await webhooks.findOne({ _id: id }, { projection: { active: 1 } });
-      if (doc?.active) await webhooks.updateOne({ _id: id }, { $set: { active: false, disabledAt: now } });
+      if (!doc?.active) return;
+      await webhooks.updateOne({ _id: id }, { $set: { active: false, disabledAt: now } });
       await changes.changed();
     },
 
-    /** The one lookup every step that raises an event pays for (indexed by company). */
+    /** What every step that raises an event asks: answered from the cache of active webhooks. */
     async matching(companyIds: string[], types: WebhookEventType[]): Promise<Webhook[]> {
       return (await active()).filter((hook) => companyIds.includes(hook.companyId) && hook.events.some((e) => types.includes(e)));
     },
