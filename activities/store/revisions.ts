@@ -53,14 +53,50 @@ export interface Revision {
  * the cache (FerretDB answers a filter on any field but `_id` by reading every
  * document). A random token, not a counter: two writers that race both leave
  * a token no reader has seen, where a counter updated without a transaction
- * could lose one. Reads that overlap share one token read; a write in this
- * process is seen by every read that starts after it.
+ * could lose one. A write in this process is seen by every read that starts
+ * after it.
  */
+/**
+ * One reader of every token per database handle: the revisions of pipelines,
+ * people and webhooks are read together (the collection holds one small
+ * document each), and reads that overlap share that one read. Any write in
+ * this process starts a new epoch: a read that began before it does not count
+ * for reads after it.
+ */
+interface TokenReader {
+  epoch: number;
+  read(): Promise<Map<string, string>>;
+}
+
+const readers = new WeakMap<Db, TokenReader>();
+
+function tokenReader(db: Db): TokenReader {
+  const known = readers.get(db);
+  if (known) return known;
+  const revisions = db.collection<RevisionDoc>(COLLECTIONS.revisions);
+  let inFlight: { epoch: number; tokens: Promise<Map<string, string>> } | undefined;
+  const reader: TokenReader = {
+    epoch: 0,
+    read() {
+      if (!inFlight || inFlight.epoch !== reader.epoch) {
+        const tokens = revisions
+          .find({})
+          .toArray()
+          .then((docs) => new Map(docs.map((d) => [d._id, d.token])));
+        const mine = { epoch: reader.epoch, tokens: withDeadline(tokens, TOKEN_READ_TIMEOUT_MS) };
+        inFlight = mine;
+        void mine.tokens.finally(() => inFlight === mine && (inFlight = undefined)).catch(() => undefined);
+      }
+      return inFlight.tokens;
+    },
+  };
+  readers.set(db, reader);
+  return reader;
+}
+
 export function revision(db: Db, name: string): Revision {
   const revisions = db.collection<RevisionDoc>(COLLECTIONS.revisions);
-  /** Bumped by every write in this process: a token read that began before it does not count for reads after it. */
-  let epoch = 0;
-  let inFlight: { epoch: number; token: Promise<string> } | undefined;
+  const reader = tokenReader(db);
   /** The token the caches hold values for, and since when. */
   let filled: { token: string; at: number } | undefined;
   const drops: Array<() => void> = [];
@@ -72,13 +108,8 @@ export function revision(db: Db, name: string): Revision {
 
   /** The current token; the caches are emptied when it moved or they are too old. */
   async function check(): Promise<void> {
-    if (!inFlight || inFlight.epoch !== epoch) {
-      const mine = { epoch, token: withDeadline(revisions.findOne({ _id: name }).then((doc) => doc?.token ?? ''), TOKEN_READ_TIMEOUT_MS) };
-      inFlight = mine;
-      void mine.token.finally(() => inFlight === mine && (inFlight = undefined)).catch(() => undefined);
-    }
     // No token yet: nothing was written since revisions existed, which '' stands for until something is.
-    const token = await inFlight.token;
+    const token = (await reader.read()).get(name) ?? '';
     if (!filled || filled.token !== token || Date.now() - filled.at > MAX_AGE_MS) {
       drop();
       filled = { token, at: Date.now() };
@@ -87,7 +118,7 @@ export function revision(db: Db, name: string): Revision {
 
   return {
     async changed() {
-      epoch++;
+      reader.epoch++;
       drop();
       await revisions.updateOne({ _id: name }, { $set: { token: crypto.randomUUID() } }, { upsert: true });
     },

@@ -12,20 +12,25 @@ import { testPipeline } from '../support/pipelines';
  */
 describe('per-process caches of pipelines, people and webhooks', () => {
   let mongo: MongoHandle;
+  let other: MongoHandle;
   let api: Stores;
   let worker: Stores;
   const now = () => new Date().toISOString();
   const user = (id: string, name: string, roles: string[]): User => ({ id, companyId: 'cmp_x', name, email: `${id}@example.test`, roles, attributes: {}, createdAt: now() });
 
   beforeAll(async () => {
-    mongo = await connectMongo(testStack().mongoUri, `caches_${crypto.randomBytes(4).toString('hex')}`);
+    const name = `caches_${crypto.randomBytes(4).toString('hex')}`;
+    mongo = await connectMongo(testStack().mongoUri, name);
+    // A connection of its own, as another process has.
+    other = await connectMongo(testStack().mongoUri, name);
     await ensureIndexes(mongo.db);
     api = createStores(mongo.db);
-    worker = createStores(mongo.db);
+    worker = createStores(other.db);
   });
   afterAll(async () => {
     await mongo?.db.dropDatabase().catch(() => undefined);
     await mongo?.client.close();
+    await other?.client.close();
   });
 
   it('When one process publishes, disables or drafts a pipeline, then the next read in another process sees it', async () => {
