@@ -21,7 +21,8 @@ const readerOf = (companyId: string): Actor => ({ kind: 'user', userId: 'webhook
 
 /**
  * The deliveries one recorded step raises. The common case, a step no webhook
- * listens to, costs one indexed query (none for steps that raise no event);
+ * listens to, costs one read of the revision tokens (the active webhooks are
+ * held per process; none for steps that raise no event);
  * the record is read only when some webhook matched, right after the step
  * wrote it, so the payload holds the record as that step left it.
  */
