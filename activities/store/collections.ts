@@ -17,7 +17,7 @@ export const COLLECTIONS = {
   webhooks: 'webhooks',
   /** One outcome per webhook delivery id, for operators. */
   webhookDeliveries: 'webhook_deliveries',
-  /** A token per cached catalogue (see `revisioned`), changed by every write to it. */
+  /** A token per cached catalogue (see `revision` in revisions.ts), changed by every write to it. */
   revisions: 'revisions',
 } as const;
 

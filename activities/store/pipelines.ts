@@ -209,9 +209,6 @@ export function pipelineStore(db: Db) {
       return [...new Set(objectTypes.filter((t) => t.objectType === objectType).map((t) => t.key))].sort();
     },
 
-    /** After writing pipelines other than through this store (a migration, a test that stores a legacy document). */
-    changed: () => changes.changed(),
-
     /** Newest first. */
     async listVersions(key: string): Promise<VersionSummary[]> {
       const docs = await versions.find({ pipelineKey: key }).sort({ version: -1 }).toArray();

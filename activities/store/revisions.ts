@@ -45,24 +45,18 @@ export interface Revision {
 }
 
 /**
- * Data read far more often than written (pipelines, people, webhooks), held
- * in memory by every process until some process changes it. Each writer sets
- * a fresh random token in the `revisions` collection after writing; each
- * read compares the token with the one its cache was filled under, and drops
- * the cache when it differs: one read by `_id` instead of the queries behind
- * the cache (FerretDB answers a filter on any field but `_id` by reading every
- * document). A random token, not a counter: two writers that race both leave
- * a token no reader has seen, where a counter updated without a transaction
- * could lose one. A write in this process is seen by every read that starts
- * after it.
- */
-/**
  * One reader of every token per database handle: the revisions of pipelines,
  * people and webhooks are read together (the collection holds one small
  * document each), and reads that overlap share that one read. Any write in
  * this process starts a new epoch: a read that began before it does not count
  * for reads after it.
  */
+/** A load in progress, and the cache generation it began in. */
+interface Loading<T> {
+  since: unknown;
+  v: Promise<T>;
+}
+
 interface TokenReader {
   epoch: number;
   read(): Promise<Map<string, string>>;
@@ -94,6 +88,18 @@ function tokenReader(db: Db): TokenReader {
   return reader;
 }
 
+/**
+ * Data read far more often than written (pipelines, people, webhooks), held
+ * in memory by every process until some process changes it. Each writer sets
+ * a fresh random token in the `revisions` collection after writing; each
+ * read compares the token with the one its cache was filled under, and drops
+ * the cache when it differs: one small read instead of the queries behind
+ * the cache (FerretDB answers a filter on any field but `_id` by reading every
+ * document). A random token, not a counter: two writers that race both leave
+ * a token no reader has seen, where a counter updated without a transaction
+ * could lose one. A write in this process is seen by every read that starts
+ * after it.
+ */
 export function revision(db: Db, name: string): Revision {
   const revisions = db.collection<RevisionDoc>(COLLECTIONS.revisions);
   const reader = tokenReader(db);
@@ -116,58 +122,42 @@ export function revision(db: Db, name: string): Revision {
     }
   }
 
+  function keyed<T extends object>(max: number, load: (key: string) => Promise<T | undefined>) {
+    const values = new LRUCache<string, T>({ max });
+    const loads = new Map<string, Loading<T | undefined>>();
+    drops.push(() => values.clear());
+    return async (key: string) => {
+      await check();
+      const hit = values.get(key);
+      if (hit) return hit;
+      // Reads that miss together share one load, as long as nothing changed since it began.
+      const current = loads.get(key);
+      if (current && current.since === filled) return current.v;
+      const since = filled;
+      const v = load(key).then((value) => {
+        // Kept only if nothing changed meanwhile, and only what exists: a miss may be created at any
+        // moment, and an unknown key must not fill the cache.
+        if (filled === since && value !== undefined) values.set(key, deepFreeze(value));
+        return value;
+      });
+      loads.set(key, { since, v });
+      void v.finally(() => loads.get(key)?.v === v && loads.delete(key)).catch(() => undefined);
+      return v;
+    };
+  }
+
   return {
+    keyed,
+    /** One value, boxed under one key of `keyed`. */
+    cached<T>(load: () => Promise<T>) {
+      const get = keyed(1, async () => ({ v: await load() }));
+      return async () => (await get(''))!.v;
+    },
+
     async changed() {
       reader.epoch++;
       drop();
       await revisions.updateOne({ _id: name }, { $set: { token: crypto.randomUUID() } }, { upsert: true });
-    },
-
-    cached<T>(load: () => Promise<T>) {
-      let value: { v: T } | undefined;
-      let loading: { since: typeof filled; v: Promise<T> } | undefined;
-      drops.push(() => (value = undefined));
-      return async () => {
-        await check();
-        if (value) return value.v;
-        // Reads that miss together share one load, as long as nothing changed since it began.
-        let current = loading;
-        if (!current || current.since !== filled) {
-          const since = filled;
-          const v = load().then((v) => {
-            // A change while loading leaves the value unsaved: the next read loads again.
-            if (filled === since) value = { v: deepFreeze(v) };
-            return v;
-          });
-          current = loading = { since, v };
-          void v.finally(() => loading?.v === v && (loading = undefined)).catch(() => undefined);
-        }
-        return current.v;
-      };
-    },
-
-    keyed<T extends object>(max: number, load: (key: string) => Promise<T | undefined>) {
-      const values = new LRUCache<string, T>({ max });
-      const loading = new Map<string, { since: typeof filled; v: Promise<T | undefined> }>();
-      drops.push(() => values.clear());
-      return async (key: string) => {
-        await check();
-        const hit = values.get(key);
-        if (hit) return hit;
-        let current = loading.get(key);
-        if (!current || current.since !== filled) {
-          const since = filled;
-          const v = load(key).then((v) => {
-            // Only what exists is kept: a miss may be created at any moment, and an unknown key must not fill the cache.
-            if (v !== undefined && filled === since) values.set(key, deepFreeze(v));
-            return v;
-          });
-          current = { since, v };
-          loading.set(key, current);
-          void v.finally(() => loading.get(key)?.v === v && loading.delete(key)).catch(() => undefined);
-        }
-        return current.v;
-      };
     },
   };
 }

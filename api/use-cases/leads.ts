@@ -7,7 +7,7 @@ import { LEAD_STAGES, PARTNER_LEAD_KEY } from '../../scripts/templates/partner-l
 import { AppError, notFound } from '../errors';
 import type { InstanceClient } from '../instance-client';
 import { presentInstance } from './present';
-import type { RecordUseCases } from './records';
+import { partnerCompany, type RecordUseCases } from './records';
 
 export interface LeadDeps {
   stores: Stores;
@@ -74,10 +74,7 @@ export function leadUseCases({ stores, instances, records }: LeadDeps) {
 
     async reassign(actor: Actor, id: string, partnerCompanyId: string, key?: string) {
       const found = await leadInstance(actor, id);
-      const partner = await stores.people.getCompany(partnerCompanyId);
-      if (!partner || partner.kind !== 'partner') {
-        throw new AppError(422, 'unknown_partner', `partner company ${partnerCompanyId} does not exist`);
-      }
+      const partner = await partnerCompany(stores, partnerCompanyId);
       const cleared = { expiresAt: null, acceptedAt: null, acceptedBy: null, declinedAt: null, declineReason: null, expiredAt: null };
       return move(actor, id, { to: LEAD_STAGES.pending, reason: `reassigned to ${partner.name}`, fields: cleared }, key, {
         assignPartnerCompanyId: partner.id,

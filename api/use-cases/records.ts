@@ -1,4 +1,4 @@
-import type { Stores, StoredRecord } from '../../activities/store';
+import type { Company, Stores, StoredRecord } from '../../activities/store';
 import { newId } from '../../activities/store';
 import { toRecordView } from '../../activities/store/records';
 import { planTriggers, type TriggerAction } from '../../activities/triggers';
@@ -31,6 +31,13 @@ async function firstRefusal<T extends readonly unknown[]>(calls: { [K in keyof T
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
+/** The partner company a record is assigned to; 422 when there is none by that id. */
+export async function partnerCompany(stores: Stores, id: string): Promise<Company> {
+  const partner = await stores.people.getCompany(id);
+  if (!partner || partner.kind !== 'partner') throw new AppError(422, 'unknown_partner', `partner company ${id} does not exist`);
+  return partner;
+}
+
 /** Records of any object type. While an instance runs on a record, its writes go through that instance. */
 export function recordUseCases({ stores, instances }: RecordDeps) {
   async function visible(actor: Actor, type: string, id: string): Promise<StoredRecord> {
@@ -57,11 +64,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
   }
 
   async function checkPartner(partnerCompanyId: string | undefined): Promise<void> {
-    if (!partnerCompanyId) return;
-    const partner = await stores.people.getCompany(partnerCompanyId);
-    if (!partner || partner.kind !== 'partner') {
-      throw new AppError(422, 'unknown_partner', `partner company ${partnerCompanyId} does not exist`);
-    }
+    if (partnerCompanyId) await partnerCompany(stores, partnerCompanyId);
   }
 
   /**

@@ -265,6 +265,11 @@ describe('record triggers', () => {
       expect(await projection(instanceId)).toMatchObject({ recordId: first.id, contactId: contact.id, status: 'running' });
       expect(await h.stores.instances.forRecord(first.id)).toHaveLength(1);
       expect(await h.stores.instances.forRecord(second.id)).toEqual([]);
+      // The API finds a record's instances from the ids they can have: the contact's instance belongs to the first only.
+      const readFirst = await call(h, 'GET', `/v1/records/${type}/${first.id}`, { user: sales });
+      expect(readFirst.body.instances).toEqual([{ instanceId, stage: 'open', status: 'running' }]);
+      const readSecond = await call(h, 'GET', `/v1/records/${type}/${second.id}`, { user: sales });
+      expect(readSecond.body.instances).toEqual([]);
       const ignored = await h.stores.events.forRecord(second.id);
       expect(ignored).toEqual([
         expect.objectContaining({
