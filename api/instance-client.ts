@@ -14,6 +14,7 @@ import type { InstanceState } from '../workflows/domain/types';
 import {
   cancelUpdate,
   completeTaskUpdate,
+  INSTANCE_CONTRACT,
   moveUpdate,
   PIPELINE_INSTANCE_WORKFLOW,
   RECORD_TRIGGER_WORKFLOW,
@@ -30,6 +31,7 @@ import {
 } from '../workflows/messages';
 import type { Actor, RecordView } from '../workflows/domain/types';
 import { instanceMemo, instanceSummary } from '../workflows/instance-summary';
+import { startSearchAttributes } from '../workflows/search-attributes';
 import type { RecordTriggerInput } from '../workflows/record-trigger';
 import type { StoredRecordInput, TriggerOutcome } from '../workflows/trigger-types';
 import { pipelineOf, type Metrics } from '../lib/metrics';
@@ -246,10 +248,11 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
       const operation = new WithStartWorkflowOperation(PIPELINE_INSTANCE_WORKFLOW, {
         workflowId: input.instanceId,
         taskQueue,
-        args: [input],
+        args: [{ ...input, contract: INSTANCE_CONTRACT }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: opts.allowReinitiation ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
         memo: instanceMemo(input.definition, input.record),
+        typedSearchAttributes: startSearchAttributes(input.definition, input.record),
         staticSummary: instanceSummary(input.definition, input.record),
       });
       return writing(async () => {

@@ -26,7 +26,17 @@ export interface PipelineInstanceInput {
   state?: InstanceState;
   /** Continue-as-new after this many updates (default 500; the server allows 2,000 per run). */
   maxUpdatesPerRun?: number;
+  /**
+   * Set by every start since instances are started with their memo and search
+   * attributes (INSTANCE_CONTRACT): the run then writes only the search
+   * attributes that change, and takes the step behaviours once behind patches
+   * without their markers. Runs started before carry none and replay as they ran.
+   */
+  contract?: typeof INSTANCE_CONTRACT;
 }
+
+/** See `PipelineInstanceInput.contract`. */
+export const INSTANCE_CONTRACT = 2;
 
 export interface MoveInput {
   actor: Actor;

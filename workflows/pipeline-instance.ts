@@ -2,8 +2,8 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
   log,
+  makeContinueAsNewFunc,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { autoAdvanceTarget, findStage } from './domain';
+import { autoAdvanceTarget } from './domain';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { SYSTEM_ACTOR, type Actor, type InstanceState } from './domain/types';
 import { InstanceMachine, Refusal } from './instance-machine';
@@ -25,6 +25,7 @@ import {
   cancelUpdate,
   completeTaskUpdate,
   moveUpdate,
+  INSTANCE_CONTRACT,
   recordChangedSignal,
   startedUpdate,
   stateQuery,
@@ -33,7 +34,7 @@ import {
   type PipelineInstanceInput,
 } from './messages';
 import { RECORD_TRIGGER_WORKFLOW } from './messages';
-import * as sa from './search-attributes';
+import { holds, instanceSearchAttributes } from './search-attributes';
 import { startInstance } from './start-instance';
 import type { StepWritten, Transition } from './transition';
 import type { PlannedTriggers } from './trigger-types';
@@ -103,6 +104,8 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   const machine = input.state
     ? new InstanceMachine(input.definition, input.state)
     : InstanceMachine.blank(input.instanceId, workflowInfo().firstExecutionRunId.slice(-8), input.definition, input.record);
+  // Runs started before the contract replay as they ran: every patch checked, every attribute written.
+  const current = input.contract === INSTANCE_CONTRACT;
   const queue: Array<() => Promise<void>> = [];
   let updatesThisRun = 0;
   let wakeups = 0;
@@ -110,11 +113,11 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   const now = () => new Date(Date.now()).toISOString();
 
   async function apply(transition: Transition): Promise<MutationResult> {
-    const localSteps = patched(LOCAL_STEPS_PATCH);
+    const localSteps = current || patched(LOCAL_STEPS_PATCH);
     const writer = localSteps && transition.input.event.kind === 'started' ? local : remote;
     // The instance's own record, when its first step created it, runs this instance; any other runs its own pipelines.
     const linked = (transition.input.recordsCreated ?? []).filter((r) => r.id !== transition.input.recordId);
-    const startsLinked = linked.length > 0 && patched(LINKED_STARTS_PATCH);
+    const startsLinked = linked.length > 0 && (current || patched(LINKED_STARTS_PATCH));
     const input = startsLinked ? { ...transition.input, planTriggersAs: transition.actor } : transition.input;
     const written: StepWritten | WebhookDelivery[] | undefined = await writer.recordTransition(input);
     // Runs from before steps answered their event hold the deliveries alone, or nothing at all.
@@ -194,19 +197,15 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
     });
   }
 
+  /**
+   * Keeps the search attributes in step with the state. Each upsert is an event
+   * and a visibility write on the server, so a current run writes only those
+   * that changed (its starter set the first ones), and none when nothing did.
+   */
   function publish(): void {
-    const s = machine.state;
-    const stage = findStage(machine.def, s.stage);
-    upsertSearchAttributes([
-      { key: sa.PipelineKey, value: s.pipelineKey },
-      { key: sa.ObjectType, value: s.objectType },
-      { key: sa.RecordId, value: s.recordId },
-      { key: sa.Stage, value: stage?.name ?? s.stage },
-      { key: sa.StageType, value: stage?.type ?? 'normal' },
-      { key: sa.OwnerId, value: s.record.ownerId },
-      { key: sa.PartnerCompanyId, value: s.record.partnerCompanyId ?? null },
-      { key: sa.DeadlineAt, value: s.deadline ? new Date(s.deadline.at) : null },
-    ]);
+    const pairs = instanceSearchAttributes(machine.def, machine.state);
+    const changed = current ? pairs.filter((pair) => !holds(workflowInfo().typedSearchAttributes, pair)) : pairs;
+    if (changed.length > 0) upsertSearchAttributes(changed);
   }
 
   setHandler(stateQuery, () => machine.state);
@@ -244,7 +243,8 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
     wakeups++;
   });
 
-  upsertMemo(instanceMemo(input.definition, input.record));
+  const memo = instanceMemo(input.definition, input.record);
+  if (!current || !sameMemo(workflowInfo().memo, memo)) upsertMemo(memo);
   if (!machine.started) await apply(machine.planStart(input.startedBy, now(), input.idempotencyKey, input.createsRecord?.at));
   else publish();
 
@@ -265,7 +265,13 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
 
     if (needsNewRun()) {
       await settle();
-      return continueAsNew<typeof pipelineInstance>({ ...input, state: machine.state });
+      // The next run is current whatever this one was, and starts with this run's memo and search attributes.
+      const { memo: carriedMemo, typedSearchAttributes } = workflowInfo();
+      return makeContinueAsNewFunc<typeof pipelineInstance>({ memo: carriedMemo, typedSearchAttributes })({
+        ...input,
+        contract: INSTANCE_CONTRACT,
+        state: machine.state,
+      });
     }
   }
 
@@ -293,4 +299,14 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   function needsNewRun(): boolean {
     return workflowInfo().continueAsNewSuggested || updatesThisRun >= (input.maxUpdatesPerRun ?? MAX_UPDATES_PER_RUN);
   }
+}
+
+/** Whether the run's memo already says what `memo` says (its starter set it). */
+function sameMemo(current: Record<string, unknown> | undefined, memo: Record<string, unknown>): boolean {
+  const keys = Object.keys(memo);
+  return (
+    current !== undefined &&
+    Object.keys(current).length === keys.length &&
+    keys.every((key) => JSON.stringify(current[key]) === JSON.stringify(memo[key]))
+  );
 }

@@ -1,4 +1,12 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributePair,
+  type SearchAttributeUpdatePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
+import { findStage, initialStage } from './domain/moves';
+import type { InstanceState, PipelineDefinition, PipelineVersion, RecordView } from './domain/types';
 
 /**
  * The search attributes every pipeline instance keeps up to date, so an SRE can
@@ -25,3 +33,41 @@ export const SEARCH_ATTRIBUTES = [
   OwnerId,
   DeadlineAt,
 ] as const;
+
+/** What an instance's search attributes are made from: its state, or what a starter knows before the first step. */
+export type Indexed = Pick<InstanceState, 'pipelineKey' | 'objectType' | 'recordId' | 'stage' | 'deadline'> & {
+  record: Pick<RecordView, 'ownerId' | 'partnerCompanyId'>;
+};
+
+/** Every search attribute of an instance in this state; null for one it does not have. */
+export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed): SearchAttributeUpdatePair[] {
+  const stage = findStage(def, s.stage);
+  return [
+    { key: PipelineKey, value: s.pipelineKey },
+    { key: ObjectType, value: s.objectType },
+    { key: RecordId, value: s.recordId },
+    { key: Stage, value: stage?.name ?? s.stage },
+    { key: StageType, value: stage?.type ?? 'normal' },
+    { key: OwnerId, value: s.record.ownerId },
+    { key: PartnerCompanyId, value: s.record.partnerCompanyId ?? null },
+    { key: DeadlineAt, value: s.deadline ? new Date(s.deadline.at) : null },
+  ];
+}
+
+/**
+ * The search attributes an instance starts with, set by whoever starts it so
+ * the run's first task need not write them: it enters its initial stage, with
+ * no deadline yet (the first step arms it, and writes it).
+ */
+export function startSearchAttributes(def: PipelineVersion, record: Pick<RecordView, 'id' | 'ownerId' | 'partnerCompanyId'>): SearchAttributePair[] {
+  const start = { pipelineKey: def.key, objectType: def.objectType, recordId: record.id, stage: initialStage(def).key, record };
+  return instanceSearchAttributes(def, start).filter((pair): pair is SearchAttributePair => pair.value !== null);
+}
+
+/** Whether a search attribute already holds this value (null: it has none). */
+export function holds(current: TypedSearchAttributes, pair: SearchAttributeUpdatePair): boolean {
+  const now: unknown = current.get(pair.key);
+  if (pair.value === null) return now === undefined;
+  if (pair.value instanceof Date) return now instanceof Date && now.getTime() === pair.value.getTime();
+  return now === pair.value;
+}

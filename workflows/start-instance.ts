@@ -2,8 +2,9 @@ import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporali
 import type { TriggerAction } from '../activities/triggers';
 import type { Actor, RecordView } from './domain/types';
 import { instanceMemo, instanceSummary } from './instance-summary';
-import { PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';
+import { INSTANCE_CONTRACT, PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';
 import type { pipelineInstance } from './pipeline-instance';
+import { startSearchAttributes } from './search-attributes';
 
 /**
  * Starts the instance a trigger planned, as a child that outlives the workflow
@@ -11,13 +12,20 @@ import type { pipelineInstance } from './pipeline-instance';
  * (a manual start, a retried trigger, another record of the same contact).
  */
 export async function startInstance(action: Extract<TriggerAction, { action: 'start' }>, record: RecordView, actor: Actor): Promise<void> {
-  const args: PipelineInstanceInput = { instanceId: action.instanceId, definition: action.definition, record, startedBy: actor };
+  const args: PipelineInstanceInput = {
+    instanceId: action.instanceId,
+    definition: action.definition,
+    record,
+    startedBy: actor,
+    contract: INSTANCE_CONTRACT,
+  };
   await startChild<typeof pipelineInstance>(PIPELINE_INSTANCE_WORKFLOW, {
     workflowId: action.instanceId,
     args: [args],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: action.allowReinitiation ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     memo: instanceMemo(action.definition, record),
+    typedSearchAttributes: startSearchAttributes(action.definition, record),
     staticSummary: instanceSummary(action.definition, record),
   });
 }

@@ -1,11 +1,17 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { COLLECTIONS } from '../../activities/store';
+import { instanceClient } from '../../api/instance-client';
+import { instanceMemo } from '../../workflows/instance-summary';
 import {
+  INSTANCE_CONTRACT,
   moveUpdate,
   PIPELINE_INSTANCE_WORKFLOW,
   stateQuery,
   type PipelineInstanceInput,
 } from '../../workflows/messages';
+import * as sa from '../../workflows/search-attributes';
+import { toRecordView } from '../../activities/store/records';
 import { buildActor, buildPipelineVersion, buildRecord } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
 
@@ -98,5 +104,101 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
 
     expect(await h.stores.events.forInstance(instanceId)).toHaveLength(targets.length + 1);
     expect((await h.stores.records.get(record.id))?.version).toBe(1 + targets.length + 1);
+  });
+
+  const { EventType } = temporal.api.enums.v1;
+
+  /** The events of a run's history, by type, with what each upsert wrote. */
+  async function historyOf(handle: WorkflowHandle, runId?: string) {
+    const events = (await h.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
+    const upserts = events
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+      .map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).sort());
+    return {
+      upserts,
+      markers: events.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED).map((e) => e.markerRecordedEventAttributes?.markerName),
+      memoUpserts: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED).length,
+    };
+  }
+
+  /** What a run wrote in its first workflow task, once that task has completed. */
+  async function firstTaskOf(handle: WorkflowHandle, runId: string) {
+    await eventually(async () => {
+      const events = (await h.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
+      return events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    });
+    return historyOf(handle, runId);
+  }
+
+  /** Started as the API and the triggers start instances: memo and search attributes set by the start. */
+  async function startCurrent(extra: Partial<PipelineInstanceInput> = {}) {
+    const definition = buildPipelineVersion();
+    const record = buildRecord();
+    await h.stores.records.insert(record);
+    const instanceId = `pipeline:${definition.key}:${record.type}:${record.id}`;
+    const view = toRecordView(record);
+    await instanceClient(h.client, h.taskQueue).start(
+      { instanceId, definition, record: view, startedBy: buildActor(), ...extra },
+      { allowReinitiation: false },
+    );
+    return { definition, record: view, instanceId, handle: h.client.workflow.getHandle(instanceId) };
+  }
+
+  it('When an instance is started with its memo and search attributes, then its runs write only the attributes that change, and no patch marker', async () => {
+    const { definition, record, handle } = await startCurrent();
+
+    const started = await handle.describe();
+    expect(started.memo).toEqual(instanceMemo(definition, record));
+    expect(started.typedSearchAttributes.get(sa.Stage)).toBe('Qualify');
+    expect(started.typedSearchAttributes.get(sa.StageType)).toBe('normal');
+    expect(started.typedSearchAttributes.get(sa.RecordId)).toBe(record.id);
+    expect(started.typedSearchAttributes.get(sa.PipelineKey)).toBe(definition.key);
+    expect(started.typedSearchAttributes.get(sa.OwnerId)).toBe(record.ownerId);
+    // The first stage has no deadline and the start wrote the rest: the first step upserts nothing.
+    expect(await historyOf(handle)).toEqual({ upserts: [], markers: ['core_local_activity'], memoUpserts: 0 });
+
+    await handle.executeUpdate(moveUpdate, { args: [{ actor: buildActor(), move: { to: 'propose', fields: { amount: 5 } } }] });
+    expect((await handle.describe()).typedSearchAttributes.get(sa.Stage)).toBe('Propose');
+    // Stage changed; StageType (normal) did not.
+    expect((await historyOf(handle)).upserts).toEqual([['Stage']]);
+  });
+
+  it('When a run continues as new, then the next run keeps its memo and search attributes without writing them again', async () => {
+    const { definition, record, handle } = await startCurrent({ maxUpdatesPerRun: 1 });
+    const firstRunId = (await handle.describe()).runId;
+    await handle.executeUpdate(moveUpdate, { args: [{ actor: buildActor(), move: { to: 'propose', fields: { amount: 5 } } }] });
+
+    const next = await eventually(async () => {
+      const d = await handle.describe();
+      return d.runId !== firstRunId && d;
+    });
+    expect(next.memo).toEqual(instanceMemo(definition, record));
+    expect(next.typedSearchAttributes.get(sa.Stage)).toBe('Propose');
+    expect(next.typedSearchAttributes.get(sa.RecordId)).toBe(record.id);
+    expect(await firstTaskOf(handle, next.runId)).toEqual({ upserts: [], markers: [], memoUpserts: 0 });
+    expect((await handle.query(stateQuery)).stage).toBe('propose');
+  });
+
+  it('When a run started before the contract continues as new, then the next run is current and carries the memo and search attributes', async () => {
+    const { instanceId, handle } = await start({ maxUpdatesPerRun: 1 });
+    const firstRunId = (await handle.describe()).runId;
+    // The old way: the run writes its memo, every attribute, and the patch it checks.
+    const before = await eventually(async () => {
+      const history = await historyOf(handle, firstRunId);
+      return history.upserts.length >= 2 && history;
+    });
+    expect(before.memoUpserts).toBe(1);
+    expect(before.markers).toContain('core_patch');
+
+    await handle.executeUpdate(moveUpdate, { args: [{ actor: buildActor(), move: { to: 'propose', fields: { amount: 5 } } }] });
+    const next = await eventually(async () => {
+      const d = await handle.describe();
+      return d.runId !== firstRunId && d;
+    });
+    expect(next.memo).toMatchObject({ recordId: instanceId.split(':').pop() });
+    expect(next.typedSearchAttributes.get(sa.Stage)).toBe('Propose');
+    expect(await firstTaskOf(handle, next.runId)).toEqual({ upserts: [], markers: [], memoUpserts: 0 });
+    const input = (await h.client.workflow.getHandle(instanceId, next.runId).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input;
+    expect(input?.payloads?.[0]?.data && JSON.parse(Buffer.from(input.payloads[0].data).toString()).contract).toBe(INSTANCE_CONTRACT);
   });
 });
