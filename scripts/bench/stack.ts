@@ -11,6 +11,7 @@ import { freePort } from '../stack/ports';
 import { ensureFerretdb, ensureTemporalCli, FERRETDB_VERSION, TEMPORAL_CLI_VERSION } from '../stack/provision';
 import { startFerretdb, startTemporalDevServer } from '../stack/servers';
 import { quietRuntime } from './env';
+import type { ServerPids } from './cpu';
 import type { Say } from './load';
 
 export const BASELINE_WORKFLOWS_PATH = require.resolve('./baseline-workflows');
@@ -32,6 +33,8 @@ export interface BenchStack {
   postgresqlUrl?: string;
   /** Servers the bench did not start: it leaves them running and removes what it ran there. */
   external: boolean;
+  /** The processes of the servers the bench started, for the CPU split of a scenario. */
+  pids: ServerPids;
   versions: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -72,6 +75,7 @@ export async function startBenchStack(config: Readonly<Config>, say: Say, logDir
   quietRuntime(path.join(logDir, 'sdk.log'));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'propeller-bench-'));
   const stops: Array<() => Promise<void>> = [];
+  const pids: ServerPids = {};
   const cacheDir = config.local.cacheDir;
   const [temporalBinary, ferretdbBinary] = await Promise.all([
     config.temporal.address ? undefined : ensureTemporalCli({ cacheDir, say }),
@@ -91,6 +95,7 @@ export async function startBenchStack(config: Readonly<Config>, say: Say, logDir
         headless: true,
       });
       stops.push(() => server.stop());
+      pids.temporal = server.process.child.pid;
       return { address: server.address, namespace: 'default' };
     })(),
     (async () => {
@@ -103,6 +108,7 @@ export async function startBenchStack(config: Readonly<Config>, say: Say, logDir
         logFile: path.join(logDir, 'ferretdb.log'),
       });
       stops.push(() => server.stop());
+      pids.ferretdb = server.process.child.pid;
       return server.uri;
     })(),
     writeBundle(WORKFLOWS_PATH, path.join(dir, 'workflow-bundle.js')),
@@ -119,6 +125,7 @@ export async function startBenchStack(config: Readonly<Config>, say: Say, logDir
     cacheDir,
     postgresqlUrl: config.local.ferretdbPostgresUrl,
     external: Boolean(config.temporal.address || config.mongo.uri),
+    pids,
     versions: {},
     async stop() {
       await Promise.all(stops.map((s) => s()));
@@ -152,6 +159,7 @@ export async function existingStack(existing: {
     baselineBundlePath,
     ferretdbBinary: existing.ferretdbBinary,
     external: true,
+    pids: {},
     versions: {},
     stop: async () => fs.rmSync(baselineBundlePath, { force: true }),
   };

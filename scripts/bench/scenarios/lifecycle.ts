@@ -1,4 +1,5 @@
 import { startBaseline } from '../baseline';
+import { cpuMeter } from '../cpu';
 import { startPropeller } from '../propeller';
 import { row, warmupCount, type Scenario } from '../scenario';
 import { round } from '../stats';
@@ -25,10 +26,13 @@ export const lifecycle: Scenario = {
     const propeller = await startPropeller(stack, { name: 'lifecycle' });
     let p: LifecycleRun;
     let mongoPerLifecycle: string;
+    const cpu: Record<string, string> = {};
     try {
       await propellerLifecycles(propeller, warmupCount(n), c, say, 'lifecycle · Propeller warm-up');
       propeller.mongoCommands.reset();
+      const meter = await cpuMeter(stack.pids);
       p = await propellerLifecycles(propeller, n, c, say, 'lifecycle · Propeller');
+      cpu.Propeller = await meter.per(n);
       mongoPerLifecycle = propeller.mongoCommands.describe(n);
     } finally {
       await propeller.stop();
@@ -38,8 +42,12 @@ export const lifecycle: Scenario = {
     let same: LifecycleRun;
     try {
       await bareLifecycles(baseline, warmupCount(n), c, 'bare', say, 'lifecycle · baseline warm-up');
+      let meter = await cpuMeter(stack.pids);
       bare = await bareLifecycles(baseline, n, c, 'bare', say, 'lifecycle · baseline');
+      cpu.bare = await meter.per(n);
+      meter = await cpuMeter(stack.pids);
       same = await bareLifecycles(baseline, n, c, 'same-shape', say, 'lifecycle · same-shape baseline');
+      cpu['same-shape'] = await meter.per(n);
     } finally {
       await baseline.stop();
     }
@@ -55,12 +63,14 @@ export const lifecycle: Scenario = {
         'Propeller MongoDB commands per lifecycle (mean round trip)': mongoPerLifecycle,
         ...stepFacts('bare', bare, ['start', 'update 1', 'update 2']),
         ...stepFacts('same-shape', same, ['start', 'update 1', 'update 2+spawn']),
+        ...Object.fromEntries(Object.entries(cpu).map(([side, split]) => [`${side} CPU per lifecycle`, split])),
       },
       notes: [
         'The target compares with the bare start → update → update, each step a no-op activity task. The same-shape baseline repeats ' +
           'the durable work of a Propeller lifecycle (the start a local activity, as Propeller writes its first step; a conversion that starts, ' +
           'without waiting, a second instance) with no-op activities: the ratio to it is what ' +
-          'HTTP, MongoDB and the rules cost.',
+          'HTTP, MongoDB and the rules cost. CPU per lifecycle is split by process (the servers the bench started, and this ' +
+          'process: the API, the worker and the load driver), from each process\'s CPU time before and after the measured batch.',
       ],
     };
   },
