@@ -9,7 +9,7 @@ import { call, type TestUser } from '../support/auth';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { instancePath, publishPipeline, startInstance } from '../support/pipelines';
+import { instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(90_000);
@@ -255,6 +255,63 @@ describe('Partner lead program through the HTTP API', () => {
     const events = await h.stores.events.forRecord(lead.id);
     expect(events.at(-1)).toMatchObject({ kind: 'moved', from: 'accepted', to: 'closed_converted', actor: { userId: paUser.actor.userId } });
     expect(events.at(-1)?.details).toBeUndefined();
+  });
+
+  it("When a conversion creates an opportunity of a contact whose per-contact instance is bound elsewhere, then the record's trigger starts its own pipeline and records the ignored one", async () => {
+    // Multiple runs off: one instance per contact, bound to the contact's first opportunity that matches.
+    const perContact = testPipeline(
+      'Per-contact deals',
+      'opportunity',
+      [
+        { key: 'open', name: 'Open', type: 'normal', initial: true },
+        { key: 'won', name: 'Won', type: 'success' },
+      ],
+      {
+        trigger: { onCreate: true, manual: false, reinitiate: false },
+        multipleRuns: false,
+        filter: { op: 'eq', path: 'record.perContact', value: true },
+      },
+    );
+    await publishPipeline(h, admin, perContact);
+    const contact = await call(h, 'POST', '/v1/records/contact', { user: sales, body: { fields: { name: 'Bo Contact' } } });
+    expect(contact.status).toBe(201);
+    const contactInstance = `pipeline:${perContact.key}:contact:${contact.body.id}`;
+    const first = await call(h, 'POST', '/v1/records/opportunity', {
+      user: sales,
+      body: { fields: { title: 'First deal', perContact: true }, contactId: contact.body.id },
+    });
+    expect(first.status).toBe(201);
+    expect(first.body.instances).toContainEqual({ instanceId: contactInstance, outcome: 'started' });
+
+    const created = await call(h, 'POST', '/v1/records/lead', {
+      user: sales,
+      body: { fields: { title: `Lead ${uid('t')}`, amount: 5_000 }, partnerCompanyId: A, contactId: contact.body.id },
+    });
+    expect(created.status).toBe(201);
+    const lead = { id: created.body.id as string, instanceId: leadInstanceId(created.body.id) };
+    expect((await act(paUser, lead.id, 'accept')).status).toBe(200);
+    const converted = await act(paUser, lead.id, 'convert', { opportunity: { fields: { perContact: true } } });
+    expect(converted.status).toBe(200);
+    const oppId = converted.body.record.fields.opportunityId as string;
+    expect((await stored(oppId)).contactId).toBe(contact.body.id);
+
+    // The plan holds more than starts (the contact's instance is bound to the first deal): the lead's run hands it to the durable trigger.
+    const trigger = h.client.workflow.getHandle(`trigger:${oppId}:created`);
+    expect(await trigger.result()).toEqual(
+      expect.arrayContaining([
+        { instanceId: oppInstanceId(oppId), outcome: 'started' },
+        { instanceId: contactInstance, outcome: 'ignored' },
+      ]),
+    );
+    expect((await trigger.describe()).raw.workflowExecutionInfo?.parentExecution?.workflowId).toBe(lead.instanceId);
+    const oppInstance = await waitForStage(oppInstanceId(oppId), 'demand_analysis');
+    expect(oppInstance).toMatchObject({ status: 'running', recordId: oppId });
+    expect(await h.stores.instances.get(contactInstance)).toMatchObject({ recordId: first.body.id, status: 'running' });
+    const ignored = (await h.stores.events.forRecord(oppId)).filter((e) => e.kind === 'trigger_ignored');
+    expect(ignored).toEqual([
+      expect.objectContaining({ instanceId: contactInstance, pipelineKey: perContact.key, reason: expect.stringContaining(first.body.id) }),
+    ]);
+    expect(await h.client.workflow.getHandle(lead.instanceId).result()).toMatchObject({ status: 'finished', stage: 'closed_converted' });
   });
 
   it('When a pending lead passes its expiresAt, then the system moves it to Expired', async () => {
