@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -41,6 +42,8 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	// Set for the SQLite handler: where its database files are.
+	var sqliteFiles string
 	cfg := ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{TCP: *listen},
 		Logger:   logger,
@@ -56,6 +59,7 @@ func main() {
 			fail("sqlite dir: %v", err)
 		}
 		cfg.SQLiteURL = "file:" + strings.TrimSuffix(dir, "/") + "/"
+		sqliteFiles = dir
 	case "postgresql":
 		if *pgURL == "" {
 			fail("the postgresql handler needs --postgresql-url or FERRETDB_POSTGRESQL_URL")
@@ -72,6 +76,10 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	if sqliteFiles != "" {
+		go indexIDLookups(ctx, sqliteFiles, 2*time.Second, logger)
+	}
 
 	go func() {
 		// MongoDBURI blocks until the listener is bound; printing it tells the
