@@ -30,8 +30,7 @@ import {
   type UpdateRecordInput,
 } from '../workflows/messages';
 import type { Actor, RecordView } from '../workflows/domain/types';
-import { instanceMemo, instanceSummary } from '../workflows/instance-summary';
-import { startSearchAttributes } from '../workflows/search-attributes';
+import { instanceStartOptions } from '../workflows/instance-summary';
 import type { RecordTriggerInput } from '../workflows/record-trigger';
 import type { StoredRecordInput, TriggerOutcome } from '../workflows/trigger-types';
 import { pipelineOf, type Metrics } from '../lib/metrics';
@@ -251,9 +250,7 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
         args: [{ ...input, contract: INSTANCE_CONTRACT }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: opts.allowReinitiation ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-        memo: instanceMemo(input.definition, input.record),
-        typedSearchAttributes: startSearchAttributes(input.definition, input.record),
-        staticSummary: instanceSummary(input.definition, input.record),
+        ...instanceStartOptions(input.definition, input.record),
       });
       return writing(async () => {
         try {

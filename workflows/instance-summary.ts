@@ -1,4 +1,5 @@
 import type { PipelineVersion, RecordView } from './domain/types';
+import { startSearchAttributes } from './search-attributes';
 
 const MAX_TITLE = 80;
 
@@ -33,4 +34,17 @@ export function instanceSummary(
   const parts = [`${definition.name} v${definition.version}`, `${record.type} ${record.id}`];
   if (title !== undefined) parts.push(`"${title}"`);
   return parts.join(' · ');
+}
+
+/**
+ * What every start of an instance sets besides its input (the API's and a
+ * workflow's alike): the memo, the first search attributes and the summary,
+ * so the run's first task need not write them.
+ */
+export function instanceStartOptions(definition: PipelineVersion, record: RecordView) {
+  return {
+    memo: instanceMemo(definition, record),
+    typedSearchAttributes: startSearchAttributes(definition, record),
+    staticSummary: instanceSummary(definition, record),
+  };
 }

@@ -1,10 +1,9 @@
 import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { TriggerAction } from '../activities/triggers';
 import type { Actor, RecordView } from './domain/types';
-import { instanceMemo, instanceSummary } from './instance-summary';
+import { instanceStartOptions } from './instance-summary';
 import { INSTANCE_CONTRACT, PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';
 import type { pipelineInstance } from './pipeline-instance';
-import { startSearchAttributes } from './search-attributes';
 
 /**
  * Starts the instance a trigger planned, as a child that outlives the workflow
@@ -24,8 +23,6 @@ export async function startInstance(action: Extract<TriggerAction, { action: 'st
     args: [args],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: action.allowReinitiation ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    memo: instanceMemo(action.definition, record),
-    typedSearchAttributes: startSearchAttributes(action.definition, record),
-    staticSummary: instanceSummary(action.definition, record),
+    ...instanceStartOptions(action.definition, record),
   });
 }

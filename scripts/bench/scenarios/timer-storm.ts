@@ -14,10 +14,9 @@ const probeSize = (n: number) => Math.min(CONCURRENCY, Math.max(2, Math.ceil(n /
  * Creates `n` items whose deadline is the same instant T, and answers T. T is
  * chosen after a probe batch measured the creation rate: the time creating
  * the storm should take at that rate, × 2.5, + 3 s. Creation slows down as
- * open instances pile up (5,000 partner leads: 25/s at first, 10/s by the
- * end, 340 s in all where the probe's rate said 200 s), and a storm that
- * fires while leads are still being created makes their creates wait behind
- * it. `late` says creation ran past T anyway.
+ * open instances pile up, and a storm that fires while items are still being
+ * created makes their creates wait behind it (at 5,000 leads one waited past
+ * the API's 20 s with a 1.6× margin). `late` says creation ran past T anyway.
  */
 async function prepareStorm(n: number, create: (i: number, at: number) => Promise<void>, say: Say, label: string) {
   const far = Date.now() + 3_600_000;
