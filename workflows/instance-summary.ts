@@ -1,4 +1,4 @@
-import type { PipelineVersion, RecordView } from './domain/types';
+import type { Actor, PipelineVersion, RecordView } from './domain/types';
 import { startSearchAttributes } from './search-attributes';
 
 const MAX_TITLE = 80;
@@ -39,12 +39,12 @@ export function instanceSummary(
 /**
  * What every start of an instance sets besides its input (the API's and a
  * workflow's alike): the memo, the first search attributes and the summary,
- * so the run's first task need not write them.
+ * so the run's first task need not write them. `first`: see startSearchAttributes.
  */
-export function instanceStartOptions(definition: PipelineVersion, record: RecordView) {
+export function instanceStartOptions(definition: PipelineVersion, record: RecordView, first?: { actor: Actor; at: string }) {
   return {
     memo: instanceMemo(definition, record),
-    typedSearchAttributes: startSearchAttributes(definition, record),
+    typedSearchAttributes: startSearchAttributes(definition, record, first),
     staticSummary: instanceSummary(definition, record),
   };
 }

@@ -27,16 +27,20 @@ export interface PipelineInstanceInput {
   /** Continue-as-new after this many updates (default 500; the server allows 2,000 per run). */
   maxUpdatesPerRun?: number;
   /**
-   * Set by every start since instances are started with their memo and search
-   * attributes (INSTANCE_CONTRACT): the run then writes only the search
-   * attributes that change, and takes the step behaviours once behind patches
-   * without their markers. Runs started before carry none and replay as they ran.
+   * What the run may do without a marker in its history, set by every start
+   * (INSTANCE_CONTRACT). From 2 (starts carry the memo and search attributes):
+   * the run writes only the search attributes that change, and takes the step
+   * behaviours once behind patches. From 3: the steps the run takes on its own
+   * (a deadline firing, an auto-advance) are written by a local activity, and an
+   * instance that creates its record enters its first stage at `createsRecord.at`
+   * (so its starter knows, and sets, its first deadline). Runs
+   * started before carry a lower one, or none, and replay as they ran.
    */
-  contract?: typeof INSTANCE_CONTRACT;
+  contract?: number;
 }
 
 /** See `PipelineInstanceInput.contract`. */
-export const INSTANCE_CONTRACT = 2;
+export const INSTANCE_CONTRACT = 3;
 
 export interface MoveInput {
   actor: Actor;

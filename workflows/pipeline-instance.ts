@@ -54,14 +54,31 @@ const local = proxyLocalActivities<Activities>(STEP_WRITES);
  * round trip through the server) and start the trigger of a record a step
  * created without waiting for it. Runs begun before it replay as they ran.
  *
- * Only the start: its content is the workflow's input, already in history, so a
- * retried first task writes the same thing again. A step an update asks for is
+ * The start: its content is the workflow's input, already in history, so a
+ * retried first task writes the same thing again (and, from contract 3, the
+ * steps a run takes on its own: below). A step an update asks for is
  * written by an activity task, scheduled once the task that accepted the update
  * is recorded: a local activity would write before that, and an update lost with
  * its task (a server restart) would leave writes under a sequence number that
  * the next step then reuses with other content.
  */
 const LOCAL_STEPS_PATCH = 'local-step-writes';
+
+/**
+ * The steps a run takes on its own (a deadline that fired, an auto-advance once
+ * the required tasks are done) follow from what its history already holds: a
+ * timer that fired, a step whose activity completed. No update waits on them,
+ * so no lost update can leave their writes behind, and a retried task plans the
+ * same step again. Runs of contract 3 write them through a local activity too
+ * (one workflow task, no activity task), which halves the server's work per
+ * fired deadline: what a storm of expiring leads is made of.
+ *
+ * A task retried after its local activity wrote (a worker that died in
+ * between) plans the step at the later time: the event and the record keep
+ * the first attempt's time, the instance's projection and state the second's.
+ * The start's local activity has always had the same property.
+ */
+const SYSTEM_STEP_KINDS: ReadonlySet<string> = new Set(['deadline_fired', 'auto_advanced']);
 
 /**
  * Runs that took a step creating a linked record with this patch (a lead
@@ -105,7 +122,10 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
     ? new InstanceMachine(input.definition, input.state)
     : InstanceMachine.blank(input.instanceId, workflowInfo().firstExecutionRunId.slice(-8), input.definition, input.record);
   // Runs started before the contract replay as they ran: every patch checked, every attribute written.
-  const current = input.contract === INSTANCE_CONTRACT;
+  const contract = input.contract ?? 0;
+  const current = contract >= 2;
+  // From contract 3: system steps written locally, and a created record's instance entering its first stage at the creation time.
+  const contract3 = contract >= 3;
   const queue: Array<() => Promise<void>> = [];
   let updatesThisRun = 0;
   let wakeups = 0;
@@ -114,7 +134,8 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
 
   async function apply(transition: Transition): Promise<MutationResult> {
     const localSteps = current || patched(LOCAL_STEPS_PATCH);
-    const writer = localSteps && transition.input.event.kind === 'started' ? local : remote;
+    const { kind } = transition.input.event;
+    const writer = (localSteps && kind === 'started') || (contract3 && SYSTEM_STEP_KINDS.has(kind)) ? local : remote;
     // The instance's own record, when its first step created it, runs this instance; any other runs its own pipelines.
     const linked = (transition.input.recordsCreated ?? []).filter((r) => r.id !== transition.input.recordId);
     const startsLinked = linked.length > 0 && (current || patched(LINKED_STARTS_PATCH));
@@ -128,7 +149,7 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
     // Histories from before webhooks hold no result here.
     if (deliveries?.length) track(startWebhookDeliveries(transition.input.eventId, deliveries));
     // The SDK adds workflowId and runId to the line, and drops it on replay.
-    const { kind, from, to, actor, eventId } = transition.input.event;
+    const { from, to, actor, eventId } = transition.input.event;
     log.info('step applied', { kind, from, to, actor: actor.userId, eventId });
     for (const record of linked) {
       const planned = startsLinked && !Array.isArray(written) ? written?.linked?.find((l) => l.record.id === record.id) : undefined;
@@ -245,7 +266,9 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
 
   const memo = instanceMemo(input.definition, input.record);
   if (!current || !sameMemo(workflowInfo().memo, memo)) upsertMemo(memo);
-  if (!machine.started) await apply(machine.planStart(input.startedBy, now(), input.idempotencyKey, input.createsRecord?.at));
+  // Its starter set the search attributes of the state this leaves (instanceStartOptions): no upsert follows.
+  const startAt = contract3 && input.createsRecord ? input.createsRecord.at : now();
+  if (!machine.started) await apply(machine.planStart(input.startedBy, startAt, input.idempotencyKey, input.createsRecord?.at));
   else publish();
 
   while (machine.state.status === 'running') {

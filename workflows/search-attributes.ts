@@ -6,7 +6,8 @@ import {
   type TypedSearchAttributes,
 } from '@temporalio/common';
 import { findStage, initialStage } from './domain/moves';
-import type { InstanceState, PipelineDefinition, PipelineVersion, RecordView } from './domain/types';
+import type { Actor, InstanceState, PipelineDefinition, PipelineVersion, RecordView } from './domain/types';
+import { InstanceMachine } from './instance-machine';
 
 /**
  * The search attributes every pipeline instance keeps up to date, so an SRE can
@@ -56,11 +57,20 @@ export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed): S
 
 /**
  * The search attributes an instance starts with, set by whoever starts it so
- * the run's first task need not write them: it enters its initial stage, with
+ * the run's first task need not write them. With `first` (the instance creates
+ * its record, and its first step enters the first stage at the record's
+ * creation): those of the state that step leaves, its deadline included.
+ * Otherwise the step's time is the task's own: those of the initial stage with
  * no deadline yet (the first step arms it, and writes it).
  */
-export function startSearchAttributes(def: PipelineVersion, record: Pick<RecordView, 'id' | 'ownerId' | 'partnerCompanyId'>): SearchAttributePair[] {
-  const start = { pipelineKey: def.key, objectType: def.objectType, recordId: record.id, stage: initialStage(def).key, record };
+export function startSearchAttributes(
+  def: PipelineVersion,
+  record: RecordView,
+  first?: { actor: Actor; at: string },
+): SearchAttributePair[] {
+  const start = first
+    ? InstanceMachine.blank('', '', def, record).planStart(first.actor, first.at).next
+    : { pipelineKey: def.key, objectType: def.objectType, recordId: record.id, stage: initialStage(def).key, record };
   return instanceSearchAttributes(def, start).filter((pair): pair is SearchAttributePair => pair.value !== null);
 }
 

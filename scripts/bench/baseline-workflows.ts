@@ -88,10 +88,14 @@ async function spawnInstance(id: string, child: LifecycleInput): Promise<void> {
   });
 }
 
-/** A deadline without the pipeline: one timer until `at` (epoch ms), one no-op activity, done. */
-export async function bareTimer(input: { at: number }): Promise<void> {
+/**
+ * A deadline without the pipeline: one timer until `at` (epoch ms), one no-op
+ * activity, done. `local`: the no-op is a local activity, as Propeller writes
+ * the step a deadline fires.
+ */
+export async function bareTimer(input: { at: number; local?: boolean }): Promise<void> {
   await sleep(Math.max(1, input.at - Date.now()));
-  await noop();
+  await (input.local ? local.noop() : noop());
 }
 
 export interface UpdateLoopInput {

@@ -1,5 +1,6 @@
 import { checkMove, isTerminalStage, planStageEntry, validateDefinition } from '../../workflows/domain';
 import { buildActor, buildRecord, buildState, DAY, NOW } from '../../workflows/domain/test-fixtures';
+import { startSearchAttributes } from '../../workflows/search-attributes';
 import { opportunityPropulsionTemplate } from './opportunity-propulsion';
 import { LEAD_STAGES, partnerLeadTemplate } from './partner-lead';
 
@@ -27,6 +28,15 @@ describe('the built-in templates', () => {
     expect(accepted.set).toMatchObject({ acceptedAt: NOW, acceptedBy: 'u-partner' });
     expect(accepted.privateFields).toEqual([]);
     expect(pending.privateFields).toEqual(expect.arrayContaining(['amount']));
+  });
+
+  it('When a lead is created, then its instance starts with the search attributes of Pending, its 7-day deadline included', () => {
+    const version = { ...lead, version: 1, publishedAt: NOW };
+    const attrs = Object.fromEntries(startSearchAttributes(version, record, { actor: sourcing, at: NOW }).map((p) => [p.key.name, p.value]));
+    expect(attrs).toMatchObject({ Stage: 'Pending', StageType: 'normal', PartnerCompanyId: 'c-partner' });
+    expect((attrs.DeadlineAt as Date).getTime() - Date.parse(NOW)).toBe(7 * DAY);
+    // Started at no known time (not by a create): the first step arms the deadline and writes it.
+    expect(startSearchAttributes(version, record).map((p) => p.key.name)).not.toContain('DeadlineAt');
   });
 
   it.each([

@@ -4,9 +4,11 @@ import { COLLECTIONS } from '../../activities/store';
 import { instanceClient } from '../../api/instance-client';
 import { instanceMemo } from '../../workflows/instance-summary';
 import {
+  completeTaskUpdate,
   INSTANCE_CONTRACT,
   moveUpdate,
   PIPELINE_INSTANCE_WORKFLOW,
+  startedUpdate,
   stateQuery,
   type PipelineInstanceInput,
 } from '../../workflows/messages';
@@ -177,6 +179,108 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     expect(next.typedSearchAttributes.get(sa.RecordId)).toBe(record.id);
     expect(await firstTaskOf(handle, next.runId)).toEqual({ upserts: [], markers: [], memoUpserts: 0 });
     expect((await handle.query(stateQuery)).stage).toBe('propose');
+  });
+
+  it('When an instance creates its record, then it enters its first stage at the creation time and starts with that deadline set: its first step upserts nothing', async () => {
+    const definition = buildPipelineVersion({
+      stages: [
+        { key: 'qualify', name: 'Qualify', type: 'normal', initial: true, deadline: { after: '7d', to: 'won' } },
+        { key: 'won', name: 'Won', type: 'success' },
+      ],
+    });
+    const record = toRecordView(buildRecord());
+    // Not the time of the first task: the step must take the creation's.
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const deadline = new Date(Date.parse(at) + 7 * 86_400_000);
+    const instanceId = `pipeline:${definition.key}:${record.type}:${record.id}`;
+    const state = await instanceClient(h.client, h.taskQueue).start(
+      { instanceId, definition, record, startedBy: buildActor(), createsRecord: { at } },
+      { allowReinitiation: false },
+    );
+
+    expect(state).toMatchObject({ stage: 'qualify', stageEnteredAt: at, deadline: { at: deadline.toISOString(), to: 'won' } });
+    const handle = h.client.workflow.getHandle(instanceId);
+    expect((await handle.describe()).typedSearchAttributes.get(sa.DeadlineAt)).toEqual(deadline);
+    expect(await historyOf(handle)).toEqual({ upserts: [], markers: ['core_local_activity'], memoUpserts: 0 });
+    const stored = await h.stores.records.get(record.id);
+    expect(stored).toMatchObject({ createdAt: at, fields: { stage: 'qualify' } });
+    expect((await h.stores.events.forInstance(instanceId)).map((e) => e.at)).toEqual([at]);
+  });
+
+  /** The history's events by type name, in order (the prefix dropped). */
+  async function eventTypes(handle: WorkflowHandle): Promise<string[]> {
+    const events = (await handle.fetchHistory()).events ?? [];
+    return events.map((e) => (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', ''));
+  }
+
+  it('When a deadline fires, then its step is written by a local activity in the task the timer woke, with no activity task', async () => {
+    const definition = buildPipelineVersion({
+      stages: [
+        { key: 'qualify', name: 'Qualify', type: 'normal', initial: true, deadline: { after: '2s', to: 'won' } },
+        { key: 'won', name: 'Won', type: 'success' },
+      ],
+    });
+    const { record, instanceId, handle } = await startCurrent({ definition });
+
+    expect(await handle.result()).toMatchObject({ stage: 'won', status: 'finished', seq: 2 });
+    const types = await eventTypes(handle);
+    const fired = types.indexOf('TIMER_FIRED');
+    expect(fired).toBeGreaterThan(0);
+    expect(types.slice(fired)).toEqual([
+      'TIMER_FIRED',
+      'WORKFLOW_TASK_SCHEDULED',
+      'WORKFLOW_TASK_STARTED',
+      'WORKFLOW_TASK_COMPLETED',
+      'MARKER_RECORDED',
+      'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+      'WORKFLOW_EXECUTION_COMPLETED',
+    ]);
+    expect(types).not.toContain('ACTIVITY_TASK_SCHEDULED');
+    // Written all the same: the record, the trail and the projection.
+    expect((await h.stores.records.get(record.id))?.fields.stage).toBe('won');
+    const events = await h.stores.events.forInstance(instanceId);
+    expect(events.map((e) => [e.kind, e.to])).toEqual([
+      ['started', 'qualify'],
+      ['deadline_fired', 'won'],
+    ]);
+    expect(await h.stores.instances.get(instanceId)).toMatchObject({ stage: 'won', status: 'finished', seq: 2 });
+  });
+
+  it('When the last required task is done, then the update step is an activity task and the auto-advance after it a local activity', async () => {
+    const definition = buildPipelineVersion({
+      stages: [
+        {
+          key: 'qualify',
+          name: 'Qualify',
+          type: 'normal',
+          initial: true,
+          autoAdvance: { to: 'propose' },
+          tasks: [{ key: 'budget', name: 'Record the budget', kind: 'edit_fields', fields: ['amount'], assignee: { kind: 'owner' }, required: true }],
+        },
+        { key: 'propose', name: 'Propose', type: 'normal', rules: { requiredFields: ['amount'] } },
+        { key: 'won', name: 'Won', type: 'success' },
+      ],
+    });
+    const { record, instanceId, handle } = await startCurrent({ definition });
+    const [task] = (await handle.executeUpdate(startedUpdate)).tasks;
+    const done = await handle.executeUpdate(completeTaskUpdate, {
+      args: [{ actor: buildActor({ userId: record.ownerId, companyId: record.companyId }), taskId: task!.id, fields: { amount: 300 } }],
+    });
+    expect(done.state.stage).toBe('qualify');
+
+    const state = await eventually(async () => {
+      const s = await handle.query(stateQuery);
+      return s.stage === 'propose' && s;
+    });
+    expect(state.seq).toBe(3);
+    const types = await eventTypes(handle);
+    // One activity task (the task completion, asked for by an update); the start and the auto-advance are markers.
+    expect(types.filter((t) => t === 'ACTIVITY_TASK_SCHEDULED')).toHaveLength(1);
+    expect(types.filter((t) => t === 'MARKER_RECORDED')).toHaveLength(2);
+    expect(types.lastIndexOf('MARKER_RECORDED')).toBeGreaterThan(types.indexOf('ACTIVITY_TASK_COMPLETED'));
+    expect((await h.stores.records.get(record.id))?.fields).toMatchObject({ stage: 'propose', amount: 300 });
+    const events = await h.stores.events.forInstance(instanceId);
+    expect(events.map((e) => e.kind)).toEqual(['started', 'task_completed', 'auto_advanced']);
   });
 
   it('When a run started before the contract continues as new, then the next run is current and carries the memo and search attributes', async () => {
