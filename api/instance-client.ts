@@ -250,8 +250,7 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
         args: [{ ...input, contract: INSTANCE_CONTRACT }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: opts.allowReinitiation ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-        // A created record's instance enters its first stage at the creation time: its first state, deadline included, is known now.
-        ...instanceStartOptions(input.definition, input.record, input.createsRecord && { actor: input.startedBy, at: input.createsRecord.at }),
+        ...instanceStartOptions(input),
       });
       return writing(async () => {
         try {

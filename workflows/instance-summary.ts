@@ -1,4 +1,5 @@
-import type { Actor, PipelineVersion, RecordView } from './domain/types';
+import type { PipelineVersion, RecordView } from './domain/types';
+import type { PipelineInstanceInput } from './messages';
 import { startSearchAttributes } from './search-attributes';
 
 const MAX_TITLE = 80;
@@ -39,12 +40,15 @@ export function instanceSummary(
 /**
  * What every start of an instance sets besides its input (the API's and a
  * workflow's alike): the memo, the first search attributes and the summary,
- * so the run's first task need not write them. `first`: see startSearchAttributes.
+ * so the run's first task need not write them. An instance that creates its
+ * record enters its first stage at `createsRecord.at`, so its first state is
+ * known here, deadline included (see startSearchAttributes).
  */
-export function instanceStartOptions(definition: PipelineVersion, record: RecordView, first?: { actor: Actor; at: string }) {
+export function instanceStartOptions(input: Pick<PipelineInstanceInput, 'definition' | 'record' | 'startedBy' | 'createsRecord'>) {
+  const { definition, record, startedBy, createsRecord } = input;
   return {
     memo: instanceMemo(definition, record),
-    typedSearchAttributes: startSearchAttributes(definition, record, first),
+    typedSearchAttributes: startSearchAttributes(definition, record, createsRecord && { actor: startedBy, at: createsRecord.at }),
     staticSummary: instanceSummary(definition, record),
   };
 }

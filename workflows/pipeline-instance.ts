@@ -36,7 +36,7 @@ import {
 import { RECORD_TRIGGER_WORKFLOW } from './messages';
 import { holds, instanceSearchAttributes } from './search-attributes';
 import { startInstance } from './start-instance';
-import type { StepWritten, Transition } from './transition';
+import type { StepWritten, Transition, TransitionKind } from './transition';
 import type { PlannedTriggers } from './trigger-types';
 import type { WebhookDelivery } from './domain/webhooks';
 import { startWebhookDeliveries } from './webhook-deliveries';
@@ -78,7 +78,7 @@ const LOCAL_STEPS_PATCH = 'local-step-writes';
  * the first attempt's time, the instance's projection and state the second's.
  * The start's local activity has always had the same property.
  */
-const SYSTEM_STEP_KINDS: ReadonlySet<string> = new Set(['deadline_fired', 'auto_advanced']);
+const SYSTEM_STEP_KINDS: ReadonlySet<TransitionKind> = new Set<TransitionKind>(['deadline_fired', 'auto_advanced']);
 
 /**
  * Runs that took a step creating a linked record with this patch (a lead

@@ -68,6 +68,7 @@ export function startSearchAttributes(
   record: RecordView,
   first?: { actor: Actor; at: string },
 ): SearchAttributePair[] {
+  // With `first`, the step the run will plan: its ids do not matter here, only the state it leaves.
   const start = first
     ? InstanceMachine.blank('', '', def, record).planStart(first.actor, first.at).next
     : { pipelineKey: def.key, objectType: def.objectType, recordId: record.id, stage: initialStage(def).key, record };

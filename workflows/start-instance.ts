@@ -23,6 +23,6 @@ export async function startInstance(action: Extract<TriggerAction, { action: 'st
     args: [args],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: action.allowReinitiation ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    ...instanceStartOptions(action.definition, record),
+    ...instanceStartOptions(args),
   });
 }
