@@ -1,11 +1,12 @@
 import type { Stores } from '../../activities/store';
-import { canSeeRecord, checkScope, findStage, initialStage, instanceIdFor, outsideFields, outsideFieldsMessage, seesPrivateFields } from '../../workflows/domain';
+import { canSeeRecord, checkScope, failedConditions, findStage, initialStage, instanceIdFor, outsideFields, outsideFieldsMessage, seesPrivateFields } from '../../workflows/domain';
 import type { Actor, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
 import type { InstanceProjection } from '../../workflows/transition';
 import { isAdmin } from '../actor';
 import { AppError, notFound } from '../errors';
 import type { InstanceClient } from '../instance-client';
 import { toRecordView } from '../../activities/store/records';
+import { filterContext } from '../../activities/triggers';
 import { presentInstance } from './present';
 
 export interface InstanceDeps {
@@ -55,6 +56,12 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       if (!record || !canSeeRecord(actor, record)) throw notFound('record');
       if (record.type !== def.objectType) {
         throw new AppError(422, 'wrong_object_type', `${def.name} runs on ${def.objectType} records, not ${record.type}`);
+      }
+      // Seed 000: a manual start (and a re-initiation) runs only on a record the filter lets through, as a trigger would.
+      const failed = failedConditions(def.filter, await filterContext(stores, record, actor));
+      if (failed.length > 0) {
+        const conditions = failed.map((c) => `${c.path} ${c.op}`).join(', ');
+        throw new AppError(409, 'filter_not_matched', `the record does not match the filter of ${def.name}: ${conditions}`, { failed });
       }
       const instanceId = instanceIdFor(def, record);
       const previous = await stores.instances.get(instanceId);

@@ -424,6 +424,65 @@ describe('record triggers', () => {
       expect(await h.stores.instances.forRecord(record.id)).toEqual([expect.objectContaining({ instanceId, status: 'running' })]);
     });
 
+    it('When a record fails the filter, then a manual start is refused with 409 filter_not_matched naming the conditions, and nothing starts', async () => {
+      const type = uid('opp_filt');
+      const filter: Filter = { and: [{ op: 'gte', path: 'record.budget', value: 1000 }, { op: 'eq', path: 'user.attributes.region', value: 'EMEA' }] };
+      const def = autoPipeline(type, { filter });
+      await publishPipeline(h, admin, def);
+      const record = await create(emea, type, { fields: { title: 'Small budget', budget: 10, secret: 'do-not-leak' } });
+      expect(record.instances).toEqual([]);
+      const instanceId = perRecord(def, type, record.id);
+
+      const refused = await startInstance(h, emea, def.key, record.id);
+      expect(refused.status).toBe(409);
+      // The answer names the condition, never the record's value nor the filter's.
+      expect(refused.body.error).toEqual({
+        code: 'filter_not_matched',
+        message: `the record does not match the filter of ${def.name}: record.budget gte`,
+        details: { failed: [{ path: 'record.budget', op: 'gte' }] },
+      });
+      expect(await h.stores.instances.forRecord(record.id)).toEqual([]);
+      expect(await h.stores.events.forRecord(record.id)).toEqual([]);
+      await expect(h.client.workflow.getHandle(instanceId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      expect((await h.stores.records.get(record.id))?.fields).toEqual({ title: 'Small budget', budget: 10, secret: 'do-not-leak' });
+
+      // The filter looks at who starts it too: APAC fails both conditions on the same record once the budget is raised for EMEA.
+      expect((await patch(emea, type, record.id, { budget: 5000 })).status).toBe(200);
+      await eventually(async () => (await h.stores.instances.forRecord(record.id)).length === 1);
+      const other = autoPipeline(type, { stageField: 'phase', filter, trigger: { onCreate: false, manual: true, reinitiate: false } });
+      await publishPipeline(h, admin, other);
+      const byApac = await startInstance(h, apac, other.key, record.id);
+      expect(byApac.status).toBe(409);
+      expect(byApac.body.error.details).toEqual({ failed: [{ path: 'user.attributes.region', op: 'eq' }] });
+      const byEmea = await startInstance(h, emea, other.key, record.id);
+      expect(byEmea.status).toBe(201);
+      expect(byEmea.body).toMatchObject({ instanceId: perRecord(other, type, record.id), status: 'running', stage: { key: 'open' } });
+    });
+
+    it('When a finished instance\'s record no longer matches the filter, then its re-initiation is refused with 409 filter_not_matched and its one run stays', async () => {
+      const type = uid('opp_refilt');
+      const def = autoPipeline(type, {
+        trigger: { onCreate: false, manual: true, reinitiate: true },
+        filter: { op: 'in', path: 'record.industry', value: ['energy', 'retail'] },
+      });
+      await publishPipeline(h, admin, def);
+      const record = await createRecord(h, sales, type, { fields: { title: 'Refit', industry: 'energy' } });
+      const first = await startInstance(h, sales, def.key, record.id);
+      expect(first.status).toBe(201);
+      const instanceId = first.body.instanceId as string;
+      expect((await move(sales, instanceId, { to: 'won' })).status).toBe(200);
+      await eventually(async () => (await workflowStatus(h, instanceId)) === 'COMPLETED');
+      const { runId } = await h.client.workflow.getHandle(instanceId).describe();
+      expect((await patch(sales, type, record.id, { industry: 'mining' })).status).toBe(200);
+
+      const again = await startInstance(h, sales, def.key, record.id);
+      expect(again.status).toBe(409);
+      expect(again.body.error).toMatchObject({ code: 'filter_not_matched', details: { failed: [{ path: 'record.industry', op: 'in' }] } });
+      expect(await h.client.workflow.getHandle(instanceId).describe()).toMatchObject({ runId, status: { name: 'COMPLETED' } });
+      expect((await h.stores.events.forInstance(instanceId)).map((e) => e.kind)).toEqual(['started', 'moved']);
+      expect(await h.stores.instances.get(instanceId)).toMatchObject({ status: 'finished', stage: 'won' });
+    });
+
     async function finishedInstance(reinitiate: boolean) {
       const type = uid('opp_again');
       const def = autoPipeline(type, { trigger: { onCreate: false, manual: true, reinitiate } });

@@ -1,4 +1,4 @@
-import { evaluateFilter, readPath } from './filter';
+import { evaluateFilter, failedConditions, readPath } from './filter';
 import type { Filter } from './types';
 
 const context = {
@@ -70,5 +70,29 @@ describe('evaluateFilter', () => {
 
   it('When a path walks into an array index, then it reads the element', () => {
     expect(readPath(context, 'record.tags.1')).toBe('eu');
+  });
+});
+
+describe('failedConditions', () => {
+  const budget = { op: 'gte', path: 'record.amount', value: 5000 } as const;
+  const region = { op: 'eq', path: 'user.attributes.region', value: 'south' } as const;
+  const industry = { op: 'eq', path: 'record.industry', value: 'energy' } as const;
+
+  it.each<[string, Filter | undefined, Array<{ path: string; op: string }>]>([
+    ['no filter', undefined, []],
+    ['a matching condition', industry, []],
+    ['one failing condition', budget, [{ path: 'record.amount', op: 'gte' }]],
+    ['an and with one failure', { and: [industry, budget] }, [{ path: 'record.amount', op: 'gte' }]],
+    ['an and with two failures', { and: [budget, region] }, [{ path: 'record.amount', op: 'gte' }, { path: 'user.attributes.region', op: 'eq' }]],
+    ['an or with one truth', { or: [budget, industry] }, []],
+    ['an or with no truth', { or: [budget, region] }, [{ path: 'record.amount', op: 'gte' }, { path: 'user.attributes.region', op: 'eq' }]],
+    ['a failing or inside a matching and', { and: [industry, { or: [budget] }] }, [{ path: 'record.amount', op: 'gte' }]],
+    ['a malformed node', null as unknown as Filter, []],
+  ])('When the filter is %s, then the failed conditions are %j', (_case, filter, expected) => {
+    expect(failedConditions(filter, context)).toEqual(expected);
+  });
+
+  it('When a condition fails, then what it reports holds no value of the record', () => {
+    expect(JSON.stringify(failedConditions(budget, context))).not.toContain('1200');
   });
 });

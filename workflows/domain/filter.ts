@@ -67,6 +67,34 @@ function evaluate(filter: Filter, context: Record<string, unknown>): boolean {
   return applyOp(filter.op, readPath(context, filter.path), filter.value);
 }
 
+/** A condition of a filter that did not hold: where and how, never the value (it may be one the caller may not see). */
+export interface FailedCondition {
+  path: string;
+  op: FilterOp;
+}
+
+function failures(filter: Filter, context: Record<string, unknown>): FailedCondition[] {
+  if (evaluate(filter, context)) return [];
+  if (filter === null || typeof filter !== 'object') return [];
+  if ('and' in filter) return Array.isArray(filter.and) ? filter.and.flatMap((f) => failures(f, context)) : [];
+  // An or fails only when every branch fails, so each branch's failures are why.
+  if ('or' in filter) return Array.isArray(filter.or) ? filter.or.flatMap((f) => failures(f, context)) : [];
+  return typeof filter.path === 'string' ? [{ path: filter.path, op: filter.op }] : [];
+}
+
+/**
+ * The leaf conditions that made the filter fail, in the filter's order; empty
+ * when it matches. A malformed node that fails names nothing of itself.
+ */
+export function failedConditions(filter: Filter | undefined, context: Record<string, unknown>): FailedCondition[] {
+  if (filter === undefined) return [];
+  try {
+    return failures(filter, context);
+  } catch {
+    return [];
+  }
+}
+
 /** Whether the trigger context matches; a malformed filter is a non-match, never an exception. */
 export function evaluateFilter(filter: Filter | undefined, context: Record<string, unknown>): boolean {
   if (filter === undefined) return true;
