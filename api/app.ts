@@ -60,9 +60,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(pipelineRoutes(deps));
   const records = recordUseCases({ stores: deps.stores, instances });
   app.use(recordRoutes(deps, records));
-  app.use(instanceRoutes(deps, instanceUseCases({ stores: deps.stores, instances })));
+  const instanceCases = instanceUseCases({ stores: deps.stores, instances });
+  app.use(instanceRoutes(deps, instanceCases));
   app.use(forecastRoutes(deps));
-  app.use(leadRoutes(deps, leadUseCases({ stores: deps.stores, instances, records })));
+  app.use(leadRoutes(deps, leadUseCases({ stores: deps.stores, records, moveInstance: instanceCases.moveInstance })));
   app.use(webhookRoutes(deps));
   app.use(unknownRoute);
   app.use(errorMiddleware(deps.log));

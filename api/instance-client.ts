@@ -7,7 +7,9 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { InstanceState } from '../workflows/domain/types';
@@ -31,6 +33,7 @@ import {
 } from '../workflows/messages';
 import type { Actor, RecordView } from '../workflows/domain/types';
 import { instanceStartOptions } from '../workflows/instance-summary';
+import { instanceSearchAttributes } from '../workflows/search-attributes';
 import type { RecordTriggerInput } from '../workflows/record-trigger';
 import type { StoredRecordInput, TriggerOutcome } from '../workflows/trigger-types';
 import { pipelineOf, type Metrics } from '../lib/metrics';
@@ -241,26 +244,59 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
   const updatingInstance = <T>(call: () => Promise<T>, refused?: (reason: string) => void) =>
     updating(() => bounded(watcher, client, writeMs, () => resent(call, resend)), refused);
 
+  /** Starts a run and returns its state once its first step is taken, in one round trip. */
+  function startRun(input: PipelineInstanceInput, options: Partial<WorkflowStartOptions>): Promise<InstanceState> {
+    const operation = new WithStartWorkflowOperation(PIPELINE_INSTANCE_WORKFLOW, {
+      workflowId: input.instanceId,
+      taskQueue,
+      args: [{ ...input, contract: INSTANCE_CONTRACT }],
+      workflowIdConflictPolicy: 'FAIL',
+      ...instanceStartOptions(input),
+      ...options,
+    });
+    return writing(async () => {
+      try {
+        return await client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: operation });
+      } catch (err) {
+        // The run started; only its answer was dropped, and asking again for it changes nothing.
+        if (!isUnprocessed(err)) throw err;
+        resend();
+        return resent(() => handle(input.instanceId).executeUpdate(startedUpdate), resend);
+      }
+    });
+  }
+
   return {
     /** Starts the instance and returns its first state, in one round trip. */
     start(input: PipelineInstanceInput, opts: { allowReinitiation: boolean }): Promise<InstanceState> {
-      const operation = new WithStartWorkflowOperation(PIPELINE_INSTANCE_WORKFLOW, {
-        workflowId: input.instanceId,
-        taskQueue,
-        args: [{ ...input, contract: INSTANCE_CONTRACT }],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: opts.allowReinitiation ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-        ...instanceStartOptions(input),
-      });
+      return startRun(input, { workflowIdReusePolicy: opts.allowReinitiation ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE' });
+    },
+
+    /**
+     * Reopens a finished instance: a new run under the same workflow id (its
+     * earlier runs stay in Temporal as they closed), from the final state, whose
+     * first step is the move out of the outcome stage. It starts with the search
+     * attributes of that final state; the step upserts those it changes.
+     */
+    reopen(input: PipelineInstanceInput & { state: InstanceState; reopen: MoveInput }): Promise<InstanceState> {
+      const typedSearchAttributes = instanceSearchAttributes(input.definition, input.state).filter(
+        (pair): pair is SearchAttributePair => pair.value !== null,
+      );
+      return startRun(input, { workflowIdReusePolicy: 'ALLOW_DUPLICATE', typedSearchAttributes });
+    },
+
+    /**
+     * The final state of an instance whose latest run has finished or is
+     * finishing (an outcome stage entered, the run about to complete); undefined
+     * while it runs, or when its run closed any other way (terminated).
+     */
+    async finalState(instanceId: string): Promise<InstanceState | undefined> {
+      const run = handle(instanceId);
       return writing(async () => {
-        try {
-          return await client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: operation });
-        } catch (err) {
-          // The instance started; only its answer was dropped, and asking again for it changes nothing.
-          if (!isUnprocessed(err)) throw err;
-          resend();
-          return resent(() => handle(input.instanceId).executeUpdate(startedUpdate), resend);
-        }
+        const { status } = await run.describe();
+        if (status.name === 'RUNNING' && (await run.query(stateQuery)).status === 'running') return undefined;
+        if (status.name !== 'RUNNING' && status.name !== 'COMPLETED') return undefined;
+        return (await run.result()) as InstanceState;
       });
     },
 

@@ -1,5 +1,6 @@
 import {
   checkMove,
+  checkReactivation,
   checkTaskCompletion,
   computeDeadline,
   findStage,
@@ -97,9 +98,10 @@ export class InstanceMachine {
     move: MoveRequest,
     now: string,
     idempotencyKey?: string,
-    extra: Pick<MoveInput, 'assignPartnerCompanyId' | 'createRecord'> = {},
+    extra: Pick<MoveInput, 'assignPartnerCompanyId' | 'createRecord'> & { reopen?: boolean } = {},
   ): Transition {
-    this.validateMove(actor, move);
+    if (extra.reopen) unwrap(checkReactivation(this.def, this.state, actor, move));
+    else this.validateMove(actor, move);
     const created = extra.createRecord && this.linkedRecord(extra.createRecord, actor, now);
     const reassigned = extra.assignPartnerCompanyId;
     return this.planEntry(move.to, actor, now, {
@@ -112,8 +114,19 @@ export class InstanceMachine {
       details: {
         ...(reassigned ? { partnerCompanyId: { from: this.state.record.partnerCompanyId ?? null, to: reassigned } } : {}),
         ...(created ? { createdRecord: { id: created.id, type: created.type } } : {}),
+        ...(extra.reopen ? { reactivated: true } : {}),
       },
     });
+  }
+
+  /**
+   * The first step of a run started to reopen a finished instance: a move out
+   * of its outcome stage, checked as a reactivation (policy, then every rule of
+   * the move). The state, its sequence and its trail carry on from the last run.
+   */
+  planReopen(input: MoveInput, now: string): Transition {
+    const { actor, move, idempotencyKey, assignPartnerCompanyId, createRecord } = input;
+    return this.planMove(actor, move, now, idempotencyKey, { assignPartnerCompanyId, createRecord, reopen: true });
   }
 
   /** A record created by a move belongs to the same company, owner, partner and contact as this one. */

@@ -24,6 +24,12 @@ export interface PipelineInstanceInput {
   createsRecord?: { at: string };
   /** Carried across continue-as-new; absent on the first run. */
   state?: InstanceState;
+  /**
+   * Set on a run started to reopen a finished instance (with `state`, its final
+   * state): its first step is this move out of the outcome stage, checked as a
+   * reactivation. Never carried across continue-as-new.
+   */
+  reopen?: MoveInput;
   /** Continue-as-new after this many updates (default 500; the server allows 2,000 per run). */
   maxUpdatesPerRun?: number;
   /**

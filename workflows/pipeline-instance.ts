@@ -229,9 +229,14 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
     if (changed.length > 0) upsertSearchAttributes(changed);
   }
 
+  // A run that reopens a finished instance answers its starter once the reopening step is taken, or refused.
+  let reopening = input.reopen !== undefined && machine.state.status === 'finished';
+  let reopenRefused: unknown;
+
   setHandler(stateQuery, () => machine.state);
   setHandler(startedUpdate, async () => {
-    await condition(() => machine.started);
+    await condition(() => machine.started && !reopening);
+    if (reopenRefused) throw reopenRefused;
     return machine.state;
   });
   setHandler(
@@ -269,6 +274,7 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   // Its starter set the search attributes of the state this leaves (instanceStartOptions): no upsert follows.
   const startAt = contract3 && input.createsRecord ? input.createsRecord.at : now();
   if (!machine.started) await apply(machine.planStart(input.startedBy, startAt, input.idempotencyKey, input.createsRecord?.at));
+  else if (reopening && input.reopen) await reopen(input.reopen);
   else publish();
 
   while (machine.state.status === 'running') {
@@ -294,12 +300,30 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
         ...input,
         contract: INSTANCE_CONTRACT,
         state: machine.state,
+        reopen: undefined,
       });
     }
   }
 
   await settle();
   return machine.state;
+
+  /**
+   * Takes the reopening move, or keeps the final state when it is refused (the
+   * starter checked it first; only a rule met meanwhile refuses it here), and
+   * then the run completes again unchanged.
+   */
+  async function reopen(request: NonNullable<PipelineInstanceInput['reopen']>): Promise<void> {
+    let step: Transition | undefined;
+    try {
+      step = machine.planReopen(request, now());
+    } catch (err) {
+      reopenRefused = asFailure(err);
+    }
+    if (step) await apply(step);
+    else publish();
+    reopening = false;
+  }
 
   async function drain(): Promise<void> {
     while (queue.length > 0) await queue.shift()!();

@@ -1,6 +1,7 @@
 import type { Stores } from '../../activities/store';
-import { canSeeRecord, checkScope, failedConditions, findStage, initialStage, instanceIdFor, outsideFields, outsideFieldsMessage, seesPrivateFields } from '../../workflows/domain';
-import type { Actor, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
+import { canSeeRecord, checkReactivation, checkScope, failedConditions, instanceIdFor, outsideFields, outsideFieldsMessage, reactivationTarget, seesPrivateFields } from '../../workflows/domain';
+import type { Actor, InstanceState, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
+import type { MoveInput } from '../../workflows/messages';
 import type { InstanceProjection } from '../../workflows/transition';
 import { isAdmin } from '../actor';
 import { AppError, notFound } from '../errors';
@@ -46,7 +47,36 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     return def;
   }
 
+  /** Starts the run that reopens a finished instance, once the rules say the move may be made; refusals come back as 409s. */
+  async function reopen(def: PipelineVersion, state: InstanceState, request: MoveInput) {
+    const check = checkReactivation(def, state, request.actor, request.move);
+    if (!check.ok) throw new AppError(409, check.code, check.message);
+    const reopened = await instances.reopen({
+      instanceId: state.instanceId,
+      definition: def,
+      record: state.record,
+      startedBy: request.actor,
+      state,
+      reopen: request,
+    });
+    const eventId = reopened.history.at(-1)?.eventId ?? '';
+    return { eventId, ...presentInstance(def, reopened, request.actor) };
+  }
+
+  /**
+   * A move of an instance: an update of its running run, or, for a finished
+   * instance whose pipeline reactivates, the first step of a new run.
+   */
+  async function moveInstance(def: PipelineVersion, projection: InstanceProjection, request: MoveInput) {
+    const final = projection.status === 'finished' && def.policy.reactivatable ? await instances.finalState(projection.instanceId) : undefined;
+    if (final) return reopen(def, final, request);
+    const result = await instances.move(projection.instanceId, request);
+    return { eventId: result.eventId, ...presentInstance(def, result.state, request.actor) };
+  }
+
   return {
+    moveInstance,
+
     async start(actor: Actor, body: { pipelineKey: string; recordId: string }, idempotencyKey?: string) {
       const def = await publishedPipeline(body.pipelineKey);
       if (!def.trigger.manual) throw new AppError(409, 'manual_start_disabled', `${def.name} does not allow manual starts`);
@@ -94,8 +124,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     async move(actor: Actor, instanceId: string, move: MoveRequest, idempotencyKey?: string) {
       const { def, projection } = await visible(actor, instanceId);
       refuseOutsideFields(def, projection.companyId, actor, move);
-      const result = await instances.move(instanceId, { actor, move, idempotencyKey });
-      return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+      return moveInstance(def, projection, { actor, move, idempotencyKey });
     },
 
     async completeTask(actor: Actor, instanceId: string, taskId: string, fields: Record<string, unknown> | undefined, idempotencyKey?: string) {
@@ -104,20 +133,17 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
     },
 
-    /** Reopens an instance that reached an outcome stage, when the pipeline allows it. */
+    /**
+     * Reopens an instance that reached an outcome stage, when the pipeline
+     * allows it: a new run from the final state, whose first step moves it out.
+     */
     async reactivate(actor: Actor, instanceId: string, body: { to?: string; reason?: string }, idempotencyKey?: string) {
       const { def } = await visible(actor, instanceId);
-      const state = await instances.state(instanceId);
-      if (findStage(def, state.stage)?.type === 'normal' || state.status === 'cancelled') {
-        throw new AppError(409, 'not_finished', 'only an instance in a won, lost or other outcome stage can be reactivated');
-      }
-      if (!def.policy.reactivatable) throw new AppError(409, 'not_reactivatable', `${def.name} does not allow reactivation`);
-      const lastWorking = [...state.history].reverse().find((v) => findStage(def, v.stage)?.type === 'normal');
-      const to = body.to ?? lastWorking?.stage ?? initialStage(def).key;
-      const result = await instances.move(instanceId, { actor, move: { to, reason: body.reason ?? 'reactivated' }, idempotencyKey });
-      return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+      const state = await instances.finalState(instanceId);
+      if (!state) throw new AppError(409, 'not_finished', 'only an instance in a won, lost or other outcome stage can be reactivated');
+      const move = { to: body.to ?? reactivationTarget(def, state), reason: body.reason ?? 'reactivated' };
+      return reopen(def, state, { actor, move, idempotencyKey });
     },
-
     async cancel(actor: Actor, instanceId: string, reason: string) {
       if (!isAdmin(actor)) throw new AppError(403, 'forbidden', 'only an admin may cancel an instance');
       const { def } = await visible(actor, instanceId);

@@ -5,14 +5,13 @@ import type { Actor, MoveRequest } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
 import { LEAD_STAGES, PARTNER_LEAD_KEY } from '../../scripts/templates/partner-lead';
 import { AppError, notFound } from '../errors';
-import type { InstanceClient } from '../instance-client';
-import { presentInstance } from './present';
+import type { InstanceUseCases } from './instances';
 import { partnerCompany, type RecordUseCases } from './records';
 
 export interface LeadDeps {
   stores: Stores;
-  instances: InstanceClient;
   records: RecordUseCases;
+  moveInstance: InstanceUseCases['moveInstance'];
 }
 
 /** Lead fields an opportunity created from the lead starts with. */
@@ -22,7 +21,7 @@ const CARRIED_FIELDS = ['title', 'amount', 'contactName', 'contactEmail', 'conta
  * The partner program's actions, each a move of the lead's instance (the
  * template's rules decide who may do what), plus the lead's expiration date.
  */
-export function leadUseCases({ stores, instances, records }: LeadDeps) {
+export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
   async function leadInstance(actor: Actor, leadId: string) {
     const lead = await stores.records.get(leadId);
     if (!lead || lead.type !== 'lead' || !canSeeRecord(actor, lead)) throw notFound('lead');
@@ -40,8 +39,8 @@ export function leadUseCases({ stores, instances, records }: LeadDeps) {
   /** With `found`, the lead and its instance as the caller already read them. */
   async function move(actor: Actor, leadId: string, move: MoveRequest, key: string | undefined, extra: Partial<MoveInput> = {}, found?: Found) {
     const { projection, def } = found ?? (await leadInstance(actor, leadId));
-    const result = await instances.move(projection.instanceId, { actor, move, idempotencyKey: key, ...extra });
-    return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+    // A declined or expired lead's run has completed: reassigning it reopens the instance in a new run.
+    return moveInstance(def, projection, { actor, move, idempotencyKey: key, ...extra });
   }
 
   return {

@@ -22,8 +22,8 @@ export function presentInstance(def: PipelineVersion, state: InstanceState, acto
       done: state.tasks.filter((t) => t.status === 'done'),
     },
     deadline: state.deadline ? { ...state.deadline, toName: stageName(state.deadline.to) } : null,
-    allowedMoves:
-      state.status === 'running' ? allowedMoves(def, state, actor).map((key) => ({ key, name: stageName(key) })) : [],
+    // Also a finished instance's, where its pipeline reactivates: a move then reopens it.
+    allowedMoves: allowedMoves(def, state, actor).map((key) => ({ key, name: stageName(key) })),
   };
 }
 

@@ -60,15 +60,17 @@ describe('the built-in templates', () => {
   it.each([
     [LEAD_STAGES.pending, false],
     [LEAD_STAGES.accepted, false],
-    [LEAD_STAGES.declined, false],
-    [LEAD_STAGES.expired, false],
+    [LEAD_STAGES.declined, true],
+    [LEAD_STAGES.expired, true],
     [LEAD_STAGES.converted, true],
     [LEAD_STAGES.notConverted, true],
-  ])('When a lead is in %s, then the instance is done for good: %s', (stage, terminal) => {
+  ])('When a lead enters %s, then its run finishes: %s (a reassignment reopens it in a new run)', (stage, terminal) => {
     expect(isTerminalStage(lead, stage)).toBe(terminal);
   });
 
-  it('When an opportunity is lost, then it can still be reactivated (Lost is not terminal)', () => {
-    expect(isTerminalStage(opportunityPropulsionTemplate(), 'lost')).toBe(false);
+  it('When an opportunity is lost, then its run finishes, and the policy still lets it be reactivated', () => {
+    const opportunity = opportunityPropulsionTemplate();
+    expect(isTerminalStage(opportunity, 'lost')).toBe(true);
+    expect(opportunity.policy.reactivatable).toBe(true);
   });
 });

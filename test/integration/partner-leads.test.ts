@@ -321,7 +321,8 @@ describe('Partner lead program through the HTTP API', () => {
     expect(pending.body.deadline).toMatchObject({ at: expiresAt, to: 'expired', source: 'field' });
 
     const expired = await waitForStage(lead.instanceId, 'expired');
-    expect(expired.status).toBe('running');
+    expect(expired.status).toBe('finished');
+    await eventually(async () => (await h.client.workflow.getHandle(lead.instanceId).describe()).status.name === 'COMPLETED');
     const record = await stored(lead.id);
     expect(record.fields).toMatchObject({ status: 'expired', expiresAt, expiredAt: expect.any(String) });
     expect(Date.parse(String(record.fields.expiredAt))).toBeGreaterThanOrEqual(Date.parse(expiresAt));
@@ -380,7 +381,7 @@ describe('Partner lead program through the HTTP API', () => {
 
     const declined = await act(paUser, lead.id, 'decline', { reason: 'Outside our territory' });
     expect(declined.status).toBe(200);
-    expect(declined.body).toMatchObject({ stage: { key: 'declined', name: 'Declined' }, status: 'running', deadline: null });
+    expect(declined.body).toMatchObject({ stage: { key: 'declined', name: 'Declined' }, status: 'finished', deadline: null });
     const record = await stored(lead.id);
     expect(record).toMatchObject({ archived: true, version: before.record.version + 1 });
     expect(record.fields).toMatchObject({ status: 'declined', declineReason: 'Outside our territory', declinedAt: expect.any(String) });
@@ -400,6 +401,14 @@ describe('Partner lead program through the HTTP API', () => {
     expect(again.fields).toMatchObject({ status: 'pending', declineReason: null, declinedAt: null });
     expect((await getLead(paUser, lead.id)).status).toBe(404);
     expect((await act(pbUser, lead.id, 'accept')).status).toBe(200);
+    // The declined run completed; the reassignment reopened the instance in a second run, with a fresh deadline.
+    const runs = await eventually(async () => {
+      const found: string[] = [];
+      for await (const run of h.client.workflow.list({ query: `WorkflowId='${lead.instanceId}'` })) found.push(run.status.name);
+      return found.length === 2 && found.sort();
+    });
+    expect(runs).toEqual(['COMPLETED', 'RUNNING']);
+    expect((await getInstance(sales, lead.instanceId)).body).toMatchObject({ status: 'running', stage: { key: 'accepted' }, deadline: { to: 'expired' } });
   });
 
   it('When a pending lead is converted or closed, then 409 invalid_transition and nothing changes', async () => {

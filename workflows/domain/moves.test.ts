@@ -1,4 +1,4 @@
-import { allowedMoves, checkMove, initialStage, stageIndex } from './moves';
+import { allowedMoves, checkMove, checkReactivation, initialStage, reactivationTarget, stageIndex } from './moves';
 import { buildActor, buildDefinition, buildState, buildTask, linearDefinition, NOW, owner, partnerLeadDefinition, partnerUser, stranger } from './test-fixtures';
 import type { Actor, InstanceState, MoveRequest, PipelineDefinition, RefusalCode } from './types';
 import { SYSTEM_ACTOR } from './types';
@@ -100,6 +100,8 @@ describe('allowedMoves', () => {
     ['an open pipeline offers every other stage', open, { stage: 'b', history: visited('a', 'b') }, owner, ['a', 'c', 'd', 'won', 'lost']],
     ['a finished instance offers nothing', linear, { stage: 'won' }, owner, []],
     ['a stopped instance offers nothing', linear, { status: 'cancelled' }, owner, []],
+    ['a stopped instance of a reactivating pipeline offers nothing', open, { status: 'cancelled' }, owner, []],
+    ['a finished instance of a reactivating pipeline offers the moves that reopen it', open, { stage: 'lost', status: 'finished', history: visited('a', 'lost') }, owner, ['a', 'b', 'c', 'd', 'won']],
     ['the partner may accept, close or decline; Expired is locked', lead, { stage: 'pending' }, partnerUser, ['accepted', 'converted', 'not_converted', 'declined']],
     ['the owner company may not act on a pending partner lead', lead, { stage: 'pending' }, owner, []],
     ['the system may also expire the lead', lead, { stage: 'pending' }, SYSTEM_ACTOR, ['accepted', 'converted', 'not_converted', 'declined', 'expired']],
@@ -136,5 +138,36 @@ describe('checkMove: fields sent by another company', () => {
     const move = { to: 'converted', fields: { opportunityId: 'opp-1', amount: 1 } };
     expect(checkMove(lead, accepted, buildActor({ companyId: accepted.record.companyId }), move)).toMatchObject({ code: 'not_allowed' });
     expect(checkMove(lead, accepted, SYSTEM_ACTOR, move).ok).toBe(true);
+  });
+});
+
+describe('checkReactivation', () => {
+  const lost = { stage: 'lost', status: 'finished' as const, history: visited('a', 'b', 'lost') };
+
+  it.each<[string, PipelineDefinition, Partial<InstanceState>, Actor, MoveRequest, RefusalCode | 'ok']>([
+    ['a lost instance reopens in a working stage', open, lost, owner, { to: 'b' }, 'ok'],
+    ['the pipeline forbids reactivation', linear, lost, owner, { to: 'b' }, 'not_reactivatable'],
+    ['the instance is still running', open, { stage: 'b', history: visited('a', 'b') }, owner, { to: 'c' }, 'not_finished'],
+    ['the instance was cancelled', open, { stage: 'b', status: 'cancelled' }, owner, { to: 'a' }, 'not_finished'],
+    ['the reopening move breaks a rule of the move', open, lost, owner, { to: 'nowhere' }, 'unknown_stage'],
+    ['the reopening move goes nowhere', open, lost, owner, { to: 'lost' }, 'same_stage'],
+  ])('When %s, then the answer is %s', (_case, def, state, actor, move, expected) => {
+    const check = checkReactivation(def, buildState(state), actor, move);
+    expect(check.ok ? 'ok' : check.code).toBe(expected);
+  });
+
+  it('When a lost instance is reopened, then the move is checked as a move of a running instance (who may enter)', () => {
+    const guardedOpen = { ...guarded, policy: { ...guarded.policy, reactivatable: true }, stages: [...guarded.stages, { key: 'lost', name: 'Lost', type: 'failure' as const }] };
+    const check = checkReactivation(guardedOpen, buildState({ stage: 'lost', status: 'finished' }), stranger, { to: 'b' });
+    expect(check).toMatchObject({ ok: false, code: 'not_allowed' });
+  });
+});
+
+describe('reactivationTarget', () => {
+  it.each<[string, Partial<InstanceState>, string]>([
+    ['the last working stage before the outcome', { history: visited('a', 'c', 'b', 'lost') }, 'b'],
+    ['the initial stage when no working stage was visited', { history: visited('won') }, 'a'],
+  ])('When reopening with %s, then the target is it', (_case, state, expected) => {
+    expect(reactivationTarget(open, buildState(state))).toBe(expected);
   });
 });

@@ -27,14 +27,14 @@ export function isFinalStage(stage: StageDef): boolean {
 }
 
 /**
- * An instance in this stage is done for good: an outcome stage the pipeline
- * does not reactivate, or one no stage may be entered from.
+ * Entering an outcome stage finishes the instance, whatever the reactivation
+ * policy: its run completes with the final state as its result, so the Web UI
+ * and the lists show won deals as done. Reactivation starts a new run from
+ * that state (see checkReactivation).
  */
 export function isTerminalStage(def: PipelineDefinition, key: string): boolean {
   const stage = findStage(def, key);
-  if (!stage || !isFinalStage(stage)) return false;
-  if (!def.policy.reactivatable) return true;
-  return !def.stages.some((s) => s.key !== key && (!s.rules?.from || s.rules.from.includes(key)));
+  return stage !== undefined && isFinalStage(stage);
 }
 
 function refuse(code: RefusalCode, message: string): Check<never> {
@@ -139,7 +139,32 @@ export function checkMove(
   return structure;
 }
 
-/** Stage keys the actor could move to now, given the fields, tasks and reason the move may still supply. */
+/**
+ * Stage keys the actor could move to now, given the fields, tasks and reason
+ * the move may still supply. A finished instance of a pipeline that
+ * reactivates offers the moves that would reopen it.
+ */
 export function allowedMoves(def: PipelineDefinition, state: InstanceState, actor: Actor): string[] {
-  return def.stages.map((stage) => stage.key).filter((key) => checkStructure(def, state, actor, key).ok);
+  const from: InstanceState = state.status === 'finished' && def.policy.reactivatable ? { ...state, status: 'running' } : state;
+  return def.stages.map((stage) => stage.key).filter((key) => checkStructure(def, from, actor, key).ok);
+}
+
+/** The stage a reactivation reopens in by default: the last working stage before the outcome, else the initial one. */
+export function reactivationTarget(def: PipelineDefinition, state: Pick<InstanceState, 'history'>): string {
+  const lastWorking = [...state.history].reverse().find((v) => findStage(def, v.stage)?.type === 'normal');
+  return lastWorking?.stage ?? initialStage(def).key;
+}
+
+/**
+ * Whether a finished instance may be reopened with `move`: the pipeline allows
+ * reactivation, and the move out of its outcome stage passes every rule a move
+ * of a running instance would (who, from, required fields and tasks).
+ */
+export function checkReactivation(def: PipelineDefinition, state: InstanceState, actor: Actor, move: MoveRequest): Check<MovePlan> {
+  const outcome = findStage(def, state.stage);
+  if (state.status !== 'finished' || !outcome || !isFinalStage(outcome)) {
+    return refuse('not_finished', 'Only an instance in a won, lost or other outcome stage can be reactivated.');
+  }
+  if (!def.policy.reactivatable) return refuse('not_reactivatable', `${def.name} does not allow reactivation.`);
+  return checkMove(def, { ...state, status: 'running' }, actor, move);
 }
