@@ -9,10 +9,19 @@ const duration = z.string().max(32);
 
 export const MAX_FILTER_DEPTH = 5;
 const FILTER_OPS = ['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'exists', 'contains'] as const;
+/** What a filter path may read, for the OpenAPI document (README "Filters" says the same). */
+const FILTER_PATHS =
+  'A path is field names joined by ".", starting with what it reads: ' +
+  '`record.<field>` a field of the record (record.budget); ' +
+  '`<link>.<field>` a field of the record its `<link>Id` field links to, or `contact.<field>` (account.industry for a record with accountId); ' +
+  '`owner.department` the owner\'s primary department (also owner.roles, owner.attributes.<name>); ' +
+  '`user.id` the user who creates, updates or starts (also user.department, user.roles); ' +
+  '`user.attributes.<name>` a free attribute of that user (user.attributes.region).';
 const filterPath = z
   .string()
   .max(256)
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}$/, 'a path is field names joined by "."');
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}$/, 'a path is field names joined by "."')
+  .meta({ description: FILTER_PATHS });
 
 const Condition = z.strictObject({ op: z.enum(FILTER_OPS), path: filterPath, value: jsonValue.optional() });
 const And = z.strictObject({ and: list(z.lazy(() => FilterNode), 20).min(1) });
@@ -42,8 +51,9 @@ export const FilterBody = z
   .pipe(FilterNode)
   .meta({
     description:
-      `A condition { op, path, value? } (op: ${FILTER_OPS.join(', ')}; path: field names joined by ".") ` +
-      `or a group { and: [...] } / { or: [...] } of 1–20 filters, nested at most ${MAX_FILTER_DEPTH} deep.`,
+      `A condition { op, path, value? } (op: ${FILTER_OPS.join(', ')}) ` +
+      `or a group { and: [...] } / { or: [...] } of 1–20 filters, nested at most ${MAX_FILTER_DEPTH} deep. ` +
+      FILTER_PATHS,
   });
 
 const WhoBody = z.strictObject({

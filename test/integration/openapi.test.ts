@@ -48,6 +48,13 @@ describe('GET /openapi.json', () => {
     expect(schema.additionalProperties).toBe(false);
   });
 
+  it('When a filter path is read from the document, then its description names every kind of path with an example', () => {
+    const text = JSON.stringify(doc);
+    for (const kind of ['`record.<field>`', '`<link>.<field>`', '`owner.department`', '`user.id`', '`user.attributes.<name>`', 'account.industry', 'user.attributes.region']) {
+      expect(text).toContain(kind);
+    }
+  });
+
   it('When an operation can fail, then each 4xx and 5xx answer is the shared error envelope', () => {
     const envelope = { $ref: '#/components/schemas/Error' };
     for (const { key, op } of operations()) {
