@@ -251,6 +251,8 @@ export type RefusalCode =
   | 'unknown_task'
   | 'task_done'
   | 'unexpected_fields'
-  | 'outside_fields';
+  | 'outside_fields'
+  | 'not_a_create_record_task'
+  | 'wrong_record_type';
 
 export type Check<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string };
