@@ -1,4 +1,5 @@
 import {
+  backLinkField,
   checkMove,
   checkReactivation,
   checkTaskCompletion,
@@ -9,8 +10,8 @@ import {
   newRecord,
   planStageEntry,
 } from './domain';
-import type { Actor, Check, InstanceState, MoveRequest, PipelineVersion, RecordView, StageVisit } from './domain/types';
-import type { MoveInput } from './messages';
+import type { Actor, Check, InstanceState, MoveRequest, PipelineVersion, RecordView, StageVisit, TaskState } from './domain/types';
+import type { CompleteTaskInput, MoveInput } from './messages';
 import type { AuditEvent, InstanceProjection, RecordChange, Transition, TransitionKind } from './transition';
 import type { StoredRecordInput } from './trigger-types';
 
@@ -160,18 +161,25 @@ export class InstanceMachine {
     return this.planEntry(to, actor, now, { kind: 'auto_advanced', reason: 'required tasks done' });
   }
 
+  /**
+   * With `createRecord`, the step also writes the task's new record, linked both
+   * ways (see `taskRecord`), and the record's own pipelines then start.
+   */
   planTaskCompletion(
     actor: Actor,
     taskId: string,
     fields: Record<string, unknown> | undefined,
     now: string,
     idempotencyKey?: string,
+    extra: Pick<CompleteTaskInput, 'createRecord'> = {},
   ): Transition {
-    const { task } = unwrap(checkTaskCompletion(this.def, this.state, actor, taskId, fields));
+    const { task } = unwrap(checkTaskCompletion(this.def, this.state, actor, taskId, fields, extra.createRecord));
     const seq = this.state.seq + 1;
     const eventId = this.eventId(seq);
     const done = { id: task.id, doneAt: now, doneBy: actor.userId };
-    const record = this.changeRecord(fields ?? {}, {});
+    const created = extra.createRecord && this.taskRecord(task, extra.createRecord, actor, now);
+    const set = created ? { ...fields, [created.linkField]: created.record.id } : (fields ?? {});
+    const record = this.changeRecord(set, {});
     const next: InstanceState = {
       ...this.state,
       seq,
@@ -180,11 +188,24 @@ export class InstanceMachine {
     };
     next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
     return this.transition(next, eventId, 'task_completed', actor, now, {
-      record: Object.keys(fields ?? {}).length > 0 ? record.change : undefined,
+      record: Object.keys(set).length > 0 ? record.change : undefined,
       taskCompleted: done,
       idempotencyKey,
-      details: { taskId: task.id, taskKey: task.key },
+      recordsCreated: created ? [created.record] : undefined,
+      details: {
+        taskId: task.id,
+        taskKey: task.key,
+        ...(created ? { createdRecord: { id: created.record.id, type: created.record.type } } : {}),
+      },
     });
+  }
+
+  /** A task's record is created like a move's, with a back link to this record; its id lands in the task's link field. */
+  private taskRecord(task: TaskState, spec: NonNullable<CompleteTaskInput['createRecord']>, actor: Actor, now: string) {
+    if (task.kind.kind !== 'create_record') throw new Refusal('not_a_create_record_task', `Task ${task.name} creates no record.`);
+    const source = this.state.record;
+    const fields = { ...spec.fields, [backLinkField(source.type)]: source.id };
+    return { linkField: task.kind.linkField, record: this.linkedRecord({ ...spec, fields }, actor, now) };
   }
 
   planRecordUpdate(actor: Actor, fields: Record<string, unknown>, expectedVersion: number | undefined, now: string): Transition {

@@ -66,6 +66,13 @@ export interface CompleteTaskInput {
   taskId: string;
   fields?: Record<string, unknown>;
   idempotencyKey?: string;
+  /**
+   * Creates the record of a create_record task in the same durable step that
+   * completes it, as a move's `createRecord` does; its id becomes the task's
+   * link. The caller picks the id (the same for every retry), and the instance
+   * adds the back link to its record. Histories from before it never carry it.
+   */
+  createRecord?: MoveInput['createRecord'];
 }
 
 export interface UpdateRecordInput {

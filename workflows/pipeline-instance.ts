@@ -248,9 +248,12 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   });
   setHandler(
     completeTaskUpdate,
-    ({ actor, taskId, fields, idempotencyKey }) =>
-      enqueue(() => machine.planTaskCompletion(actor, taskId, fields, now(), idempotencyKey)),
-    { validator: ({ actor, taskId, fields }) => validated(machine, () => machine.planTaskCompletion(actor, taskId, fields, now())) },
+    ({ actor, taskId, fields, idempotencyKey, createRecord }) =>
+      enqueue(() => machine.planTaskCompletion(actor, taskId, fields, now(), idempotencyKey, { createRecord })),
+    {
+      validator: ({ actor, taskId, fields, createRecord }) =>
+        validated(machine, () => machine.planTaskCompletion(actor, taskId, fields, now(), undefined, { createRecord })),
+    },
   );
   setHandler(
     updateRecordUpdate,

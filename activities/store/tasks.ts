@@ -28,6 +28,13 @@ export function taskStore(db: Db) {
       await tasks.updateOne({ _id: id }, { $set: { status: 'done', doneAt, doneBy } });
     },
 
+    async get(id: string): Promise<StoredTask | undefined> {
+      const doc = await tasks.findOne({ _id: id });
+      if (!doc) return undefined;
+      const { _id, ...rest } = doc;
+      return { id: _id, ...rest };
+    },
+
     async forInstance(instanceId: string): Promise<StoredTask[]> {
       const docs = await tasks.find({ instanceId }).sort({ createdAt: 1, _id: 1 }).toArray();
       return docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }));

@@ -42,8 +42,9 @@ const instances: RouteSpec[] = [
   { method: 'get', path: '/v1/instances/:id/events', tag: 'instances', summary: "An instance's audit trail", ok: { status: 200, description: 'the events', schema: Responses.items }, errors: [404] },
   { method: 'post', path: '/v1/instances/:id/moves', tag: 'instances', summary: 'Move to another stage', body: MoveBody, idempotent: true, ok: instanceView, errors: [404, 409, 503] },
   {
-    method: 'post', path: '/v1/instances/:id/tasks/:taskId/complete', tag: 'instances', summary: 'Complete a task',
-    body: CompleteTaskBody, bodyOptional: true, idempotent: true, ok: instanceView, errors: [404, 409, 503],
+    method: 'post', path: '/v1/instances/:id/tasks/:taskId/complete', tag: 'instances',
+    summary: 'Complete a task: fill in its fields, or for a create_record task link a record of its type (422 if there is none the caller sees) or create one',
+    body: CompleteTaskBody, bodyOptional: true, idempotent: true, ok: instanceView, errors: [404, 409, 422, 503],
   },
   {
     method: 'post', path: '/v1/instances/:id/reactivate', tag: 'instances', summary: 'Reopen an instance that reached an outcome stage',

@@ -37,7 +37,7 @@ export function instanceRoutes({ stores }: AppDeps, instances: InstanceUseCases)
   router.post('/v1/instances/:id/tasks/:taskId/complete', once, handle(async (req, res) => {
     const body = CompleteTaskBody.parse(req.body ?? {});
     const key = idempotencyKey(req.get('idempotency-key'));
-    res.json(await instances.completeTask(actorOf(req), param(req, 'id'), param(req, 'taskId'), body.fields, key));
+    res.json(await instances.completeTask(actorOf(req), param(req, 'id'), param(req, 'taskId'), body, key));
   }));
 
   router.post('/v1/instances/:id/reactivate', once, handle(async (req, res) => {

@@ -13,9 +13,40 @@ export const MoveBody = z.strictObject({
   reason: z.string().trim().min(1).max(2_000).optional(),
 });
 
-export const CompleteTaskBody = z.strictObject({
-  fields: Fields.optional(),
-});
+/** The record a create_record task creates: its type, company, owner, partner and contact come from the instance's record. */
+export const TaskRecordBody = z
+  .strictObject({ fields: Fields.default({}) })
+  .meta({
+    description:
+      "Creates the task's record (of the task's recordType) in the step that completes the task. It gets the instance " +
+      "record's company, owner, partner company and contact, and a back link `<objectType>Id` (e.g. opportunityId) to it; " +
+      "its id lands in the task's link field, and its own pipelines start. The fields are checked as POST /v1/records/:type checks them.",
+  });
+
+/**
+ * An edit_fields task sends its fields; a create_record task either links an existing record in its
+ * link field or creates one with `record`: a create_record task takes no other field, so `record`
+ * comes with no fields at all.
+ */
+export const CompleteTaskBody = z
+  .strictObject({
+    fields: Fields.optional().meta({
+      description:
+        "The fields an edit_fields task names; for a create_record task, its link field holding the id of an existing record of the task's type that the caller may see.",
+    }),
+    record: TaskRecordBody.optional(),
+  })
+  .refine((b) => b.record === undefined || Object.keys(b.fields ?? {}).length === 0, {
+    message: 'give either fields.<linkField> (link an existing record) or record (create one), not both',
+    path: ['record'],
+  })
+  .meta({
+    description:
+      'An edit_fields task: { fields } with the fields it names. A create_record task: { fields: { <linkField>: <id> } } links an ' +
+      "existing record (422 linked_record_not_found when none by that id is visible to the caller, 422 wrong_record_type when it is " +
+      "not of the task's recordType), or { record: { fields } } creates one (422 not_a_create_record_task on any other task, " +
+      '422 stage_field when a field follows a pipeline of the new record).',
+  });
 
 export const CancelBody = z.strictObject({
   reason: z.string().trim().min(1).max(2_000),

@@ -9,6 +9,7 @@ import type { InstanceClient } from '../instance-client';
 import { toRecordView } from '../../activities/store/records';
 import { filterContext } from '../../activities/triggers';
 import { presentInstance } from './present';
+import { taskRecordInput, type TaskCompletionBody } from './task-records';
 
 export interface InstanceDeps {
   stores: Stores;
@@ -23,6 +24,8 @@ function refuseOutsideFields(def: PipelineVersion, recordCompanyId: string, acto
 
 /** Starting, reading and driving pipeline instances: one function per API operation. */
 export function instanceUseCases({ stores, instances }: InstanceDeps) {
+  const taskRecord = taskRecordInput(stores);
+
   /**
    * The instance and its pinned version; 404 when the caller may not see its
    * record. The owning company and the assigned partner are known from the
@@ -127,9 +130,10 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       return moveInstance(def, projection, { actor, move, idempotencyKey });
     },
 
-    async completeTask(actor: Actor, instanceId: string, taskId: string, fields: Record<string, unknown> | undefined, idempotencyKey?: string) {
+    async completeTask(actor: Actor, instanceId: string, taskId: string, body: TaskCompletionBody, idempotencyKey?: string) {
       const { def } = await visible(actor, instanceId);
-      const result = await instances.completeTask(instanceId, { actor, taskId, fields, idempotencyKey });
+      const extra = await taskRecord(actor, instanceId, taskId, body);
+      const result = await instances.completeTask(instanceId, { actor, taskId, fields: body.fields, idempotencyKey, ...extra });
       return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
     },
 

@@ -38,21 +38,21 @@ export async function partnerCompany(stores: Stores, id: string): Promise<Compan
   return partner;
 }
 
+/** The stage field mirrors the instance's stage; only moves write it. Any new record's fields are checked so (a task's too). */
+export async function refuseStageFields(stores: Stores, type: string, fields: Record<string, unknown>): Promise<void> {
+  const stageFields = await stores.pipelines.stageFieldsFor(type);
+  const clash = Object.keys(fields).filter((f) => stageFields.includes(f));
+  if (clash.length > 0) {
+    throw new AppError(422, 'stage_field', `${clash.join(', ')} follows the pipeline stage; move the instance instead`, { fields: clash });
+  }
+}
+
 /** Records of any object type. While an instance runs on a record, its writes go through that instance. */
 export function recordUseCases({ stores, instances }: RecordDeps) {
   async function visible(actor: Actor, type: string, id: string): Promise<StoredRecord> {
     const record = await stores.records.get(id);
     if (!record || record.type !== type || !canSeeRecord(actor, record)) throw notFound('record');
     return record;
-  }
-
-  /** The stage field mirrors the instance's stage; only moves write it. */
-  async function refuseStageFields(type: string, fields: Record<string, unknown>): Promise<void> {
-    const stageFields = await stores.pipelines.stageFieldsFor(type);
-    const clash = Object.keys(fields).filter((f) => stageFields.includes(f));
-    if (clash.length > 0) {
-      throw new AppError(422, 'stage_field', `${clash.join(', ')} follows the pipeline stage; move the instance instead`, { fields: clash });
-    }
   }
 
   async function checkOwner(actor: Actor, ownerId: string | undefined): Promise<void> {
@@ -127,7 +127,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       );
       // The checks and the trigger plan only read, so they run side by side; nothing is written before all pass.
       const [, , , actions] = await firstRefusal([
-        refuseStageFields(type, body.fields),
+        refuseStageFields(stores, type, body.fields),
         checkOwner(actor, body.ownerId),
         checkPartner(body.partnerCompanyId),
         planTriggers(stores, record, actor),
@@ -152,7 +152,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       if (actor.companyId !== record.companyId) {
         throw new AppError(403, 'forbidden', 'only the owning company edits a record; partners work through tasks and moves');
       }
-      await refuseStageFields(type, fields);
+      await refuseStageFields(stores, type, fields);
       const running = (await stores.instancesOf(record)).filter((i) => i.status === 'running');
       const [writer, ...others] = running;
       if (writer) {

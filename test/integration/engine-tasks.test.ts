@@ -1,8 +1,9 @@
+import { COLLECTIONS } from '../../activities/store';
 import type { PipelineDefinition } from '../../workflows/domain/types';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(60_000);
@@ -323,6 +324,204 @@ describe('stage tasks', () => {
     expect(events[3]).toMatchObject({ from: 'review', to: 'approved', actor: { kind: 'system', userId: 'system' } });
     expect(await h.stores.records.get(record.id)).toMatchObject({ fields: { stage: 'approved', legalOk: true, financeOk: true } });
     expect((await h.stores.instances.get(instanceId))?.stage).toBe('approved');
+  });
+
+  describe('create_record tasks', () => {
+    let partner: TestUser;
+    let stranger: TestUser;
+
+    beforeAll(async () => {
+      partner = await seedUser(h, { companyKind: 'partner', roles: ['partner_user'] });
+      stranger = await seedUser(h, { roles: ['sales'] });
+    });
+
+    /** The deal pipeline, its quote task creating records of `recordType`. */
+    function quoting(recordType = 'quotation'): PipelineDefinition {
+      const def = dealPipeline();
+      return {
+        ...def,
+        stages: def.stages.map((stage) => ({
+          ...stage,
+          tasks: stage.tasks?.map((task) => (task.key === 'quote' && task.kind === 'create_record' ? { ...task, recordType } : task)),
+        })),
+      };
+    }
+
+    async function startDeal(recordType?: string) {
+      const def = quoting(recordType);
+      const contactId = uid('con');
+      const started = await start(def, { fields: { title: 'Big deal', amount: 12_000 }, partnerCompanyId: partner.actor.companyId, contactId });
+      return { ...started, def, contactId, taskId: `${started.chain}:1:quote`, backLink: `${def.objectType}Id` };
+    }
+
+    const completeWith = (user: TestUser, instanceId: string, taskId: string, body: unknown, headers?: Record<string, string>) =>
+      call(h, 'POST', `${instancePath(instanceId)}/tasks/${encodeURIComponent(taskId)}/complete`, { user, body, headers });
+
+    /** Records that name `sourceId` as where they came from. */
+    const createdFrom = (backLink: string, sourceId: string) =>
+      h.db.collection(COLLECTIONS.records).find({ [`fields.${backLink}`]: sourceId }).toArray();
+
+    it('When a create_record task is completed with a record, then the step creates it like its source, links it both ways and the task is done', async () => {
+      const { record, instanceId, taskId, contactId, backLink } = await startDeal();
+
+      const done = await completeWith(sales, instanceId, taskId, { record: { fields: { total: 9_500, currency: 'EUR' } } });
+      expect(done.status).toBe(200);
+      const quotationId = done.body.record.fields.quotationId as string;
+      expect(quotationId).toMatch(/^quo_[\w-]{12}$/);
+      expect(byKey(done.body.tasks.done, 'quote')).toMatchObject({ id: taskId, status: 'done', doneBy: sales.actor.userId });
+
+      expect(await h.stores.records.get(quotationId)).toMatchObject({
+        id: quotationId,
+        type: 'quotation',
+        companyId: company,
+        ownerId: sales.actor.userId,
+        creatorId: sales.actor.userId,
+        partnerCompanyId: partner.actor.companyId,
+        contactId,
+        archived: false,
+        version: 1,
+        fields: { total: 9_500, currency: 'EUR', [backLink]: record.id },
+      });
+      expect((await h.stores.records.get(record.id))?.fields).toMatchObject({ title: 'Big deal', quotationId });
+      expect((await h.stores.tasks.get(taskId))?.status).toBe('done');
+      const state = (await view(sales, instanceId)).body;
+      expect(state.record.fields.quotationId).toBe(quotationId);
+      expect(byKey(state.tasks.done, 'quote').status).toBe('done');
+
+      const events = await h.stores.events.forInstance(instanceId);
+      expect(events.map((e) => e.kind)).toEqual(['started', 'task_completed']);
+      expect(events[1]).toMatchObject({
+        actor: { userId: sales.actor.userId },
+        details: { taskId, taskKey: 'quote', createdRecord: { id: quotationId, type: 'quotation' } },
+      });
+    });
+
+    it("When the created record's type has a pipeline that starts on create, then the new record runs it, its filter reading the back link", async () => {
+      const quoteType = uid('quote');
+      const quotes = testPipeline('Quotes', quoteType, [
+        { key: 'draft', name: 'Draft', type: 'normal', initial: true },
+        { key: 'sent', name: 'Sent', type: 'normal' },
+      ], { stageField: 'phase', trigger: { onCreate: true, manual: true, reinitiate: false } });
+      const { record, instanceId, taskId, def } = await startDeal(quoteType);
+      await publishPipeline(h, admin, { ...quotes, filter: { op: 'eq', path: `${def.objectType}.title`, value: 'Big deal' } });
+
+      // Its fields are checked as a record create checks them: the stage field follows the new record's pipeline.
+      const before = await snapshot(instanceId, record.id);
+      const refused = await completeWith(sales, instanceId, taskId, { record: { fields: { phase: 'sent' } } });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toMatchObject({ code: 'stage_field', details: { fields: ['phase'] } });
+      expect(await snapshot(instanceId, record.id)).toEqual(before);
+
+      const done = await completeWith(sales, instanceId, taskId, { record: { fields: { total: 1 } } });
+      expect(done.status).toBe(200);
+      const quoteId = done.body.record.fields.quotationId as string;
+      const quoteInstance = `pipeline:${quotes.key}:${quoteType}:${quoteId}`;
+      const running = await eventually(async () => {
+        const res = await view(sales, quoteInstance);
+        return res.status === 200 && res.body;
+      });
+      expect(running).toMatchObject({ instanceId: quoteInstance, status: 'running', stage: { key: 'draft' }, record: { id: quoteId, type: quoteType } });
+      expect(await h.stores.records.get(quoteId)).toMatchObject({ type: quoteType, fields: { total: 1, phase: 'draft' } });
+      expect((await h.stores.events.forInstance(quoteInstance)).map((e) => e.kind)).toEqual(['started']);
+    });
+
+    it('When a completion with a record is sent twice with the same Idempotency-Key, then exactly one record is created', async () => {
+      const { record, instanceId, taskId, backLink } = await startDeal();
+      const body = { record: { fields: { total: 700 } } };
+      const headers = { 'idempotency-key': uid('retry') };
+
+      const [first, second] = await Promise.all([
+        completeWith(sales, instanceId, taskId, body, headers),
+        completeWith(sales, instanceId, taskId, body, headers),
+      ]);
+      expect([first.status, second.status]).toEqual([200, 200]);
+      expect(second.body.eventId).toBe(first.body.eventId);
+      const again = await completeWith(sales, instanceId, taskId, body, headers);
+      expect(again.status).toBe(200);
+      expect(again.body.eventId).toBe(first.body.eventId);
+
+      const created = await createdFrom(backLink, record.id);
+      expect(created.map((r) => r._id)).toEqual([first.body.record.fields.quotationId]);
+      expect((await h.stores.records.get(record.id))?.fields.quotationId).toBe(created[0]?._id);
+      expect((await h.stores.events.forInstance(instanceId)).map((e) => e.kind)).toEqual(['started', 'task_completed']);
+    });
+
+    it('When a create_record task links an existing record of its type that the caller sees, then it is done and creates none', async () => {
+      const { record, instanceId, taskId, backLink } = await startDeal();
+      const quotation = await createRecord(h, sales, 'quotation', { fields: { total: 9_500 } });
+
+      const done = await completeWith(sales, instanceId, taskId, { fields: { quotationId: quotation.id } });
+      expect(done.status).toBe(200);
+      expect(byKey(done.body.tasks.done, 'quote').status).toBe('done');
+      expect((await h.stores.records.get(record.id))?.fields.quotationId).toBe(quotation.id);
+      expect(await createdFrom(backLink, record.id)).toEqual([]);
+    });
+
+    it.each([
+      ['a made-up id', 'linked_record_not_found'],
+      ['the id of a record of another type', 'wrong_record_type'],
+      ["the id of another company's quotation", 'linked_record_not_found'],
+    ])('When a create_record task links %s, then 422 %s and nothing changes', async (what, code) => {
+      const { record, instanceId, taskId } = await startDeal();
+      const linkedId =
+        what === 'a made-up id'
+          ? uid('quo')
+          : what.includes('another type')
+            ? (await createRecord(h, sales, 'contract', { fields: {} })).id
+            : (await createRecord(h, stranger, 'quotation', { fields: { total: 1 } })).id;
+      const before = await snapshot(instanceId, record.id);
+
+      const refused = await completeWith(sales, instanceId, taskId, { fields: { quotationId: linkedId } });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toMatchObject({ code, details: { field: 'quotationId', id: linkedId } });
+      // A record the caller may not see answers as one that does not exist.
+      if (code === 'linked_record_not_found') expect(refused.body.error.message).toBe(`there is no quotation ${linkedId} that you can see`);
+      expect(await snapshot(instanceId, record.id)).toEqual(before);
+      expect(before.record?.fields.quotationId).toBeUndefined();
+      expect(before.tasks.find((t) => t.id === taskId)?.status).toBe('open');
+    });
+
+    it('When the record already holds a made-up link, then completing the task without one is refused with 422 too', async () => {
+      const { record, instanceId, taskId, def } = await startDeal();
+      const patched = await call(h, 'PATCH', `/v1/records/${def.objectType}/${record.id}`, { user: sales, body: { fields: { quotationId: 'quo_nowhere' } } });
+      expect(patched.status).toBe(200);
+      const before = await snapshot(instanceId, record.id);
+
+      const refused = await completeWith(sales, instanceId, taskId, {});
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.code).toBe('linked_record_not_found');
+      expect(await snapshot(instanceId, record.id)).toEqual(before);
+    });
+
+    it('When a completion body is malformed or does not fit the task, then it is refused with its reason and nothing changes', async () => {
+      const { record, instanceId, taskId, chain, backLink } = await startDeal();
+      const quotation = await createRecord(h, sales, 'quotation', { fields: {} });
+      const before = await snapshot(instanceId, record.id);
+
+      const cases: Array<[unknown, number, string, RegExp]> = [
+        [{ record: { fields: { total: 1 } }, fields: { quotationId: quotation.id } }, 400, 'invalid_request', /either fields.<linkField>.*or record/],
+        [{ record: { fields: {}, ownerId: sales.actor.userId } }, 400, 'invalid_request', /ownerId/],
+        [{ record: { fields: { 'a.b': 1 } } }, 400, 'invalid_request', /Invalid key in record/],
+        [{ record: { fields: { nested: { $gt: 1 } } } }, 400, 'invalid_request', /record/],
+        [{ record: 'quotation' }, 400, 'invalid_request', /record/],
+        [{ create: true }, 400, 'invalid_request', /create/],
+      ];
+      for (const [body, status, code, reason] of cases) {
+        const refused = await completeWith(sales, instanceId, taskId, body);
+        expect([body, refused.status, refused.body.error.code]).toEqual([body, status, code]);
+        expect(JSON.stringify(refused.body.error)).toMatch(reason);
+      }
+
+      const onEditTask = await completeWith(sales, instanceId, `${chain}:1:budget`, { record: { fields: { budget: 1 } } });
+      expect(onEditTask.status).toBe(422);
+      expect(onEditTask.body.error).toMatchObject({ code: 'not_a_create_record_task', message: expect.stringMatching(/creates no record/) });
+      const byOther = await completeWith(manager, instanceId, taskId, { record: { fields: {} } });
+      expect(byOther.status).toBe(409);
+      expect(byOther.body.error.code).toBe('not_allowed');
+
+      expect(await snapshot(instanceId, record.id)).toEqual(before);
+      expect(await createdFrom(backLink, record.id)).toEqual([]);
+    });
   });
 
   describe('interconnection', () => {

@@ -1,5 +1,6 @@
 import { addDuration } from './duration';
 import { findStage } from './moves';
+import { checkTaskLink, type TaskRecordRequest } from './task-records';
 import type { Actor, AssigneeDef, Check, FieldValue, InstanceState, PipelineDefinition, RecordView, TaskDef, TaskKindDef, TaskState } from './types';
 import { isEmptyValue } from './values';
 
@@ -116,6 +117,7 @@ export function checkTaskCompletion(
   actor: Actor,
   taskId: string,
   fields: Record<string, unknown> | undefined,
+  createRecord?: TaskRecordRequest,
 ): Check<{ task: TaskState }> {
   if (state.status !== 'running') return { ok: false, code: 'not_running', message: `The pipeline instance is ${state.status}.` };
   const task = state.tasks.find((t) => t.id === taskId);
@@ -135,17 +137,13 @@ export function checkTaskCompletion(
       message: `Task ${task.name} may only set ${named.join(', ')}, not: ${unexpected.join(', ')}.`,
     };
   }
+  const link = checkTaskLink(task, state.record.fields, fields, createRecord);
+  if (!link.ok) return link;
   const merged = { ...state.record.fields, ...fields };
   if (task.kind.kind === 'edit_fields') {
     const missing = task.kind.fields.filter((field) => isEmptyValue(merged[field]));
     if (missing.length) {
       return { ok: false, code: 'missing_fields', message: `Task ${task.name} needs the fields: ${missing.join(', ')}.` };
-    }
-  } else {
-    const link = task.kind.linkField;
-    const linked = [fields?.[link], state.record.fields[link]].some((v) => typeof v === 'string' && v.trim() !== '');
-    if (!linked) {
-      return { ok: false, code: 'missing_fields', message: `Task ${task.name} needs a linked ${task.kind.recordType} in field ${link}.` };
     }
   }
   return { ok: true, value: { task } };

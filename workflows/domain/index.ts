@@ -10,3 +10,4 @@ export * from './validate';
 export * from './privacy';
 export * from './instances';
 export * from './records';
+export * from './task-records';

@@ -253,6 +253,8 @@ export type RefusalCode =
   | 'unexpected_fields'
   | 'outside_fields'
   | 'not_finished'
-  | 'not_reactivatable';
+  | 'not_reactivatable'
+  | 'not_a_create_record_task'
+  | 'wrong_record_type';
 
 export type Check<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string };
