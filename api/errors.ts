@@ -6,7 +6,8 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import { ZodError, z } from 'zod';
+import { ZodError } from 'zod';
+import { badRequestDetails } from './schemas/common';
 
 /** The one error type routes throw; the middleware turns it into `{ error: { code, message, details } }`. */
 export class AppError extends Error {
@@ -67,7 +68,7 @@ export function errorMiddleware(log: { error: (obj: object, msg: string) => void
     const parserError = err as BodyParserError;
     if (err instanceof AppError) error = err;
     else if (err instanceof ZodError) {
-      error = new AppError(400, 'invalid_request', 'the request is not valid', z.flattenError(err));
+      error = new AppError(400, 'invalid_request', 'the request is not valid', badRequestDetails(err));
     } else if (parserError.type === 'entity.too.large') {
       error = new AppError(413, 'payload_too_large', 'the request body is too large');
     } else if (parserError.type === 'charset.unsupported' || parserError.type === 'encoding.unsupported') {

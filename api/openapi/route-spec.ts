@@ -38,7 +38,7 @@ export const ErrorBody = z.object({
   error: z.object({
     code: z.string().meta({ description: 'machine-readable, e.g. invalid_request, not_found, stale_version' }),
     message: z.string(),
-    details: z.record(z.string(), z.unknown()).meta({ description: 'zod issues for a 400; otherwise what the code needs' }),
+    details: z.record(z.string(), z.unknown()).meta({ description: 'for a 400: formErrors and fieldErrors (the flattened form), and issues, each with its full path (stages[3].winRate), code and message; otherwise what the code needs' }),
   }),
 });
 

@@ -49,10 +49,29 @@ export function alreadyReported(issues: readonly { path?: PropertyKey[] }[], pat
   );
 }
 
-/** Issues as lines that name their place ("stages[0].key: …"), for 422 details. */
+/** An issue's place as a reader writes it: `stages[3].winRate`. */
+export const issuePath = (path: readonly PropertyKey[]): string =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+
+/** One issue as a line that names its place ("stages[0].key: …"). */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = issuePath(issue.path);
+  return !at || issue.message.startsWith(at) ? issue.message : `${at}: ${issue.message}`;
+}
+
+/** Issues as lines that name their place, for 422 details. */
 export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const at = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
-    return !at || issue.message.startsWith(at) ? issue.message : `${at}: ${issue.message}`;
-  });
+  return error.issues.map(describeIssue);
+}
+
+/**
+ * A 400's details: zod's flattened form (a nested issue's message prefixed
+ * with its full place, since flattening keeps only the first key), and every
+ * issue with its path, code and message.
+ */
+export function badRequestDetails(error: z.ZodError) {
+  return {
+    ...z.flattenError(error, (issue) => (issue.path.length > 1 ? describeIssue(issue) : issue.message)),
+    issues: error.issues.map((issue) => ({ path: issuePath(issue.path), code: issue.code, message: issue.message })),
+  };
 }

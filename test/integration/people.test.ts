@@ -246,7 +246,7 @@ describe('companies, users, API keys and authentication', () => {
       const res = await call(h, 'POST', '/v1/users', { user: admin, body: { ...body } });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_request');
-      expect(res.body.error.details).toEqual({ formErrors: expect.any(Array), fieldErrors: expect.any(Object) });
+      expect(res.body.error.details).toEqual({ formErrors: expect.any(Array), fieldErrors: expect.any(Object), issues: expect.any(Array) });
       const problems = where === 'formErrors' ? res.body.error.details.formErrors : Object.keys(res.body.error.details.fieldErrors);
       expect(JSON.stringify(problems)).toContain(mention);
       expect(await users().findOne({ name: 'Valid Name', email: body.email })).toBeNull();
