@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Db } from 'mongodb';
+import type { StageFieldClaim } from '../../workflows/domain/stage-field';
 import type { PipelineDefinition, PipelineVersion } from '../../workflows/domain/types';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
 import { revision } from './revisions';
@@ -207,6 +208,20 @@ export function pipelineStore(db: Db) {
     async keysFor(objectType: string): Promise<string[]> {
       const { objectTypes } = await catalogue();
       return [...new Set(objectTypes.filter((t) => t.objectType === objectType).map((t) => t.key))].sort();
+    },
+
+    /**
+     * The enabled (published) pipelines on this object type, with their stage
+     * fields: read from the pipelines themselves, not the per-process catalogue,
+     * so a publish checks against what another process just enabled. Without
+     * transactions two publishes racing for one field can both pass; the window
+     * is one read and one write wide.
+     */
+    async enabledOn(objectType: string): Promise<StageFieldClaim[]> {
+      const docs = await pipelines
+        .find({ status: 'published', 'draft.objectType': objectType }, { projection: { 'draft.objectType': 1, 'draft.stageField': 1 } })
+        .toArray();
+      return docs.map((d) => ({ key: d._id, objectType: d.draft.objectType, stageField: d.draft.stageField }));
     },
 
     /** Newest first. */

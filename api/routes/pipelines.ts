@@ -6,6 +6,7 @@ import { AppError, handle, notFound } from '../errors';
 import { param } from '../params';
 import { describeIssues } from '../schemas/common';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
+import { changedFixedFields, stageFieldHolder } from '../../workflows/domain';
 
 const summary = (p: StoredPipeline) => ({
   key: p.key,
@@ -49,6 +50,15 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     requireAdmin(actor);
     const key = param(req, 'key');
     const def = PipelineDefinitionBody.parse(withPathKey(req.body, key));
+    const current = await pipelines.get(key);
+    if (!current) throw notFound('pipeline');
+    const changed = current.latestVersion > 0 ? changedFixedFields(current.draft, def) : [];
+    if (changed.length > 0) {
+      const was = changed.map((f) => `${f} "${current.draft[f]}"`).join(' and ');
+      throw new AppError(409, 'stage_field_fixed', `${current.draft.name} has a published version: its ${was} cannot change; create another pipeline instead`, {
+        fields: changed,
+      });
+    }
     const saved = await pipelines.replaceDraft(key, def, actor.userId, now());
     if (!saved) throw notFound('pipeline');
     res.json(saved);
@@ -80,7 +90,11 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     res.json(version);
   }));
 
-  /** The draft was checked when saved; checking again catches drafts stored before a rule was added. */
+  /**
+   * The draft was checked when saved; checking again catches drafts stored
+   * before a rule was added. Publishing (or re-enabling) is refused while
+   * another enabled pipeline holds the same object type and stage field.
+   */
   router.post('/v1/pipelines/:key/publish', handle(async (req, res) => {
     const actor = actorOf(req);
     requireAdmin(actor);
@@ -89,6 +103,15 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     const check = PipelineDefinitionBody.safeParse(current.draft);
     if (!check.success) {
       throw new AppError(422, 'invalid_definition', 'the draft cannot be published', { problems: describeIssues(check.error) });
+    }
+    const holder = stageFieldHolder(current.draft, await pipelines.enabledOn(current.draft.objectType));
+    if (holder) {
+      const { objectType, stageField } = current.draft;
+      throw new AppError(409, 'stage_field_taken', `pipeline "${holder}" already runs ${objectType} records on stage field "${stageField}"; disable it first, or use another field`, {
+        pipelineKey: holder,
+        objectType,
+        stageField,
+      });
     }
     const version = await pipelines.publish(current.key, actor.userId, now());
     if (!version) throw notFound('pipeline');

@@ -18,6 +18,8 @@ export interface PartnerLeadPolicy {
   acceptWithin?: string;
   /** How long after accepting it has to convert or close (default 30 days). */
   convertWithin?: string;
+  /** The lead field that mirrors the stage (default `status`); a second program on leads needs a field of its own. */
+  stageField?: string;
 }
 
 const partner = { partnerCompany: true };
@@ -40,7 +42,7 @@ export function partnerLeadTemplate(policy: PartnerLeadPolicy = {}): PipelineDef
     name: 'Partner lead',
     description: 'Leads sent to partner companies: accept or decline within the program window, then convert or close.',
     objectType: 'lead',
-    stageField: 'status',
+    stageField: policy.stageField ?? 'status',
     trigger: { onCreate: true, manual: true, reinitiate: false },
     filter: { op: 'exists', path: 'record.partnerCompanyId', value: true },
     multipleRuns: true,

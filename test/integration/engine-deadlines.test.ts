@@ -10,7 +10,8 @@ function leadPipeline(deadline: DeadlineDef, overrides: Partial<PipelineDefiniti
   return {
     key: uid('ddl'),
     name: 'Leads with deadlines',
-    objectType: 'lead',
+    // A type of its own: only one enabled pipeline may hold a type's stage field.
+    objectType: uid('lead'),
     stageField: 'stage',
     trigger: { onCreate: false, manual: true, reinitiate: false },
     multipleRuns: true,
@@ -52,7 +53,7 @@ describe('durable deadlines', () => {
 
   /** Creates the record and starts the instance of an already published pipeline. */
   async function startOn(def: PipelineDefinition, fields: Record<string, unknown>) {
-    const record = await createRecord(h, sales, 'lead', { fields: { title: 'A lead', ...fields } });
+    const record = await createRecord(h, sales, def.objectType, { fields: { title: 'A lead', ...fields } });
     const started = await startInstance(h, sales, def.key, record.id);
     expect(started.status).toBe(201);
     return { record, instanceId: started.body.instanceId as string, started: started.body };
@@ -69,7 +70,8 @@ describe('durable deadlines', () => {
       const body = await view(instanceId);
       return body.stage.key === 'expired' && body;
     }, FIRES_WITHIN);
-  const patchLead = (id: string, fields: Record<string, unknown>) => call(h, 'PATCH', `/v1/records/lead/${id}`, { user: sales, body: { fields } });
+  const patchLead = (record: { id: string; type: string }, fields: Record<string, unknown>) =>
+    call(h, 'PATCH', `/v1/records/${record.type}/${record.id}`, { user: sales, body: { fields } });
 
   it('When nobody acts on a stage with "after: 2s", then the system moves the instance to the deadline stage', async () => {
     const { record, instanceId, started } = await startLead(leadPipeline({ after: '2s', to: 'expired' }));
@@ -109,7 +111,7 @@ describe('durable deadlines', () => {
     expect((await view(instanceId)).deadline).toMatchObject({ at: record.fields.expiresAt, source: 'field' });
 
     const sooner = inMs(3_000);
-    const patched = await patchLead(record.id, { expiresAt: sooner });
+    const patched = await patchLead(record, { expiresAt: sooner });
     expect(patched.status).toBe(200);
     expect(patched.body.fields).toMatchObject({ expiresAt: sooner, stage: 'pending' });
     expect((await view(instanceId)).deadline).toMatchObject({ at: sooner, to: 'expired', source: 'field' });
@@ -131,7 +133,7 @@ describe('durable deadlines', () => {
     expect(started.deadline).toMatchObject({ at: firstDeadline, source: 'field' });
 
     const later = inMs(HOUR);
-    const patched = await patchLead(record.id, { expiresAt: later });
+    const patched = await patchLead(record, { expiresAt: later });
     expect(patched.status).toBe(200);
     expect((await searchAttributes(instanceId)).get(sa.DeadlineAt)?.toISOString()).toBe(later);
 
@@ -164,10 +166,10 @@ describe('durable deadlines', () => {
 
   it('When a record runs two pipelines and its date field changes, then both instances move their deadline', async () => {
     const first = leadPipeline({ atField: 'expiresAt', to: 'expired' });
-    const second = leadPipeline({ atField: 'expiresAt', to: 'expired' }, { stageField: 'followUp' });
+    const second = leadPipeline({ atField: 'expiresAt', to: 'expired' }, { objectType: first.objectType, stageField: 'followUp' });
     await publishPipeline(h, admin, first);
     await publishPipeline(h, admin, second);
-    const record = await createRecord(h, sales, 'lead', { fields: { title: 'Shared', expiresAt: inMs(HOUR) } });
+    const record = await createRecord(h, sales, first.objectType, { fields: { title: 'Shared', expiresAt: inMs(HOUR) } });
     const ids: string[] = [];
     for (const def of [first, second]) {
       const started = await startInstance(h, sales, def.key, record.id);
@@ -176,7 +178,7 @@ describe('durable deadlines', () => {
     }
 
     const later = inMs(2 * HOUR);
-    expect((await patchLead(record.id, { expiresAt: later })).status).toBe(200);
+    expect((await patchLead(record, { expiresAt: later })).status).toBe(200);
 
     for (const id of ids) {
       const body = await eventually(async () => {

@@ -9,7 +9,8 @@ function dealPipeline(overrides: Partial<PipelineDefinition> = {}): PipelineDefi
   return {
     key: uid('deal'),
     name: 'Deals',
-    objectType: 'opportunity',
+    // A type of its own: only one enabled pipeline may hold a type's stage field.
+    objectType: uid('opp'),
     stageField: 'stage',
     trigger: { onCreate: false, manual: true, reinitiate: false },
     multipleRuns: true,
@@ -49,7 +50,7 @@ describe('stage moves through the HTTP API', () => {
 
   async function startDeal(def = dealPipeline()) {
     await publishPipeline(h, admin, def);
-    const record = await createRecord(h, sales, 'opportunity', { fields: { title: 'Big deal' } });
+    const record = await createRecord(h, sales, def.objectType, { fields: { title: 'Big deal' } });
     const started = await startInstance(h, sales, def.key, record.id);
     expect(started.status).toBe(201);
     return { def, record, instanceId: started.body.instanceId as string, started };
@@ -60,7 +61,7 @@ describe('stage moves through the HTTP API', () => {
 
   it('When an instance starts, then it is in the initial stage with the readable id and the caller sees its allowed moves', async () => {
     const { def, record, instanceId, started } = await startDeal();
-    expect(instanceId).toBe(`pipeline:${def.key}:opportunity:${record.id}`);
+    expect(instanceId).toBe(`pipeline:${def.key}:${def.objectType}:${record.id}`);
     expect(started.body).toMatchObject({ status: 'running', stage: { key: 'qualify', name: 'Qualify' }, pipeline: { version: 1 } });
     expect(started.body.allowedMoves.map((m: { key: string }) => m.key)).toEqual(['propose', 'won', 'lost']);
 
@@ -75,7 +76,7 @@ describe('stage moves through the HTTP API', () => {
   });
 
   it('When a move is accepted, then the record, the events and the state follow; effects set "now" and "the acting user"', async () => {
-    const { record, instanceId } = await startDeal();
+    const { def, record, instanceId } = await startDeal();
     const proposed = await move(sales, instanceId, { to: 'propose', fields: { amount: 5000 } });
     expect(proposed.status).toBe(200);
     expect(proposed.body).toMatchObject({ stage: { key: 'propose' }, record: { fields: { amount: 5000, stage: 'propose' } } });
@@ -92,7 +93,7 @@ describe('stage moves through the HTTP API', () => {
       ['moved', 'qualify', 'propose', sales.actor.userId],
       ['moved', 'propose', 'negotiate', manager.actor.userId],
     ]);
-    const recordEvents = await call(h, 'GET', `/v1/records/opportunity/${record.id}/events`, { user: sales });
+    const recordEvents = await call(h, 'GET', `/v1/records/${def.objectType}/${record.id}/events`, { user: sales });
     expect(recordEvents.body.items).toHaveLength(3);
   });
 
@@ -146,7 +147,7 @@ describe('stage moves through the HTTP API', () => {
   it('When the same start is sent twice with one Idempotency-Key, then one instance and the same answer; without a key, 409', async () => {
     const def = dealPipeline();
     await publishPipeline(h, admin, def);
-    const record = await createRecord(h, sales, 'opportunity', { fields: { title: 'Once' } });
+    const record = await createRecord(h, sales, def.objectType, { fields: { title: 'Once' } });
     const key = uid('idem');
     const first = await startInstance(h, sales, def.key, record.id, { 'idempotency-key': key });
     const second = await startInstance(h, sales, def.key, record.id, { 'idempotency-key': key });
@@ -175,7 +176,7 @@ describe('stage moves through the HTTP API', () => {
     const view = await call(h, 'GET', instancePath(instanceId), { user: sales });
     expect(view.body.pipeline).toEqual({ key: def.key, name: 'Deals', version: 1 });
 
-    const record = await createRecord(h, sales, 'opportunity', { fields: { title: 'Newer' } });
+    const record = await createRecord(h, sales, def.objectType, { fields: { title: 'Newer' } });
     const fresh = await startInstance(h, sales, def.key, record.id);
     expect(fresh.body.pipeline.version).toBe(2);
     expect((await move(sales, fresh.body.instanceId, { to: 'propose' })).status).toBe(200);

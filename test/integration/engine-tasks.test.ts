@@ -13,7 +13,7 @@ function dealPipeline(): PipelineDefinition {
   return {
     key: uid('tsk'),
     name: 'Deals with tasks',
-    objectType: 'opportunity',
+    objectType: uid('opp'),
     stageField: 'stage',
     trigger: { onCreate: false, manual: true, reinitiate: false },
     multipleRuns: true,
@@ -47,7 +47,7 @@ function reviewPipeline(): PipelineDefinition {
   return {
     key: uid('auto'),
     name: 'Contract review',
-    objectType: 'contract',
+    objectType: uid('contract'),
     stageField: 'stage',
     trigger: { onCreate: false, manual: true, reinitiate: false },
     multipleRuns: true,
@@ -76,7 +76,7 @@ function installPipeline(): PipelineDefinition {
   return {
     key: uid('ic'),
     name: 'Partner installs',
-    objectType: 'order',
+    objectType: uid('order'),
     stageField: 'stage',
     trigger: { onCreate: false, manual: true, reinitiate: false },
     multipleRuns: true,

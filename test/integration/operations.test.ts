@@ -10,7 +10,8 @@ import { spawnWorker } from '../support/worker-process';
 function timedPipeline(key: string): PipelineDefinition {
   return testPipeline(
     'Timed',
-    'ticket',
+    // A type of its own: only one enabled pipeline may hold a type's stage field.
+    `ticket_${key}`,
     [
       { key: 'open', name: 'Open', type: 'normal', initial: true, deadline: { after: '1s', to: 'closed' } },
       { key: 'review', name: 'Review', type: 'normal', rules: { requiredFields: ['amount'] } },
@@ -45,7 +46,7 @@ describe('operations: metrics, logs and graceful shutdown', () => {
     try {
       const def = timedPipeline(uid('ops'));
       await publishPipeline(h, admin, { ...def, stages: def.stages.map((s) => ({ ...s, deadline: undefined })) });
-      const record = await createRecord(h, sales, 'ticket', { fields: { title: 'Printer on fire' } });
+      const record = await createRecord(h, sales, def.objectType, { fields: { title: 'Printer on fire' } });
       const started = await startInstance(h, sales, def.key, record.id);
       const refused = await call(h, 'POST', `${instancePath(started.body.instanceId)}/moves`, { user: sales, body: { to: 'review' } });
       expect(refused.status).toBe(409);
@@ -65,7 +66,7 @@ describe('operations: metrics, logs and graceful shutdown', () => {
     try {
       const def = timedPipeline(uid('ops'));
       await publishPipeline(h, admin, def);
-      const record = await createRecord(h, sales, 'ticket', { fields: { title: 'Slow ticket' } });
+      const record = await createRecord(h, sales, def.objectType, { fields: { title: 'Slow ticket' } });
       const started = await startInstance(h, sales, def.key, record.id);
       const instanceId = started.body.instanceId as string;
       await eventually(async () => (await h.stores.instances.get(instanceId))?.stage === 'closed');
@@ -102,7 +103,7 @@ describe('operations: metrics, logs and graceful shutdown', () => {
     const api = await spawnApi(h);
     const exited = new Promise<number | null>((resolve) => api.child.once('exit', (code) => resolve(code)));
     // No worker yet: the create waits on its instance's first step, so it is in flight when SIGTERM lands.
-    const pending = fetch(`${api.url}/v1/records/ticket`, {
+    const pending = fetch(`${api.url}/v1/records/${def.objectType}`, {
       method: 'POST',
       headers: sales.headers,
       body: JSON.stringify({ fields: { title: 'In flight' } }),

@@ -18,6 +18,8 @@ jest.setTimeout(90_000);
 const LEAD_KEY = 'partner-lead';
 /** The same program with a 3-second conversion window, for leads created with `fast: true`. */
 const FAST_KEY = 'partner-lead-fast';
+/** Its stage field: only one enabled pipeline may hold a type's stage field. */
+const FAST_FIELD = 'programStatus';
 const HOUR_MS = 3_600_000;
 /** Slack for "≈ now + 1h": the time between the API's clock and the workflow's step, never a speed bar. */
 const SLACK_MS = 60_000;
@@ -63,7 +65,7 @@ describe('Partner lead program through the HTTP API', () => {
         { op: 'ne', path: 'record.fast', value: true },
       ],
     };
-    const fast = partnerLeadTemplate({ key: FAST_KEY, acceptWithin: '1h', convertWithin: '3s' });
+    const fast = partnerLeadTemplate({ key: FAST_KEY, acceptWithin: '1h', convertWithin: '3s', stageField: FAST_FIELD });
     fast.filter = {
       and: [
         { op: 'exists', path: 'record.partnerCompanyId', value: true },
@@ -105,7 +107,7 @@ describe('Partner lead program through the HTTP API', () => {
     const instanceId = leadInstanceId(res.body.id, opts.key);
     expect(res.body.instances).toEqual([{ instanceId, outcome: 'started' }]);
     // The 201 comes once the instance stands in Pending: the lead can be acted on at once.
-    expect(res.body.fields.status).toBe(LEAD_STAGES.pending);
+    expect(res.body.fields[opts.key === FAST_KEY ? FAST_FIELD : 'status']).toBe(LEAD_STAGES.pending);
     expect((await h.stores.instances.get(instanceId))?.stage).toBe(LEAD_STAGES.pending);
     return { id: res.body.id, instanceId, createdAt: res.body.createdAt, amount, contactPhone };
   }
@@ -267,6 +269,8 @@ describe('Partner lead program through the HTTP API', () => {
         { key: 'won', name: 'Won', type: 'success' },
       ],
       {
+        // Its own stage field: the opportunity template holds `stage`.
+        stageField: 'contactStage',
         trigger: { onCreate: true, manual: false, reinitiate: false },
         multipleRuns: false,
         filter: { op: 'eq', path: 'record.perContact', value: true },
@@ -356,7 +360,7 @@ describe('Partner lead program through the HTTP API', () => {
 
     await waitForStage(lead.instanceId, 'expired');
     const record = await stored(lead.id);
-    expect(record.fields).toMatchObject({ status: 'expired', acceptedAt, expiresAt, expiredAt: expect.any(String) });
+    expect(record.fields).toMatchObject({ [FAST_FIELD]: 'expired', acceptedAt, expiresAt, expiredAt: expect.any(String) });
     const events = await h.stores.events.forRecord(lead.id);
     expect(events.map((e) => [e.kind, e.from ?? null, e.to])).toEqual([
       ['started', null, 'pending'],

@@ -4,12 +4,15 @@ import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
 
-/** A definition as an admin would send it, leaning on the API's defaults. */
+/**
+ * A definition as an admin would send it, leaning on the API's defaults; an
+ * object type of its own, since only one enabled pipeline may hold a type's stage field.
+ */
 function definition(overrides: Record<string, unknown> = {}) {
   return {
     key: uid('pl'),
     name: 'Deals',
-    objectType: 'opportunity',
+    objectType: uid('deal'),
     stageField: 'stage',
     stages: [
       { key: 'qualify', name: 'Qualify', initial: true, winRate: 10 },
@@ -205,10 +208,10 @@ describe('the pipelines API on FerretDB', () => {
   });
 
   it('When any user lists pipelines, then each appears as a summary', async () => {
-    const { key } = await created();
+    const { key, objectType } = await created();
     const res = await call(h, 'GET', '/v1/pipelines', { user: sales });
     expect(res.status).toBe(200);
-    expect(res.body.items).toContainEqual({ key, name: 'Deals', objectType: 'opportunity', status: 'draft', latestVersion: 0, updatedAt: expect.any(String) });
+    expect(res.body.items).toContainEqual({ key, name: 'Deals', objectType, status: 'draft', latestVersion: 0, updatedAt: expect.any(String) });
   });
 
   it.each<[string, number, string, string]>([
@@ -240,5 +243,100 @@ describe('the pipelines API on FerretDB', () => {
     const res = await call(h, method, path, { body: method === 'POST' ? definition() : undefined });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('unauthenticated');
+  });
+
+  describe('one pipeline per object type and stage field (seed 000 §3)', () => {
+    const publish = (key: string) => call(h, 'POST', `/v1/pipelines/${key}/publish`, { user: admin });
+    const disable = (key: string) => call(h, 'POST', `/v1/pipelines/${key}/disable`, { user: admin });
+    const versionsOf = async (key: string) => (await call(h, 'GET', `/v1/pipelines/${key}/versions`, { user: admin })).body.items;
+
+    it('When a second pipeline claims an enabled one\'s object type and stage field, then publishing it is refused 409 naming the first, until the first is disabled', async () => {
+      const first = await created();
+      expect((await publish(first.key)).status).toBe(201);
+      const second = await created({ objectType: first.objectType, name: 'Rival deals' });
+
+      const refused = await publish(second.key);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'stage_field_taken',
+        message: expect.stringContaining(`"${first.key}"`),
+        details: { pipelineKey: first.key, objectType: first.objectType, stageField: 'stage' },
+      });
+      expect(await pipelineDoc(second.key)).toMatchObject({ status: 'draft', latestVersion: 0 });
+      expect(await versionsOf(second.key)).toEqual([]);
+      expect(await h.stores.pipelines.publishedFor(first.objectType)).toEqual([expect.objectContaining({ key: first.key })]);
+
+      // Another stage field on the same type is free.
+      const phases = await created({ objectType: first.objectType, stageField: 'phase' });
+      expect((await publish(phases.key)).status).toBe(201);
+
+      // Disabling the first frees its field; then re-enabling the first is what is refused.
+      expect((await disable(first.key)).status).toBe(200);
+      expect((await publish(second.key)).status).toBe(201);
+      const reenable = await publish(first.key);
+      expect(reenable.status).toBe(409);
+      expect(reenable.body.error).toMatchObject({ code: 'stage_field_taken', details: { pipelineKey: second.key } });
+      expect(await pipelineDoc(first.key)).toMatchObject({ status: 'disabled', latestVersion: 1 });
+      expect(await versionsOf(first.key)).toHaveLength(1);
+      expect((await h.stores.pipelines.publishedFor(first.objectType)).map((p) => p.key).sort()).toEqual([phases.key, second.key].sort());
+    });
+
+    it('When a published pipeline\'s object type or stage field is changed, then 409 stage_field_fixed and the draft stays; other edits are saved', async () => {
+      const body = await created();
+      expect((await publish(body.key)).status).toBe(201);
+      const before = await pipelineDoc(body.key);
+
+      for (const [change, fields] of [
+        [{ stageField: 'phase' }, ['stageField']],
+        [{ objectType: uid('other') }, ['objectType']],
+        [{ objectType: uid('other'), stageField: 'phase' }, ['objectType', 'stageField']],
+      ] as const) {
+        const res = await call(h, 'PUT', `/v1/pipelines/${body.key}`, { user: admin, body: { ...body, ...change } });
+        expect(res.status).toBe(409);
+        expect(res.body.error).toMatchObject({ code: 'stage_field_fixed', message: expect.stringContaining('cannot change'), details: { fields } });
+      }
+      expect(await pipelineDoc(body.key)).toEqual(before);
+
+      const renamed = await call(h, 'PUT', `/v1/pipelines/${body.key}`, {
+        user: admin,
+        body: { ...body, name: 'Deals, renamed', stages: [...body.stages, { key: 'paused', name: 'Paused' }] },
+      });
+      expect(renamed.status).toBe(200);
+      expect(await pipelineDoc(body.key)).toMatchObject({ draft: { name: 'Deals, renamed', stageField: 'stage', objectType: body.objectType } });
+      expect((await publish(body.key)).body).toMatchObject({ version: 2, stageField: 'stage' });
+    });
+
+    it('When a draft was never published, then its object type and stage field may still change', async () => {
+      const body = await created();
+      const res = await call(h, 'PUT', `/v1/pipelines/${body.key}`, { user: admin, body: { ...body, stageField: 'phase' } });
+      expect(res.status).toBe(200);
+      expect(await pipelineDoc(body.key)).toMatchObject({ draft: { stageField: 'phase' } });
+    });
+  });
+
+  it('When a definition has problems deep inside its stages, then each problem in the 400 carries its full path', async () => {
+    const body = definition({
+      stages: [
+        { key: 'a', name: 'A', initial: true, deadline: { after: '7d', to: 'nowhere' } },
+        { key: 'b', name: 'B', winRate: 150 },
+        { key: 'c', name: 'C', tasks: [{ key: 't', name: 'T', kind: 'edit_fields', fields: ['x'], assignee: { kind: 'nobody' }, required: true }] },
+        { key: 'd', name: 'D', winRate: 101 },
+      ],
+    });
+    const res = await call(h, 'POST', '/v1/pipelines', { user: admin, body });
+    expect(res.status).toBe(400);
+    const issues = res.body.error.details.issues as Array<{ path: string; code: string; message: string }>;
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'stages[1].winRate', message: expect.stringMatching(/<=100/) }),
+        expect.objectContaining({ path: 'stages[3].winRate' }),
+        expect.objectContaining({ path: 'stages[2].tasks[0].assignee.kind' }),
+        expect.objectContaining({ path: 'stages[0].deadline.to', message: expect.stringContaining('"nowhere" is not a stage') }),
+      ]),
+    );
+    expect(issues.every((issue) => issue.path !== 'stages')).toBe(true);
+    // The flattened form names the place too.
+    expect(res.body.error.details.fieldErrors.stages).toEqual(expect.arrayContaining([expect.stringMatching(/^stages\[1\]\.winRate: .*<=100/)]));
+    expect(await pipelineDoc(body.key)).toBeNull();
   });
 });

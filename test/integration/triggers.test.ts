@@ -613,7 +613,8 @@ describe('a trigger survives the death of the API', () => {
 
   it.each(paths)('When the API is killed after it started the create of a record matching %s that no worker has run yet, then a worker started later writes the record and starts its instances', async (_path, count) => {
     const type = uid('opp_kill');
-    const defs = Array.from({ length: count }, () => autoPipeline(type));
+    // Each on a stage field of its own: one enabled pipeline per type and field.
+    const defs = Array.from({ length: count }, (_, i) => autoPipeline(type, { stageField: i === 0 ? 'stage' : `stage${i + 1}` }));
     for (const def of defs) await publishPipeline(h, admin, def);
 
     const api = await spawnApi(h);

@@ -38,7 +38,7 @@ export async function publishPipeline(h: Harness, admin: TestUser, def: Pipeline
 export async function createRecord(h: Harness, user: TestUser, type: string, body: Record<string, unknown>) {
   const res = await call(h, 'POST', `/v1/records/${type}`, { user, body });
   if (res.status !== 201) throw new Error(`creating ${type}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: string; version: number; fields: Record<string, unknown> };
+  return res.body as { id: string; type: string; version: number; fields: Record<string, unknown> };
 }
 
 /** Starts an instance through the API; returns the response. */

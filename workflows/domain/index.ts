@@ -11,3 +11,4 @@ export * from './privacy';
 export * from './instances';
 export * from './records';
 export * from './task-records';
+export * from './stage-field';

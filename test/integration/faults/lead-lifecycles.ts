@@ -43,11 +43,13 @@ export const FAULT_CONCURRENCY = envInt('FAULT_CONCURRENCY', 8);
 export const LEAD_KEY = 'partner-lead';
 /** The same program with a 3-second conversion window, for leads created with `fast: true`. */
 export const FAST_KEY = 'partner-lead-fast';
+/** Its stage field: only one enabled pipeline may hold a type's stage field. */
+export const FAST_FIELD = 'programStatus';
 
 export async function publishLeadPrograms(h: Harness, admin: TestUser): Promise<void> {
   const slow = partnerLeadTemplate({ key: LEAD_KEY, acceptWithin: '1h', convertWithin: '1h' });
   slow.filter = { and: [{ op: 'exists', path: 'record.partnerCompanyId', value: true }, { op: 'ne', path: 'record.fast', value: true }] };
-  const fast = partnerLeadTemplate({ key: FAST_KEY, acceptWithin: '1h', convertWithin: '3s' });
+  const fast = partnerLeadTemplate({ key: FAST_KEY, acceptWithin: '1h', convertWithin: '3s', stageField: FAST_FIELD });
   fast.filter = { and: [{ op: 'exists', path: 'record.partnerCompanyId', value: true }, { op: 'eq', path: 'record.fast', value: true }] };
   await publishPipeline(h, admin, slow);
   await publishPipeline(h, admin, fast);
@@ -440,7 +442,8 @@ export async function checkLeads(h: Harness, runs: LeadRun[], opts: { tag: strin
       continue;
     }
     // Once on the record: one version per step, and the last step's id is the last one applied.
-    if (record.fields?.status !== finalStage) problem(run, `record stage ${String(record.fields?.status)}, expected ${finalStage}`);
+    const stageField = run.plan === 'expire_accepted' ? FAST_FIELD : 'status';
+    if (record.fields?.[stageField] !== finalStage) problem(run, `record stage ${String(record.fields?.[stageField])}, expected ${finalStage}`);
     if (record.version !== trail.length + 1) {
       problem(run, `record version ${record.version} after ${trail.length} steps (expected ${trail.length + 1})`);
       if (record.version > trail.length + 1) figures.duplicatesFound++;
