@@ -31,7 +31,7 @@ const records: RouteSpec[] = [
 
 const instances: RouteSpec[] = [
   {
-    method: 'post', path: '/v1/instances', tag: 'instances', summary: "Start a pipeline on a record (checked against the pipeline's scope)",
+    method: 'post', path: '/v1/instances', tag: 'instances', summary: "Start a pipeline on a record, or start a finished instance again (checked against the pipeline's scope and filter: 409 filter_not_matched names each failed condition's path and operator)",
     body: StartBody, idempotent: true, ok: { ...instanceView, status: 201 }, errors: [403, 404, 409, 422, 503],
   },
   {
@@ -40,14 +40,14 @@ const instances: RouteSpec[] = [
   },
   { method: 'get', path: '/v1/instances/:id', tag: 'instances', summary: 'One instance', ok: instanceView, errors: [404, 503] },
   { method: 'get', path: '/v1/instances/:id/events', tag: 'instances', summary: "An instance's audit trail", ok: { status: 200, description: 'the events', schema: Responses.items }, errors: [404] },
-  { method: 'post', path: '/v1/instances/:id/moves', tag: 'instances', summary: 'Move to another stage', body: MoveBody, idempotent: true, ok: instanceView, errors: [404, 409, 503] },
+  { method: 'post', path: '/v1/instances/:id/moves', tag: 'instances', summary: 'Move to another stage (a finished instance whose pipeline reactivates is reopened by the move, in a new run)', body: MoveBody, idempotent: true, ok: instanceView, errors: [404, 409, 503] },
   {
     method: 'post', path: '/v1/instances/:id/tasks/:taskId/complete', tag: 'instances',
     summary: 'Complete a task: fill in its fields, or for a create_record task link a record of its type (422 if there is none the caller sees) or create one',
     body: CompleteTaskBody, bodyOptional: true, idempotent: true, ok: instanceView, errors: [404, 409, 422, 503],
   },
   {
-    method: 'post', path: '/v1/instances/:id/reactivate', tag: 'instances', summary: 'Reopen an instance that reached an outcome stage',
+    method: 'post', path: '/v1/instances/:id/reactivate', tag: 'instances', summary: 'Reopen a finished instance (one that entered an outcome stage) in a new run under the same id, from its final state, when the pipeline reactivates',
     body: ReactivateBody, bodyOptional: true, idempotent: true, ok: instanceView, errors: [404, 409, 503],
   },
   {
