@@ -104,6 +104,14 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     if (!check.success) {
       throw new AppError(422, 'invalid_definition', 'the draft cannot be published', { problems: describeIssues(check.error) });
     }
+    // A draft stored before the fixed-field rule may have moved off the field its versions run on.
+    const newest = current.latestVersion > 0 ? await pipelines.getVersion(current.key, current.latestVersion) : undefined;
+    const moved = newest ? changedFixedFields(newest, current.draft) : [];
+    if (moved.length > 0) {
+      throw new AppError(409, 'stage_field_fixed', `${current.draft.name} has published versions on ${moved.map((f) => `${f} "${newest![f]}"`).join(' and ')}; the draft may not move off them`, {
+        fields: moved,
+      });
+    }
     const holder = stageFieldHolder(current.draft, await pipelines.enabledOn(current.draft.objectType));
     if (holder) {
       const { objectType, stageField } = current.draft;

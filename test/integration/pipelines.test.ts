@@ -306,6 +306,17 @@ describe('the pipelines API on FerretDB', () => {
       expect((await publish(body.key)).body).toMatchObject({ version: 2, stageField: 'stage' });
     });
 
+    it('When a stored draft moved off its published stage field before the rule, then publishing it is refused 409 and writes no version', async () => {
+      const body = await created();
+      expect((await publish(body.key)).status).toBe(201);
+      await h.db.collection(COLLECTIONS.pipelines).updateOne({ _id: body.key as never }, { $set: { 'draft.stageField': 'phase' } });
+
+      const refused = await publish(body.key);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({ code: 'stage_field_fixed', details: { fields: ['stageField'] } });
+      expect(await versionsOf(body.key)).toHaveLength(1);
+    });
+
     it('When a draft was never published, then its object type and stage field may still change', async () => {
       const body = await created();
       const res = await call(h, 'PUT', `/v1/pipelines/${body.key}`, { user: admin, body: { ...body, stageField: 'phase' } });
