@@ -301,6 +301,8 @@ describe('Partner lead program through the HTTP API', () => {
 
     // The plan holds more than starts (the contact's instance is bound to the first deal): the lead's run hands it to the durable trigger.
     const trigger = h.client.workflow.getHandle(`trigger:${oppId}:created`);
+    // The lead's run starts it after the convert has answered.
+    await eventually(async () => (await trigger.describe()).workflowId === `trigger:${oppId}:created`);
     expect(await trigger.result()).toEqual(
       expect.arrayContaining([
         { instanceId: oppInstanceId(oppId), outcome: 'started' },
