@@ -39,14 +39,15 @@ export interface PipelineInstanceInput {
    * behaviours once behind patches. From 3: the steps the run takes on its own
    * (a deadline firing, an auto-advance) are written by a local activity, and an
    * instance that creates its record enters its first stage at `createsRecord.at`
-   * (so its starter knows, and sets, its first deadline). Runs
+   * (so its starter knows, and sets, its first deadline). From 4: the run
+   * keeps the `CompanyId` search attribute (its starter sets it). Runs
    * started before carry a lower one, or none, and replay as they ran.
    */
   contract?: number;
 }
 
 /** See `PipelineInstanceInput.contract`. */
-export const INSTANCE_CONTRACT = 3;
+export const INSTANCE_CONTRACT = 4;
 
 export interface MoveInput {
   actor: Actor;

@@ -224,7 +224,7 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
    * that changed (its starter set the first ones), and none when nothing did.
    */
   function publish(): void {
-    const pairs = instanceSearchAttributes(machine.def, machine.state);
+    const pairs = instanceSearchAttributes(machine.def, machine.state, contract >= 4);
     const changed = current ? pairs.filter((pair) => !holds(workflowInfo().typedSearchAttributes, pair)) : pairs;
     if (changed.length > 0) upsertSearchAttributes(changed);
   }

@@ -23,6 +23,8 @@ export const StageType = defineSearchAttributeKey('StageType', SearchAttributeTy
 export const PartnerCompanyId = defineSearchAttributeKey('PartnerCompanyId', SearchAttributeType.KEYWORD);
 export const OwnerId = defineSearchAttributeKey('OwnerId', SearchAttributeType.KEYWORD);
 export const DeadlineAt = defineSearchAttributeKey('DeadlineAt', SearchAttributeType.DATETIME);
+/** The owning company (the tenant), so an SRE can look at one company's runs: `CompanyId='cmp_acme' AND PipelineKey='partner-lead'`. */
+export const CompanyId = defineSearchAttributeKey('CompanyId', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   PipelineKey,
@@ -33,16 +35,22 @@ export const SEARCH_ATTRIBUTES = [
   PartnerCompanyId,
   OwnerId,
   DeadlineAt,
+  CompanyId,
 ] as const;
 
 /** What an instance's search attributes are made from: its state, or what a starter knows before the first step. */
 export type Indexed = Pick<InstanceState, 'pipelineKey' | 'objectType' | 'recordId' | 'stage' | 'deadline'> & {
-  record: Pick<RecordView, 'ownerId' | 'partnerCompanyId'>;
+  record: Pick<RecordView, 'ownerId' | 'partnerCompanyId' | 'companyId'>;
 };
 
-/** Every search attribute of an instance in this state; null for one it does not have. */
-export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed): SearchAttributeUpdatePair[] {
+/**
+ * Every search attribute of an instance in this state; null for one it does
+ * not have. Runs of contract 3 and before never wrote `CompanyId` and replay
+ * without it (`withCompany` false).
+ */
+export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed, withCompany = true): SearchAttributeUpdatePair[] {
   const stage = findStage(def, s.stage);
+  const company: SearchAttributeUpdatePair[] = withCompany ? [{ key: CompanyId, value: s.record.companyId }] : [];
   return [
     { key: PipelineKey, value: s.pipelineKey },
     { key: ObjectType, value: s.objectType },
@@ -52,6 +60,7 @@ export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed): S
     { key: OwnerId, value: s.record.ownerId },
     { key: PartnerCompanyId, value: s.record.partnerCompanyId ?? null },
     { key: DeadlineAt, value: s.deadline ? new Date(s.deadline.at) : null },
+    ...company,
   ];
 }
 

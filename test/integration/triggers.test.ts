@@ -402,6 +402,26 @@ describe('record triggers', () => {
     });
   });
 
+  it("When two companies' records run one pipeline, then an SRE's CompanyId query finds exactly each company's instances", async () => {
+    const type = uid('opp_tenant');
+    const def = autoPipeline(type);
+    await publishPipeline(h, admin, def);
+    const other = await seedUser(h, { companyId: uid('cmp'), roles: ['sales'] });
+    const ours = [await create(sales, type, { fields: { title: 'Ours 1' } }), await create(sales, type, { fields: { title: 'Ours 2' } })];
+    const theirs = await create(other, type, { fields: { title: 'Theirs' } });
+    const ids = (records: CreatedRecord[]) => records.map((r) => perRecord(def, type, r.id)).sort();
+
+    const byCompany = async (companyId: string) => {
+      const found: string[] = [];
+      for await (const wf of h.client.workflow.list({ query: `CompanyId='${companyId}' AND PipelineKey='${def.key}'` })) found.push(wf.workflowId);
+      return found.sort();
+    };
+    expect(await eventually(async () => JSON.stringify(await byCompany(company)) === JSON.stringify(ids(ours)))).toBe(true);
+    expect(await eventually(async () => JSON.stringify(await byCompany(other.actor.companyId!)) === JSON.stringify(ids([theirs])))).toBe(true);
+    const described = await h.client.workflow.getHandle(perRecord(def, type, theirs.id)).describe();
+    expect(described.searchAttributes).toMatchObject({ CompanyId: [other.actor.companyId] });
+  });
+
   describe('manual start', () => {
     it('When a user outside the scope starts a pipeline by hand, then 403 out_of_scope naming the scope and no instance; a user inside gets 201', async () => {
       const type = uid('opp_scope');
