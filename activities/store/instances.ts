@@ -84,7 +84,7 @@ export function instanceStore(db: Db) {
       if (query.pipelineKey) filter.pipelineKey = query.pipelineKey;
       if (query.stage) filter.stage = query.stage;
       if (query.status) filter.status = query.status;
-      if (query.visibleTo) filter.$or = [{ companyId: query.visibleTo }, { partnerCompanyId: query.visibleTo }];
+      if (query.visibleTo !== undefined) filter.$or = [{ companyId: query.visibleTo }, { partnerCompanyId: query.visibleTo }];
       const docs = await instances.find(filter).sort({ updatedAt: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
       return docs.map(toProjection);
     },
