@@ -43,7 +43,7 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
     const company = uid('cmp_owner');
     const admin = await seedUser(h, { companyId: company, roles: ['admin'] });
     const sales = await seedUser(h, { companyId: company, roles: ['sales'] });
-    const record = await createRecord(h, sales, type, { fields: { title: `Ticket of ${company}` } });
+    const record = await createRecord(h, sales, type, { fields: { title: `Ticket of ${company}`, amount: 1_000 } });
     const started = await startInstance(h, sales, pipelineKey, record.id);
     if (started.status !== 201) throw new Error(`starting: ${started.status} ${JSON.stringify(started.body)}`);
     // deadline.fired: nothing in this suite reaches a deadline, so no delivery is ever tried.
@@ -157,6 +157,13 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
       const listed = ids((await call(h, 'GET', `/v1/instances?pipelineKey=${pipelineKey}`, { user: globex.admin })).body.items);
       expect(listed).toEqual([globex.instanceId]);
       expect((await call(h, 'GET', instancePath(acme.instanceId), { user: globex.admin })).status).toBe(404);
+    });
+
+    it("When a company reads its forecast, then only its own open amounts are summed", async () => {
+      const res = await call(h, 'GET', `/v1/forecast?pipelineKey=${pipelineKey}`, { user: globex.sales });
+      expect(res.status).toBe(200);
+      expect(res.body.byOwner).toEqual([expect.objectContaining({ ownerId: globex.sales.actor.userId, count: 1, amount: 1_000 })]);
+      expect(JSON.stringify(res.body)).not.toContain(acme.sales.actor.userId);
     });
 
     it("When an admin cancels the other company's instance, then 404 and it is still running", async () => {
