@@ -230,6 +230,9 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
         ['POST', `/v1/leads/${record}/accept`],
         ['GET', `/v1/forecast?pipelineKey=${pipelineKey}`],
         ['GET', '/v1/pipelines'],
+        // express routes paths case-insensitively; so is the refusal.
+        ['GET', '/V1/Pipelines'],
+        ['GET', `/v1/WEBHOOKS/${acme.webhookId}`],
         ['GET', `/v1/pipelines/${pipelineKey}`],
         ['POST', `/v1/pipelines/${pipelineKey}/disable`],
         ['GET', '/v1/webhooks'],
