@@ -166,6 +166,21 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
       expect(JSON.stringify(res.body)).not.toContain(acme.sales.actor.userId);
     });
 
+    it("When an admin of the company a record is assigned to cancels its instance, then 404 and it is still running", async () => {
+      // It sees the instance (its company is the record's partner) but the instance is the owning company's to cancel.
+      const assignee = uid('cmp_assignee');
+      const assigneeAdmin = await seedUser(h, { companyId: assignee, companyKind: 'partner', roles: ['admin'] });
+      const record = await createRecord(h, acme.sales, type, { fields: { title: 'Assigned' }, partnerCompanyId: assignee });
+      const started = await startInstance(h, acme.sales, pipelineKey, record.id);
+      expect(started.status).toBe(201);
+      const path = instancePath(started.body.instanceId);
+      expect((await call(h, 'GET', path, { user: assigneeAdmin })).status).toBe(200);
+      const res = await call(h, 'POST', `${path}/cancel`, { user: assigneeAdmin, body: { reason: 'not ours to cancel' } });
+      expect(res.status).toBe(404);
+      expect(await h.stores.instances.get(started.body.instanceId)).toMatchObject({ status: 'running', stage: 'open' });
+      expect((await call(h, 'POST', `${path}/cancel`, { user: acme.admin, body: { reason: 'ours' } })).status).toBe(200);
+    });
+
     it("When an admin cancels the other company's instance, then 404 and it is still running", async () => {
       const res = await call(h, 'POST', `${instancePath(acme.instanceId)}/cancel`, { user: globex.admin, body: { reason: 'not mine' } });
       expect(res.status).toBe(404);
