@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Actor } from '../workflows/domain/types';
 import { AppError } from './errors';
+import { isCompanyAdmin, type Check } from './tenancy';
 
 /** The authenticated caller, attached by the authentication middleware. */
 export function setActor(req: Request, actor: Actor): void {
@@ -13,8 +14,14 @@ export function actorOf(req: Request): Actor {
   return actor;
 }
 
-export const isAdmin = (actor: Actor) => actor.roles.includes('admin');
+/** A Company Admin: `admin` of its own company (never the platform operator). */
+export const isAdmin = isCompanyAdmin;
 
 export function requireAdmin(actor: Actor): void {
   if (!isAdmin(actor)) throw new AppError(403, 'forbidden', 'this route is for admins');
+}
+
+/** Turns a refusal of api/tenancy.ts into its HTTP error. */
+export function enforce(check: Check): void {
+  if (!check.ok) throw new AppError(check.status, check.status === 404 ? 'not_found' : 'forbidden', check.message);
 }

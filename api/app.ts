@@ -10,12 +10,14 @@ import { errorMiddleware, unknownRoute } from './errors';
 import { instanceClient } from './instance-client';
 import { DEFAULT_LIMITS, rateLimitPerKey, requestTimeout, type Limits } from './limits';
 import { routeTable } from './openapi/document';
+import { recordDataGuard } from './record-data';
 import { docsRoutes } from './openapi/serve';
 import { httpMetrics, metricsRoute, requestLogger } from './observability';
 import { forecastRoutes } from './routes/forecast';
 import { healthRoutes } from './routes/health';
 import { instanceRoutes } from './routes/instances';
 import { leadRoutes } from './routes/leads';
+import { companyRoutes } from './routes/companies';
 import { peopleRoutes } from './routes/people';
 import { pipelineRoutes } from './routes/pipelines';
 import { recordRoutes } from './routes/records';
@@ -52,10 +54,12 @@ export function createApp(deps: AppDeps): express.Express {
   // Bodies are read only for authenticated callers.
   app.use(authenticate(deps.stores.people));
   app.use(rateLimitPerKey(limits.rateLimitPerMinute));
+  app.use(recordDataGuard);
   app.use(jsonBodiesOnly);
   app.use(express.json({ limit: '256kb', verify: utf8Only }));
   app.use(checkBodyStructure);
   app.use(bodylessRoutes(routeTable));
+  app.use(companyRoutes(deps));
   app.use(peopleRoutes(deps));
   app.use(pipelineRoutes(deps));
   const records = recordUseCases({ stores: deps.stores, instances });

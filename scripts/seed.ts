@@ -8,12 +8,14 @@ import { partnerLeadTemplate } from './templates/partner-lead';
 export type DemoCredentials = Record<string, { apiKey: string; userId: string; companyId: string; roles: string[] }>;
 
 const COMPANIES: Array<Omit<Company, 'createdAt'>> = [
+  { id: 'cmp_platform', name: 'Propeller platform', kind: 'platform' },
   { id: 'cmp_acme', name: 'Acme Corp', kind: 'owner' },
   { id: 'cmp_partner_a', name: 'Partner A (Northwind)', kind: 'partner' },
   { id: 'cmp_partner_b', name: 'Partner B (Globex)', kind: 'partner' },
 ];
 
 const USERS: Array<{ login: string } & Omit<User, 'createdAt'>> = [
+  { login: 'operator', id: 'usr_operator', companyId: 'cmp_platform', name: 'Olive (platform operator)', email: 'olive@propeller.example', roles: ['operator'], attributes: {} },
   { login: 'admin', id: 'usr_admin', companyId: 'cmp_acme', name: 'Ada Admin', email: 'ada@acme.example', roles: ['admin'], department: 'Operations', attributes: {} },
   { login: 'sales', id: 'usr_sales', companyId: 'cmp_acme', name: 'Sam Sales', email: 'sam@acme.example', roles: ['sales'], department: 'Sales', attributes: { region: 'EMEA' } },
   { login: 'partnerA_admin', id: 'usr_pa_admin', companyId: 'cmp_partner_a', name: 'Pat (Partner A admin)', email: 'pat@northwind.example', roles: ['partner_admin'], attributes: {} },
@@ -31,8 +33,9 @@ function readCredentials(file: string): DemoCredentials | undefined {
 }
 
 /**
- * Seeds the demo world once: the owning company with an admin and a sales user,
- * partner companies A and B with two users each. Later starts find the users
+ * Seeds the demo world once: the platform company with its operator, the
+ * owning company with an admin and a sales user, partner companies A and B
+ * with two users each. Later starts find the users
  * and the credentials file and change nothing; a deleted credentials file gets
  * fresh keys (the old ones are revoked).
  */

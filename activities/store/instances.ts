@@ -56,8 +56,9 @@ export function instanceStore(db: Db) {
      * One accumulator per $group: FerretDB 1.24 computes only the first
      * accumulator of a $group and returns 0 for the others.
      */
-    async forecast(pipelineKey: string, ownerId?: string): Promise<{ byStage: ForecastRow[]; byOwner: ForecastRow[] }> {
-      const $match: Filter<InstanceDoc> = { pipelineKey, status: 'running', stageType: 'normal', amount: { $exists: true } };
+    /** One owning company's open amounts: a tenant never sums another's. */
+    async forecast(companyId: string, pipelineKey: string, ownerId?: string): Promise<{ byStage: ForecastRow[]; byOwner: ForecastRow[] }> {
+      const $match: Filter<InstanceDoc> = { companyId, pipelineKey, status: 'running', stageType: 'normal', amount: { $exists: true } };
       if (ownerId) $match.ownerId = ownerId;
       type Cell = { _id: { stage: string; ownerId: string }; value: number };
       const sum = (value: 1 | '$amount' | '$weightedAmount') =>
@@ -84,7 +85,7 @@ export function instanceStore(db: Db) {
       if (query.pipelineKey) filter.pipelineKey = query.pipelineKey;
       if (query.stage) filter.stage = query.stage;
       if (query.status) filter.status = query.status;
-      if (query.visibleTo) filter.$or = [{ companyId: query.visibleTo }, { partnerCompanyId: query.visibleTo }];
+      if (query.visibleTo !== undefined) filter.$or = [{ companyId: query.visibleTo }, { partnerCompanyId: query.visibleTo }];
       const docs = await instances.find(filter).sort({ updatedAt: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
       return docs.map(toProjection);
     },

@@ -3,7 +3,8 @@ import type { Db } from 'mongodb';
 import { COLLECTIONS, type Doc } from './collections';
 import { revision } from './revisions';
 
-export type CompanyKind = 'owner' | 'partner';
+/** A platform company holds the operators; owner companies are tenants; partner companies work in their programs. */
+export type CompanyKind = 'platform' | 'owner' | 'partner';
 
 export interface Company {
   id: string;

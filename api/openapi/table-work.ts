@@ -35,7 +35,7 @@ const instances: RouteSpec[] = [
     body: StartBody, idempotent: true, ok: { ...instanceView, status: 201 }, errors: [403, 404, 409, 422, 503],
   },
   {
-    method: 'get', path: '/v1/instances', tag: 'instances', summary: 'Instances the caller may see',
+    method: 'get', path: '/v1/instances', tag: 'instances', summary: "Instances of the caller's company's records and of those assigned to it (admins included)",
     query: InstanceListQuery, ok: { status: 200, description: 'a page of instances', schema: Responses.page },
   },
   { method: 'get', path: '/v1/instances/:id', tag: 'instances', summary: 'One instance', ok: instanceView, errors: [404, 503] },
@@ -51,7 +51,7 @@ const instances: RouteSpec[] = [
     body: ReactivateBody, bodyOptional: true, idempotent: true, ok: instanceView, errors: [404, 409, 503],
   },
   {
-    method: 'post', path: '/v1/instances/:id/cancel', tag: 'instances', summary: 'Cancel an instance (admin)',
+    method: 'post', path: '/v1/instances/:id/cancel', tag: 'instances', summary: "Cancel an instance of the admin's own company (another company's: 404)",
     body: CancelBody, idempotent: true, ok: instanceView, errors: [403, 404, 409, 503],
   },
   {

@@ -1,11 +1,13 @@
 import { Router } from 'express';
 import type { AppDeps } from '../app';
 import { actorOf, requireAdmin } from '../actor';
+import type { Actor } from '../../workflows/domain/types';
+import { managesWebhooksOf } from '../tenancy';
 import { AppError, handle, notFound } from '../errors';
 import { param } from '../params';
 import { WebhookBody } from '../schemas/webhooks';
 
-/** Webhook endpoints, per company; admins only. The signing secret is shown once, when one is created. */
+/** Webhook endpoints, per company; each company's by its own Company Admins (others' are 404). The signing secret is shown once, when one is created. */
 export function webhookRoutes({ stores }: AppDeps): Router {
   const { webhooks, people } = stores;
   const router = Router();
@@ -15,29 +17,36 @@ export function webhookRoutes({ stores }: AppDeps): Router {
     const actor = actorOf(req);
     requireAdmin(actor);
     const body = WebhookBody.parse(req.body);
+    if (!managesWebhooksOf(actor, body.companyId)) {
+      throw new AppError(403, 'forbidden', 'an admin creates webhooks for its own company only');
+    }
     if (!(await people.getCompany(body.companyId))) {
       throw new AppError(422, 'unknown_company', `company ${body.companyId} does not exist`);
     }
     res.status(201).json(await webhooks.create({ ...body, createdBy: actor.userId }, now()));
   }));
 
+  /** A webhook of the caller's company; 404 for every other. */
+  const own = async (actor: Actor, id: string) => {
+    requireAdmin(actor);
+    const webhook = await webhooks.get(id);
+    if (!webhook || !managesWebhooksOf(actor, webhook.companyId)) throw notFound('webhook');
+    return webhook;
+  };
+
   router.get('/v1/webhooks', handle(async (req, res) => {
-    requireAdmin(actorOf(req));
-    res.json({ items: await webhooks.list() });
+    const actor = actorOf(req);
+    requireAdmin(actor);
+    res.json({ items: (await webhooks.list()).filter((hook) => managesWebhooksOf(actor, hook.companyId)) });
   }));
 
   router.get('/v1/webhooks/:id', handle(async (req, res) => {
-    requireAdmin(actorOf(req));
-    const webhook = await webhooks.get(param(req, 'id'));
-    if (!webhook) throw notFound('webhook');
-    res.json(webhook);
+    res.json(await own(actorOf(req), param(req, 'id')));
   }));
 
   /** Deliveries not yet sent are skipped; those already on their way may still arrive once. */
   router.post('/v1/webhooks/:id/disable', handle(async (req, res) => {
-    requireAdmin(actorOf(req));
-    const id = param(req, 'id');
-    if (!(await webhooks.get(id))) throw notFound('webhook');
+    const { id } = await own(actorOf(req), param(req, 'id'));
     await webhooks.disable(id, now());
     res.json(await webhooks.get(id));
   }));

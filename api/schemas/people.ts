@@ -6,15 +6,26 @@ const attributes = z
   .record(fieldName, z.union([z.string().max(1000), z.number(), z.boolean()]))
   .refine((a) => Object.keys(a).length <= 50, 'at most 50 attributes');
 
-export const CompanyBody = z.strictObject({
-  name,
-  kind: z.enum(['owner', 'partner']).default('partner'),
-});
+const email = z.email().max(320);
+
+/** Platform companies are made by the stack's seed, never through the API. */
+export const CompanyBody = z
+  .strictObject({
+    name,
+    kind: z.enum(['owner', 'partner']).default('partner'),
+    /** The company's first admin, made with it and given an API key. */
+    admin: z.strictObject({ name, email }).optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.kind === 'owner' && !body.admin) {
+      ctx.addIssue({ code: 'custom', path: ['admin'], message: 'an owner company is created with its first admin: { name, email }' });
+    }
+  });
 
 export const UserBody = z.strictObject({
   companyId: z.string().min(1).max(100),
   name,
-  email: z.email().max(320),
+  email,
   roles: z.array(role).max(20).default([]),
   department: z.string().trim().min(1).max(200).optional(),
   attributes: attributes.default({}),

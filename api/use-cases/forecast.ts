@@ -12,7 +12,7 @@ export function forecastUseCase({ stores }: { stores: Stores }) {
     if (company?.kind !== 'owner') throw new AppError(403, 'forbidden', 'the forecast is for the owning company');
     const def = await stores.pipelines.latestPublished(query.pipelineKey);
     if (!def) throw new AppError(404, 'not_found', `no published pipeline "${query.pipelineKey}"`);
-    const { byStage, byOwner } = await stores.instances.forecast(query.pipelineKey, query.ownerId);
+    const { byStage, byOwner } = await stores.instances.forecast(company.id, query.pipelineKey, query.ownerId);
     const row = (r: { count: number; amount: number; weightedAmount: number }) => ({
       count: r.count,
       amount: round(r.amount),

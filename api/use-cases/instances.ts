@@ -3,7 +3,8 @@ import { canSeeRecord, checkReactivation, checkScope, failedConditions, instance
 import type { Actor, InstanceState, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
 import type { InstanceProjection } from '../../workflows/transition';
-import { isAdmin } from '../actor';
+import { enforce, isAdmin } from '../actor';
+import { checkCancel, instanceScope } from '../tenancy';
 import { AppError, notFound } from '../errors';
 import type { InstanceClient } from '../instance-client';
 import { toRecordView } from '../../activities/store/records';
@@ -116,7 +117,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     async list(actor: Actor, query: { pipelineKey?: string; stage?: string; status?: InstanceProjection['status']; limit: number; offset: number }) {
       const { limit, offset, ...filter } = query;
       const items = await stores.instances.list(
-        { ...filter, visibleTo: isAdmin(actor) ? undefined : actor.companyId },
+        { ...filter, visibleTo: instanceScope(actor) },
         { limit, skip: offset },
       );
       // The forecast numbers come from the record's `amount`, which may be private to the owning company.
@@ -150,7 +151,8 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     },
     async cancel(actor: Actor, instanceId: string, reason: string) {
       if (!isAdmin(actor)) throw new AppError(403, 'forbidden', 'only an admin may cancel an instance');
-      const { def } = await visible(actor, instanceId);
+      const { def, projection } = await visible(actor, instanceId);
+      enforce(checkCancel(actor, projection));
       const result = await instances.cancel(instanceId, { actor, reason });
       return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
     },

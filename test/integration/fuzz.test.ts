@@ -189,12 +189,12 @@ const NOT_OBJECTS = ['[]', '[1, 2]', '[{}]', '"string"', '42', 'true', 'null', '
 const ENCODINGS = ['gzip', 'deflate', 'br', 'x-unknown', 'gzip, gzip', 'identity, br'];
 
 const VALID_BODIES: Record<string, (w: SecurityWorld) => Json> = {
-  'POST /v1/companies': () => ({ name: 'Fuzz Co', kind: 'partner' }),
-  'POST /v1/users': (w) => ({ companyId: w.companies.partnerA, name: 'Fuzz', email: 'fuzz@example.test', roles: ['sales'], attributes: { region: 'EU' } }),
+  'POST /v1/companies': () => ({ name: 'Fuzz Co', kind: 'partner', admin: { name: 'Fuzz Admin', email: 'fuzz-admin@example.test' } }),
+  'POST /v1/users': (w) => ({ companyId: w.companies.owner, name: 'Fuzz', email: 'fuzz@example.test', roles: ['sales'], attributes: { region: 'EU' } }),
   'PATCH /v1/users/{id}': () => ({ name: 'Renamed', roles: ['sales'], department: 'Sales' }),
   'POST /v1/pipelines': () => ({ key: 'fuzz-pipeline', name: 'Fuzz', objectType: 'thing', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }] }),
   'PUT /v1/pipelines/{key}': () => ({ name: 'Fuzz', objectType: 'thing', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }] }),
-  'POST /v1/webhooks': (w) => ({ companyId: w.quietCompany, url: 'http://127.0.0.1:9/hook', events: ['stage.entered'] }),
+  'POST /v1/webhooks': (w) => ({ companyId: w.companies.owner, url: 'http://127.0.0.1:9/hook', events: ['deadline.fired'] }),
   'POST /v1/records/{type}': (w) => ({ fields: { title: 'Fuzz', amount: 5 }, partnerCompanyId: w.companies.partnerA }),
   'PATCH /v1/records/{type}/{id}': () => ({ fields: { note: 'fuzz' }, version: 1 }),
   'POST /v1/instances': (w) => ({ pipelineKey: MANUAL_KEY, recordId: w.partnerBNote }),
@@ -292,7 +292,9 @@ describe('Hostile input fuzzer', () => {
       w.webhookId,
     ];
     const users: Array<[string, TestUser]> = [
+      ['operator', w.as.operator!],
       ['admin', w.as.admin!],
+      ['owner2_admin', w.as.owner2_admin!],
       ['sales', w.as.sales!],
       ['partnerA_user', w.as.partnerA_user!],
       ['partnerA_admin', w.as.partnerA_admin!],
@@ -303,7 +305,29 @@ describe('Hostile input fuzzer', () => {
     for (const [name, user] of users) {
       const actor: Actor = user.actor;
       if (actor.roles.includes('admin')) {
-        foreignIds.set(name, []);
+        // A Company Admin: other companies' records, runs, people, keys and webhooks (pipelines are still shared).
+        const unseen = allRecords.filter((r) => !canSeeRecord(actor, r as unknown as RecordView)).map((r) => String(r._id));
+        const others = people.filter((u) => u.companyId !== actor.companyId).map((u) => String(u._id));
+        foreignIds.set(name, [
+          ...unseen,
+          ...projections.filter((p) => unseen.includes(String(p.recordId))).map((p) => String(p._id)),
+          ...others,
+          ...keys.filter((k) => others.includes(String(k.userId))).map((k) => String(k._id)),
+          ...(actor.companyId === w.companies.owner ? [] : [w.webhookId]),
+        ]);
+        continue;
+      }
+      if (actor.roles.includes('operator')) {
+        // Every record route is refused the operator; of people it sees only the companies' admins.
+        const seen = people.filter((u) => u.companyId === actor.companyId || (u.roles as string[]).some((r) => ['admin', 'partner_admin'].includes(r)));
+        foreignIds.set(name, [
+          ...allRecords.map((r) => String(r._id)),
+          ...projections.map((p) => String(p._id)),
+          ...people.filter((u) => !seen.includes(u)).map((u) => String(u._id)),
+          ...keys.filter((k) => k.userId !== actor.userId).map((k) => String(k._id)),
+          ...pipelineKeys,
+          w.webhookId,
+        ]);
         continue;
       }
       const unseen = allRecords.filter((r) => !canSeeRecord(actor, r as unknown as RecordView)).map((r) => String(r._id));

@@ -67,22 +67,30 @@ describe('companies, users, API keys and authentication', () => {
   });
 
   describe('an admin onboarding a partner', () => {
-    it('When an admin creates a partner company, a user and a key, then the key is shown once, stored only as a hash, and works until revoked', async () => {
-      const company = await call(h, 'POST', '/v1/companies', { user: admin, body: { name: 'Partner A' } });
+    it('When an admin creates a partner company with its admin, who creates a user and a key, then the key is shown once, stored only as a hash, and works until revoked', async () => {
+      const adminEmail = `${uid('pam')}@partner.test`;
+      const company = await call(h, 'POST', '/v1/companies', { user: admin, body: { name: 'Partner A', admin: { name: 'Pam Admin', email: adminEmail } } });
       expect(company.status).toBe(201);
-      expect(company.body).toEqual({ id: expect.stringMatching(/^cmp_/), name: 'Partner A', kind: 'partner', createdAt: expect.any(String) });
-      expect(await companies().findOne({ _id: company.body.id })).toMatchObject({ name: 'Partner A', kind: 'partner' });
+      expect(company.body.company).toEqual({ id: expect.stringMatching(/^cmp_/), name: 'Partner A', kind: 'partner', createdAt: expect.any(String) });
+      expect(await companies().findOne({ _id: company.body.company.id })).toMatchObject({ name: 'Partner A', kind: 'partner' });
+      expect(company.body.admin.user).toMatchObject({ companyId: company.body.company.id, email: adminEmail, roles: ['partner_admin'] });
+      const partnerAdmin = withKey(company.body.admin.user.id, company.body.company.id, ['partner_admin'], company.body.admin.apiKey.key);
+      const companyId: string = company.body.company.id;
+
+      // The owner's admin runs its own company's people only: the partner's admin makes the partner's users.
+      const byOwner = await call(h, 'POST', '/v1/users', { user: admin, body: { companyId, name: 'Pat Partner', email: `${uid('no')}@partner.test` } });
+      expect(byOwner.status).toBe(403);
 
       const email = `${uid('pat')}@partner.test`;
       const user = await call(h, 'POST', '/v1/users', {
-        user: admin,
-        body: { companyId: company.body.id, name: 'Pat Partner', email, roles: ['partner_user'] },
+        user: partnerAdmin,
+        body: { companyId, name: 'Pat Partner', email, roles: ['partner_user'] },
       });
       expect(user.status).toBe(201);
-      expect(user.body).toMatchObject({ id: expect.stringMatching(/^usr_/), companyId: company.body.id, email, roles: ['partner_user'], attributes: {} });
-      expect(await users().findOne({ _id: user.body.id })).toMatchObject({ companyId: company.body.id, email, roles: ['partner_user'] });
+      expect(user.body).toMatchObject({ id: expect.stringMatching(/^usr_/), companyId: companyId, email, roles: ['partner_user'], attributes: {} });
+      expect(await users().findOne({ _id: user.body.id })).toMatchObject({ companyId: companyId, email, roles: ['partner_user'] });
 
-      const created = await call(h, 'POST', `/v1/users/${user.body.id}/api-keys`, { user: admin });
+      const created = await call(h, 'POST', `/v1/users/${user.body.id}/api-keys`, { user: partnerAdmin });
       expect(created.status).toBe(201);
       const plaintext: string = created.body.key;
       expect(plaintext).toMatch(/^pk_[A-Za-z0-9_-]{40,}$/);
@@ -100,19 +108,20 @@ describe('companies, users, API keys and authentication', () => {
       expect(stored).not.toContain(plaintext);
       expect(stored).not.toContain(plaintext.slice(10));
 
-      const partner = withKey(user.body.id, company.body.id, ['partner_user'], plaintext);
+      const partner = withKey(user.body.id, companyId, ['partner_user'], plaintext);
       const me = await call(h, 'GET', '/v1/me', { user: partner });
       expect(me.status).toBe(200);
-      expect(me.body).toMatchObject({ user: { id: user.body.id, email }, company: { id: company.body.id, kind: 'partner' } });
+      expect(me.body).toMatchObject({ user: { id: user.body.id, email }, company: { id: companyId, kind: 'partner' } });
 
-      for (const reader of [admin, partner]) {
+      expect((await call(h, 'GET', `/v1/users/${user.body.id}/api-keys`, { user: admin })).status).toBe(404);
+      for (const reader of [partnerAdmin, partner]) {
         const listed = await call(h, 'GET', `/v1/users/${user.body.id}/api-keys`, { user: reader });
         expect(listed.status).toBe(200);
         expect(listed.body.items).toEqual([{ id: created.body.id, userId: user.body.id, prefix: plaintext.slice(0, 10), createdAt: created.body.createdAt }]);
         expect(JSON.stringify(listed.body)).not.toContain(plaintext.slice(10));
       }
 
-      const revoked = await call(h, 'POST', `/v1/api-keys/${created.body.id}/revoke`, { user: admin });
+      const revoked = await call(h, 'POST', `/v1/api-keys/${created.body.id}/revoke`, { user: partnerAdmin });
       expect(revoked.status).toBe(200);
       expect(revoked.body).toMatchObject({ id: created.body.id, revokedAt: expect.any(String) });
       expect(revoked.body).not.toHaveProperty('key');
@@ -260,11 +269,11 @@ describe('companies, users, API keys and authentication', () => {
       expect(await users().findOne({ email: body.email })).toBeNull();
     });
 
-    it('When a new user names a company that does not exist, then 422 and nothing is written', async () => {
+    it('When a new user names a company that does not exist, then 403 as for any company not its own, and nothing is written', async () => {
       const body = { ...valid(), companyId: uid('cmp') };
       const res = await call(h, 'POST', '/v1/users', { user: admin, body });
-      expect(res.status).toBe(422);
-      expect(res.body.error.code).toBe('unknown_company');
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('forbidden');
       expect(await users().findOne({ email: body.email })).toBeNull();
     });
 

@@ -64,7 +64,8 @@ describe('Webhook routes: admins only, the secret shown once', () => {
     ['an unknown event', { events: ['lead.won'] }, 400],
     ['an event twice', { events: ['stage.entered', 'stage.entered'] }, 400],
     ['a secret of its own', { secret: 'whsec_mine' }, 400],
-    ['a company that does not exist', { companyId: 'cmp_nope' }, 422],
+    // A Company Admin registers webhooks for its own company only; whether another company exists is not its to learn.
+    ['a company that does not exist', { companyId: 'cmp_nope' }, 403],
   ])('When the body has %s, then it is refused with %i', async (_what, body, status) => {
     expect((await post(body)).status).toBe(status);
   });

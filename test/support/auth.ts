@@ -12,7 +12,7 @@ export interface TestUser {
 /** Creates a company (if new), a user in it and an API key, straight through the store. */
 export async function seedUser(
   h: Harness,
-  opts: { companyId?: string; companyKind?: 'owner' | 'partner'; roles?: string[]; department?: string; attributes?: Record<string, unknown> } = {},
+  opts: { companyId?: string; companyKind?: 'platform' | 'owner' | 'partner'; roles?: string[]; department?: string; attributes?: Record<string, unknown> } = {},
 ): Promise<TestUser> {
   const now = new Date().toISOString();
   const companyId = opts.companyId ?? uid('cmp');

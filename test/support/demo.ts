@@ -6,14 +6,14 @@ import type { TestUser } from './auth';
 import type { Harness } from './harness';
 
 /** The demo world's logins (scripts/seed.ts). */
-export const DEMO_LOGINS = ['admin', 'sales', 'partnerA_admin', 'partnerA_user', 'partnerB_admin', 'partnerB_user'] as const;
+export const DEMO_LOGINS = ['operator', 'admin', 'sales', 'partnerA_admin', 'partnerA_user', 'partnerB_admin', 'partnerB_user'] as const;
 export type DemoLogin = (typeof DEMO_LOGINS)[number];
 
 export interface DemoWorld {
   users: Record<DemoLogin, TestUser>;
   credentials: DemoCredentials;
-  /** Owning company, partner A and partner B. */
-  companies: { owner: string; partnerA: string; partnerB: string };
+  /** Platform company, owning company, partner A and partner B. */
+  companies: { platform: string; owner: string; partnerA: string; partnerB: string };
   /** Removes the temporary credentials file. */
   cleanup(): void;
 }
@@ -42,6 +42,7 @@ export async function seedDemo(h: Harness): Promise<DemoWorld> {
     users,
     credentials,
     companies: {
+      platform: credentials.operator!.companyId,
       owner: credentials.admin!.companyId,
       partnerA: credentials.partnerA_user!.companyId,
       partnerB: credentials.partnerB_user!.companyId,

@@ -1,14 +1,18 @@
 import crypto from 'node:crypto';
 import { LEAD_STAGES, partnerLeadTemplate } from '../../scripts/templates/partner-lead';
 import { OPPORTUNITY_KEY, opportunityPropulsionTemplate } from '../../scripts/templates/opportunity-propulsion';
-import { call, type TestUser } from './auth';
+import { call, seedUser, type TestUser } from './auth';
 import { seedDemo, type DemoWorld } from './demo';
 import { uid } from './factories';
 import type { Harness } from './harness';
 import { createRecord, instancePath, publishPipeline } from './pipelines';
 
-/** The columns of the authorization matrix: the demo logins, nobody, and a revoked key. */
-export const CALLERS = ['admin', 'sales', 'partnerA_user', 'partnerA_admin', 'partnerB_user', 'anonymous', 'revoked'] as const;
+/**
+ * The columns of the authorization matrix: the demo logins, the admin of a
+ * second owner company that has no part in the demo's records, nobody, and a
+ * revoked key.
+ */
+export const CALLERS = ['operator', 'admin', 'owner2_admin', 'sales', 'partnerA_user', 'partnerA_admin', 'partnerB_user', 'anonymous', 'revoked'] as const;
 export type Caller = (typeof CALLERS)[number];
 
 export const LEAD_KEY = 'partner-lead';
@@ -39,8 +43,10 @@ export interface SecurityWorld {
   partnerBNote: string;
   /** A company with no records: webhooks made for it never receive a delivery. */
   quietCompany: string;
-  /** A webhook of the quiet company. */
+  /** A webhook of the owning company, for an event nothing here raises (deadline.fired), so no delivery is tried. */
   webhookId: string;
+  /** The second owner company, whose admin is the owner2_admin column. */
+  owner2: string;
   /** Every lead made so far, to check partner answers for their private values. */
   leads: Lead[];
   fresh: Factories;
@@ -116,6 +122,9 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
   const quietCompany = uid('cmp_quiet');
   await h.stores.people.upsertCompany({ id: quietCompany, name: 'Quiet (no records)', kind: 'partner', createdAt: new Date().toISOString() });
 
+  const owner2 = uid('cmp_owner2');
+  const owner2Admin = await seedUser(h, { companyId: owner2, companyKind: 'owner', roles: ['admin'] });
+
   const leads: Lead[] = [];
   let serial = 0;
   const fresh: Factories = {
@@ -187,7 +196,7 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
     async webhook() {
       const hook = ok(
         'creating a webhook',
-        await call(h, 'POST', '/v1/webhooks', { user: admin, body: { companyId: quietCompany, url: 'http://127.0.0.1:9/hook', events: ['stage.entered'] } }),
+        await call(h, 'POST', '/v1/webhooks', { user: admin, body: { companyId: demo.companies.owner, url: 'http://127.0.0.1:9/hook', events: ['deadline.fired'] } }),
         201,
       );
       return hook.body.id as string;
@@ -204,13 +213,14 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
 
   return {
     demo,
-    as: { admin, sales, partnerA_user: paUser, partnerA_admin: paAdmin, partnerB_user: pbUser, anonymous: undefined, revoked },
+    as: { operator: demo.users.operator, admin, owner2_admin: owner2Admin, sales, partnerA_user: paUser, partnerA_admin: paAdmin, partnerB_user: pbUser, anonymous: undefined, revoked },
     companies: demo.companies,
     lead,
     opportunity,
     partnerBNote,
     quietCompany,
     webhookId,
+    owner2,
     leads,
     fresh,
   };
