@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { autoAdvanceTarget } from './domain';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
 import { SYSTEM_ACTOR, type Actor, type InstanceState } from './domain/types';
 import { InstanceMachine, Refusal } from './instance-machine';
 import { instanceMemo } from './instance-summary';
@@ -297,9 +297,12 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
 
     if (needsNewRun()) {
       await settle();
-      // The next run is current whatever this one was, and starts with this run's memo and search attributes.
-      const { memo: carriedMemo, typedSearchAttributes } = workflowInfo();
-      return makeContinueAsNewFunc<typeof pipelineInstance>({ memo: carriedMemo, typedSearchAttributes })({
+      // The next run is current whatever this one was, and starts with this run's memo and the search
+      // attributes of the state it carries: a run of an older contract hands on those it never wrote.
+      const typedSearchAttributes = instanceSearchAttributes(machine.def, machine.state).filter(
+        (pair): pair is SearchAttributePair => pair.value !== null,
+      );
+      return makeContinueAsNewFunc<typeof pipelineInstance>({ memo: workflowInfo().memo, typedSearchAttributes })({
         ...input,
         contract: INSTANCE_CONTRACT,
         state: machine.state,

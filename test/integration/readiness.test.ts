@@ -97,6 +97,7 @@ describe('readiness and the test stack', () => {
       PartnerCompanyId: keyword,
       OwnerId: keyword,
       DeadlineAt: datetime,
+      CompanyId: keyword,
     });
   });
 });
