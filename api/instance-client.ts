@@ -5,7 +5,6 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
 import type { InstanceState } from '../workflows/domain/types';
 import {
   cancelUpdate,
@@ -27,7 +26,7 @@ import {
 } from '../workflows/messages';
 import type { Actor, RecordView } from '../workflows/domain/types';
 import { instanceStartOptions } from '../workflows/instance-summary';
-import { instanceSearchAttributes } from '../workflows/search-attributes';
+import { heldSearchAttributes } from '../workflows/search-attributes';
 import type { RecordTriggerInput } from '../workflows/record-trigger';
 import type { StoredRecordInput, TriggerOutcome } from '../workflows/trigger-types';
 import { pipelineOf, type Metrics } from '../lib/metrics';
@@ -86,9 +85,7 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
      * attributes of that final state; the step upserts those it changes.
      */
     reopen(input: PipelineInstanceInput & { state: InstanceState; reopen: MoveInput }): Promise<InstanceState> {
-      const typedSearchAttributes = instanceSearchAttributes(input.definition, input.state).filter(
-        (pair): pair is SearchAttributePair => pair.value !== null,
-      );
+      const typedSearchAttributes = heldSearchAttributes(input.definition, input.state);
       return startRun(input, { workflowIdReusePolicy: 'ALLOW_DUPLICATE', typedSearchAttributes });
     },
 

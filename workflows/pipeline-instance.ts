@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { autoAdvanceTarget } from './domain';
-import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { SYSTEM_ACTOR, type Actor, type InstanceState } from './domain/types';
 import { InstanceMachine, Refusal } from './instance-machine';
 import { instanceMemo } from './instance-summary';
@@ -34,7 +34,7 @@ import {
   type PipelineInstanceInput,
 } from './messages';
 import { RECORD_TRIGGER_WORKFLOW } from './messages';
-import { holds, instanceSearchAttributes } from './search-attributes';
+import { heldSearchAttributes, holds, instanceSearchAttributes } from './search-attributes';
 import { startInstance } from './start-instance';
 import type { StepWritten, Transition, TransitionKind } from './transition';
 import type { PlannedTriggers } from './trigger-types';
@@ -299,9 +299,7 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
       await settle();
       // The next run is current whatever this one was, and starts with this run's memo and the search
       // attributes of the state it carries: a run of an older contract hands on those it never wrote.
-      const typedSearchAttributes = instanceSearchAttributes(machine.def, machine.state).filter(
-        (pair): pair is SearchAttributePair => pair.value !== null,
-      );
+      const typedSearchAttributes = heldSearchAttributes(machine.def, machine.state);
       return makeContinueAsNewFunc<typeof pipelineInstance>({ memo: workflowInfo().memo, typedSearchAttributes })({
         ...input,
         contract: INSTANCE_CONTRACT,

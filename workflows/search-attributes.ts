@@ -64,6 +64,11 @@ export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed, wi
   ];
 }
 
+/** The attributes a run in this state starts with, as a starter sets them: those with a value. */
+export function heldSearchAttributes(def: PipelineDefinition, s: Indexed): SearchAttributePair[] {
+  return instanceSearchAttributes(def, s).filter((pair): pair is SearchAttributePair => pair.value !== null);
+}
+
 /**
  * The search attributes an instance starts with, set by whoever starts it so
  * the run's first task need not write them. With `first` (the instance creates
@@ -81,7 +86,7 @@ export function startSearchAttributes(
   const start = first
     ? InstanceMachine.blank('', '', def, record).planStart(first.actor, first.at).next
     : { pipelineKey: def.key, objectType: def.objectType, recordId: record.id, stage: initialStage(def).key, record };
-  return instanceSearchAttributes(def, start).filter((pair): pair is SearchAttributePair => pair.value !== null);
+  return heldSearchAttributes(def, start);
 }
 
 /** Whether a search attribute already holds this value (null: it has none). */

@@ -20,11 +20,17 @@ export function companyRoutes({ stores }: AppDeps): Router {
     enforce(checkNewCompany(actor, body.kind));
     const createdAt = now();
     const company = { id: newId('cmp'), ...body, createdAt };
+    if (!admin) {
+      await people.upsertCompany(company);
+      res.status(201).json({ company });
+      return;
+    }
     // The admin is written before its company: a company is never left without the admin it was asked for.
-    const user = admin && { id: newId('usr'), companyId: company.id, ...admin, roles: firstAdminRoles(body.kind), attributes: {}, createdAt };
-    const apiKey = user && (await people.upsertUser(user), await people.createApiKey(user.id, createdAt));
+    const user = { id: newId('usr'), companyId: company.id, ...admin, roles: firstAdminRoles(body.kind), attributes: {}, createdAt };
+    await people.upsertUser(user);
+    const apiKey = await people.createApiKey(user.id, createdAt);
     await people.upsertCompany(company);
-    res.status(201).json(user && apiKey ? { company, admin: { user, apiKey } } : { company });
+    res.status(201).json({ company, admin: { user, apiKey } });
   }));
 
   router.get('/v1/companies', handle(async (req, res) => {

@@ -7,6 +7,7 @@ import { param } from '../params';
 import { describeIssues } from '../schemas/common';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
 import { changedFixedFields, stageFieldHolder } from '../../workflows/domain';
+import type { PipelineDefinition } from '../../workflows/domain/types';
 
 const summary = (p: StoredPipeline) => ({
   key: p.key,
@@ -33,6 +34,17 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
   const router = Router();
   const now = () => new Date().toISOString();
 
+  /** Once a pipeline has a published version, its object type and stage field are those of its versions (409 otherwise). */
+  async function refuseFixedFieldChange(current: StoredPipeline, edited: PipelineDefinition): Promise<void> {
+    const newest = current.latestVersion > 0 ? await pipelines.getVersion(current.key, current.latestVersion) : undefined;
+    const changed = newest ? changedFixedFields(newest, edited) : [];
+    if (!newest || changed.length === 0) return;
+    const fixed = changed.map((f) => `${f} "${newest[f]}"`).join(' and ');
+    throw new AppError(409, 'stage_field_fixed', `${current.draft.name} has a published version: its ${fixed} cannot change; create another pipeline instead`, {
+      fields: changed,
+    });
+  }
+
   router.post('/v1/pipelines', handle(async (req, res) => {
     const actor = actorOf(req);
     requireAdmin(actor);
@@ -52,13 +64,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     const def = PipelineDefinitionBody.parse(withPathKey(req.body, key));
     const current = await pipelines.get(key);
     if (!current) throw notFound('pipeline');
-    const changed = current.latestVersion > 0 ? changedFixedFields(current.draft, def) : [];
-    if (changed.length > 0) {
-      const was = changed.map((f) => `${f} "${current.draft[f]}"`).join(' and ');
-      throw new AppError(409, 'stage_field_fixed', `${current.draft.name} has a published version: its ${was} cannot change; create another pipeline instead`, {
-        fields: changed,
-      });
-    }
+    await refuseFixedFieldChange(current, def);
     const saved = await pipelines.replaceDraft(key, def, actor.userId, now());
     if (!saved) throw notFound('pipeline');
     res.json(saved);
@@ -105,13 +111,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
       throw new AppError(422, 'invalid_definition', 'the draft cannot be published', { problems: describeIssues(check.error) });
     }
     // A draft stored before the fixed-field rule may have moved off the field its versions run on.
-    const newest = current.latestVersion > 0 ? await pipelines.getVersion(current.key, current.latestVersion) : undefined;
-    const moved = newest ? changedFixedFields(newest, current.draft) : [];
-    if (moved.length > 0) {
-      throw new AppError(409, 'stage_field_fixed', `${current.draft.name} has published versions on ${moved.map((f) => `${f} "${newest![f]}"`).join(' and ')}; the draft may not move off them`, {
-        fields: moved,
-      });
-    }
+    await refuseFixedFieldChange(current, current.draft);
     const holder = stageFieldHolder(current.draft, await pipelines.enabledOn(current.draft.objectType));
     if (holder) {
       const { objectType, stageField } = current.draft;
