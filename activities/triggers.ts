@@ -1,5 +1,5 @@
 import type { Stores, StoredRecord } from './store';
-import { evaluateFilter, instanceIdFor } from '../workflows/domain';
+import { evaluateFilter } from '../workflows/domain';
 import type { Actor, PipelineVersion } from '../workflows/domain/types';
 
 /** What a trigger does for one pipeline: start an instance, hand the new values to a running one, or nothing. */
@@ -43,16 +43,15 @@ export async function filterContext(stores: Stores, record: StoredRecord, actor:
   };
 }
 
-/** Decides, for every published pipeline of the record's type, what its trigger does now. */
+/** Decides, for every published pipeline of the record's company and type, what its trigger does now. */
 export async function planTriggers(stores: Stores, record: StoredRecord, actor: Actor): Promise<TriggerAction[]> {
-  const pipelines = (await stores.pipelines.publishedFor(record.type)).filter((p) => p.trigger.onCreate);
+  const pipelines = (await stores.pipelines.publishedFor(record.companyId, record.type)).filter((p) => p.trigger.onCreate);
   if (pipelines.length === 0) return [];
   const context = await filterContext(stores, record, actor);
   const actions: TriggerAction[] = [];
   for (const definition of pipelines) {
     if (!evaluateFilter(definition.filter, context)) continue;
-    const instanceId = instanceIdFor(definition, record);
-    const existing = await stores.instances.get(instanceId);
+    const { instanceId, existing } = await stores.instanceSlot(definition, record);
     if (existing && existing.recordId !== record.id) {
       // Multiple runs off: the contact's instance stays bound to its first record (seed 002).
       actions.push({ action: 'ignored', instanceId, pipelineKey: definition.key, reason: `contact instance is bound to record ${existing.recordId}` });

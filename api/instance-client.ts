@@ -29,7 +29,8 @@ import { instanceStartOptions } from '../workflows/instance-summary';
 import { heldSearchAttributes } from '../workflows/search-attributes';
 import type { RecordTriggerInput } from '../workflows/record-trigger';
 import type { StoredRecordInput, TriggerOutcome } from '../workflows/trigger-types';
-import { pipelineOf, type Metrics } from '../lib/metrics';
+import type { Metrics } from '../lib/metrics';
+import { pipelineKeyOf } from '../workflows/domain/instances';
 import { bounded, isUnprocessed, mapped, resent, serverWatch, TEMPORAL_CALL_TIMEOUTS, updateId, updating } from './temporal-calls';
 
 export { resent, TEMPORAL_CALL_TIMEOUTS, toAppError } from './temporal-calls';
@@ -41,7 +42,7 @@ export { resent, TEMPORAL_CALL_TIMEOUTS, toAppError } from './temporal-calls';
 export function instanceClient(client: Client, taskQueue: string, metrics?: Metrics) {
   const handle = (instanceId: string): WorkflowHandle => client.workflow.getHandle(instanceId);
   const refusedOn = (instanceId: string) => (reason: string) =>
-    metrics?.movesRefused.inc({ pipeline: pipelineOf(instanceId), reason });
+    metrics?.movesRefused.inc({ pipeline: pipelineKeyOf(instanceId), reason });
   const { readMs, writeMs } = TEMPORAL_CALL_TIMEOUTS;
   const watcher = serverWatch(client);
   const reading = <T>(call: () => Promise<T>) => mapped(() => bounded(watcher, client, readMs, call));

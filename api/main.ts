@@ -1,4 +1,4 @@
-import { createStores, ensureIndexes } from '../activities/store';
+import { createStores, prepareDatabase } from '../activities/store';
 import { loadConfig, mongoUri } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { connectMongo } from '../lib/mongo';
@@ -9,13 +9,15 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'api');
   const mongo = await connectMongo(mongoUri(config), config.mongo.db);
-  await ensureIndexes(mongo.db);
+  const stores = createStores(mongo.db);
+  const upgraded = await prepareDatabase(mongo.db, stores);
+  if (upgraded.adoptedBy) log.info(upgraded, 'pipelines from before companies owned them now belong to the first owner company');
   const temporal = await connectTemporal(config);
   const app = createApp({
     temporal: temporal.client,
     taskQueue: config.temporal.taskQueue,
     db: mongo.db,
-    stores: createStores(mongo.db),
+    stores,
     log,
     limits: { rateLimitPerMinute: config.api.rateLimitPerMinute, requestTimeoutMs: config.api.requestTimeoutMs },
   });

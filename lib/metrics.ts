@@ -67,7 +67,3 @@ export function createMetrics(process: 'api' | 'worker') {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** The pipeline key inside a readable instance id (`pipeline:<key>:...`). */
-export function pipelineOf(instanceId: string): string {
-  return instanceId.split(':')[1] ?? 'unknown';
-}

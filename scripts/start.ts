@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
-import { createStores, ensureIndexes } from '../activities/store';
+import { createStores, prepareDatabase } from '../activities/store';
 import { ConfigError, loadConfig, mongoUri, temporalAddress, type Config } from '../lib/config';
 import { connectMongo } from '../lib/mongo';
 import { temporalConnectionOptions } from '../lib/temporal';
@@ -100,9 +100,9 @@ async function main(): Promise<void> {
   }
 
   const mongo = await connectMongo(mongoUri(config), config.mongo.db);
-  await ensureIndexes(mongo.db);
-  const credentialsFile = path.join(dataDir, 'demo-credentials.json');
   const stores = createStores(mongo.db);
+  const upgraded = await prepareDatabase(mongo.db, stores);
+  const credentialsFile = path.join(dataDir, 'demo-credentials.json');
   const { credentials, created } = await seedDemoWorld(stores, credentialsFile);
   const templates = await seedTemplates(stores);
   await mongo.client.close();
@@ -138,10 +138,11 @@ async function main(): Promise<void> {
   say(`  Temporal       ${temporalAddress(config)} (namespace ${config.temporal.namespace})`);
   say(`  MongoDB URI    ${mongoUri(config)}  (database ${config.mongo.db})`);
   say(`  Data           ${dataDir}   Logs ${logDir}`);
+  if (upgraded.adoptedBy) say(`  Upgraded       ${upgraded.pipelines} pipelines (${upgraded.versions} versions) now belong to ${upgraded.adoptedBy}`);
   say(`  Templates      ${templates.length > 0 ? `published ${templates.join(', ')}` : 'already published'}`);
   say(`  Demo users     ${created ? 'created' : 'reused'}; keys in ${credentialsFile}`);
   for (const [login, c] of Object.entries(credentials)) {
-    say(`    ${login.padEnd(16)} ${c.apiKey}  (${c.roles.join(', ')})`);
+    say(`    ${login.padEnd(16)} ${c.apiKey}  (${c.roles.join(', ')}, ${c.company ?? c.companyId})`);
   }
   say(`  Try: curl -H "Authorization: Bearer ${credentials.admin?.apiKey}" ${apiUrl}/v1/me`);
   say('Press Ctrl-C to stop.');

@@ -1,5 +1,5 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { createStores, ensureIndexes } from '../activities/store';
+import { createStores, prepareDatabase } from '../activities/store';
 import { loadConfig, mongoUri } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
@@ -25,13 +25,15 @@ async function main(): Promise<void> {
   });
 
   const mongo = await connectMongo(mongoUri(config), config.mongo.db);
-  await ensureIndexes(mongo.db);
+  const stores = createStores(mongo.db);
+  const upgraded = await prepareDatabase(mongo.db, stores);
+  if (upgraded.adoptedBy) log.info(upgraded, 'pipelines from before companies owned them now belong to the first owner company');
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    stores: createStores(mongo.db),
+    stores,
     metrics,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     shutdownGraceMs: config.worker.shutdownGraceMs,

@@ -22,7 +22,9 @@ export const COLLECTIONS = {
 } as const;
 
 const INDEXES: Record<string, IndexDescription[]> = {
-  [COLLECTIONS.pipelineVersions]: [{ key: { pipelineKey: 1, version: -1 }, name: 'by_pipeline_version', unique: true }],
+  [COLLECTIONS.pipelines]: [{ key: { companyId: 1, key: 1 }, name: 'by_company_key' }],
+  // Unique per company: two companies may each publish version 1 of their own `partner-lead`.
+  [COLLECTIONS.pipelineVersions]: [{ key: { companyId: 1, pipelineKey: 1, version: -1 }, name: 'by_company_pipeline_version', unique: true }],
   [COLLECTIONS.records]: [
     { key: { type: 1, companyId: 1, createdAt: -1 }, name: 'by_type_company' },
     { key: { type: 1, partnerCompanyId: 1, createdAt: -1 }, name: 'by_type_partner' },
@@ -48,6 +50,12 @@ const INDEXES: Record<string, IndexDescription[]> = {
   ],
 };
 
+/** Indexes an earlier version created and this one must not keep (a unique one would refuse today's documents). */
+const RETIRED: Record<string, string[]> = {
+  // Unique on (pipelineKey, version) across companies, from when pipelines had no company.
+  [COLLECTIONS.pipelineVersions]: ['by_pipeline_version'],
+};
+
 async function existingIndexNames(db: Db, collection: string): Promise<Set<string>> {
   try {
     const indexes = await db.collection(collection).listIndexes().toArray();
@@ -64,6 +72,10 @@ async function existingIndexNames(db: Db, collection: string): Promise<Set<strin
  * create an index that already exists.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
+  for (const [collection, names] of Object.entries(RETIRED)) {
+    const existing = await existingIndexNames(db, collection);
+    for (const name of names.filter((n) => existing.has(n))) await db.collection(collection).dropIndex(name);
+  }
   for (const [collection, indexes] of Object.entries(INDEXES)) {
     const existing = await existingIndexNames(db, collection);
     const missing = indexes.filter((i) => !existing.has(i.name!));

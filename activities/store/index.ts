@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
-import { instanceIdFor } from '../../workflows/domain/instances';
-import type { RecordView } from '../../workflows/domain/types';
+import type { IdRecord } from '../../workflows/domain/instances';
+import type { PipelineDefinition } from '../../workflows/domain/types';
 import type { InstanceProjection } from '../../workflows/transition';
 import { eventStore } from './events';
 import { idempotencyStore } from './idempotency';
@@ -12,6 +12,7 @@ import { taskStore } from './tasks';
 import { webhookStore } from './webhooks';
 
 export { COLLECTIONS, ensureIndexes, isDuplicateKey } from './collections';
+export { prepareDatabase, type UpgradeReport } from './upgrade';
 export type { StoredRecord } from './records';
 export type { StoredTask } from './tasks';
 export type { DeliveryOutcome, Webhook } from './webhooks';
@@ -33,17 +34,33 @@ export function createStores(db: Db) {
 
     /**
      * The instances bound to a record, found by the ids they can have (an
-     * instance id follows from the pipeline and the record, or its contact) and
-     * read by `_id`: no query on `recordId`, which FerretDB answers by reading
-     * every instance. A contact's instance bound to another record is left out.
+     * instance id follows from the company, the pipeline and the record, or its
+     * contact; instances started before companies owned pipelines keep the
+     * older form) and read by `_id`: no query on `recordId`, which FerretDB
+     * answers by reading every instance. A contact's instance bound to another
+     * record is left out.
      */
-    async instancesOf(record: Pick<RecordView, 'id' | 'type' | 'contactId'>): Promise<InstanceProjection[]> {
-      const keys = await pipelines.keysFor(record.type);
-      const ids = keys.flatMap((key) => [
-        instanceIdFor({ key, multipleRuns: true }, record),
-        ...(record.contactId ? [instanceIdFor({ key, multipleRuns: false }, record)] : []),
-      ]);
-      return (await instances.byIds(ids)).filter((i) => i.recordId === record.id);
+    async instancesOf(record: IdRecord): Promise<InstanceProjection[]> {
+      const keys = await pipelines.keysFor(record.companyId, record.type);
+      const ids = await Promise.all(
+        keys.map(async (key) => [
+          ...(await pipelines.instanceIds({ key, multipleRuns: true }, record)),
+          ...(record.contactId ? await pipelines.instanceIds({ key, multipleRuns: false }, record) : []),
+        ]),
+      );
+      return (await instances.byIds(ids.flat())).filter((i) => i.recordId === record.id);
+    },
+
+    /**
+     * The id a new instance of this pipeline for this record takes, and the
+     * instance already there under it or under the id it had before companies
+     * owned pipelines (which it then keeps).
+     */
+    async instanceSlot(def: Pick<PipelineDefinition, 'key' | 'multipleRuns'>, record: IdRecord) {
+      const ids = await pipelines.instanceIds(def, record);
+      const found = await instances.byIds(ids);
+      const existing = ids.map((id) => found.find((i) => i.instanceId === id)).find((i) => i !== undefined);
+      return { instanceId: existing?.instanceId ?? ids[0]!, existing };
     },
   };
 }

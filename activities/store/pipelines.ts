@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { Db } from 'mongodb';
+import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
 import type { StageFieldClaim } from '../../workflows/domain/stage-field';
+import { instanceIdFor, instanceIdsFor, type IdRecord } from '../../workflows/domain/instances';
 import type { PipelineDefinition, PipelineVersion } from '../../workflows/domain/types';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
 import { revision } from './revisions';
@@ -8,11 +9,15 @@ import { revision } from './revisions';
 export type PipelineStatus = 'draft' | 'published' | 'disabled';
 
 export interface StoredPipeline {
+  /** The owning company: keys are unique within it, and its records run only its pipelines. */
+  companyId: string;
   key: string;
   draft: PipelineDefinition;
   status: PipelineStatus;
   /** 0 until the first publish. */
   latestVersion: number;
+  /** Adopted from before companies owned pipelines: its older instances have ids without the company. */
+  globalIds?: boolean;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
@@ -36,13 +41,18 @@ export class PipelineExistsError extends Error {
 
 /** As found in MongoDB: definitions stored before the multiple-runs toggle existed lack the field. */
 type StoredDefinition = Omit<PipelineDefinition, 'multipleRuns'> & { multipleRuns?: boolean };
-type PipelineDoc = Doc<Omit<StoredPipeline, 'key' | 'draft'> & { draft: StoredDefinition }>;
-type VersionDoc = Doc<{ pipelineKey: string; version: number; definition: StoredDefinition; publishedAt: string; publishedBy: string }>;
+type PipelineFields = Omit<StoredPipeline, 'companyId' | 'key' | 'draft'> & { draft: StoredDefinition };
+type VersionFields = { pipelineKey: string; version: number; definition: StoredDefinition; publishedAt: string; publishedBy: string };
+type PipelineDoc = Doc<PipelineFields & { companyId: string; key: string }>;
+type VersionDoc = Doc<VersionFields & { companyId: string }>;
+/** Written before companies owned pipelines: keyed by the pipeline key alone, with no company. */
+type GlobalPipelineDoc = Doc<PipelineFields>;
+type GlobalVersionDoc = Doc<VersionFields>;
 
 /** Those older pipelines ran one instance per contact, so a missing toggle means off (seed 002); new ones default to on in the API. */
 const withDefaults = (def: StoredDefinition): PipelineDefinition => ({ ...def, multipleRuns: def.multipleRuns ?? false });
 
-const toPipeline = ({ _id, draft, ...rest }: PipelineDoc): StoredPipeline => ({ key: _id, ...rest, draft: withDefaults(draft) });
+const toPipeline = ({ _id: _, draft, ...rest }: PipelineDoc): StoredPipeline => ({ ...rest, draft: withDefaults(draft) });
 
 const toVersion = (doc: VersionDoc): PipelineVersion => ({
   ...withDefaults(doc.definition),
@@ -53,15 +63,25 @@ const toVersion = (doc: VersionDoc): PipelineVersion => ({
 /** Published versions kept in memory per process: far more than the pipelines a deployment runs. */
 const VERSION_CACHE_SIZE = 500;
 
-const versionId = (key: string, version: number) => `${key}@${version}`;
+const pipelineId = (companyId: string, key: string) => `${companyId}/${key}`;
+const versionId = (companyId: string, key: string, version: number) => `${pipelineId(companyId, key)}@${version}`;
 
 interface Catalogue {
-  pipelines: Array<{ key: string; status: PipelineStatus; objectType: string; newestVersion?: number }>;
+  pipelines: Array<{ companyId: string; key: string; status: PipelineStatus; objectType: string; newestVersion?: number; globalIds?: boolean }>;
   /** One entry per draft and per published version. */
-  objectTypes: Array<{ key: string; objectType: string; stageField: string }>;
+  objectTypes: Array<{ companyId: string; key: string; objectType: string; stageField: string }>;
 }
 
-/** Pipeline drafts and their immutable published versions. */
+/** A copy an earlier, interrupted run already made is left as it is. */
+async function insertOnce<T extends Doc<object>>(collection: Collection<T>, doc: T): Promise<void> {
+  try {
+    await collection.insertOne(doc as OptionalUnlessRequiredId<T>);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+}
+
+/** Pipeline drafts and their immutable published versions, each owned by a company. */
 export function pipelineStore(db: Db) {
   const pipelines = db.collection<PipelineDoc>(COLLECTIONS.pipelines);
   const versions = db.collection<VersionDoc>(COLLECTIONS.pipelineVersions);
@@ -75,29 +95,43 @@ export function pipelineStore(db: Db) {
   const changes = revision(db, COLLECTIONS.pipelines);
   const catalogue = changes.cached(async (): Promise<Catalogue> => {
     const [drafts, published] = await Promise.all([
-      pipelines.find({}, { projection: { status: 1, 'draft.objectType': 1, 'draft.stageField': 1 } }).toArray(),
-      versions.find({}, { projection: { pipelineKey: 1, version: 1, 'definition.objectType': 1, 'definition.stageField': 1 } }).toArray(),
+      pipelines.find({}, { projection: { companyId: 1, key: 1, status: 1, globalIds: 1, 'draft.objectType': 1, 'draft.stageField': 1 } }).toArray(),
+      versions.find({}, { projection: { companyId: 1, pipelineKey: 1, version: 1, 'definition.objectType': 1, 'definition.stageField': 1 } }).toArray(),
     ]);
     const newest = new Map<string, number>();
-    for (const v of published) newest.set(v.pipelineKey, Math.max(v.version, newest.get(v.pipelineKey) ?? 0));
+    for (const v of published) {
+      const id = pipelineId(v.companyId, v.pipelineKey);
+      newest.set(id, Math.max(v.version, newest.get(id) ?? 0));
+    }
     return {
-      pipelines: drafts.map((d) => ({ key: d._id, status: d.status, objectType: d.draft.objectType, newestVersion: newest.get(d._id) })),
+      pipelines: drafts.map((d) => ({
+        companyId: d.companyId,
+        key: d.key,
+        status: d.status,
+        objectType: d.draft.objectType,
+        newestVersion: newest.get(d._id),
+        globalIds: d.globalIds,
+      })),
       objectTypes: [
-        ...drafts.map((d) => ({ key: d._id, objectType: d.draft.objectType, stageField: d.draft.stageField })),
-        ...published.map((v) => ({ key: v.pipelineKey, objectType: v.definition.objectType, stageField: v.definition.stageField })),
+        ...drafts.map((d) => ({ companyId: d.companyId, key: d.key, objectType: d.draft.objectType, stageField: d.draft.stageField })),
+        ...published.map((v) => ({ companyId: v.companyId, key: v.pipelineKey, objectType: v.definition.objectType, stageField: v.definition.stageField })),
       ],
     };
   });
+  const catalogueOf = async (companyId: string) => {
+    const { pipelines: all, objectTypes } = await catalogue();
+    return { pipelines: all.filter((p) => p.companyId === companyId), objectTypes: objectTypes.filter((t) => t.companyId === companyId) };
+  };
 
   /** The number of the newest published version of `key`, read from the versions themselves (the truth on FerretDB). */
-  const newestVersionNumber = async (key: string): Promise<number | undefined> => {
-    const doc = await versions.find({ pipelineKey: key }, { projection: { version: 1 } }).sort({ version: -1 }).limit(1).next();
+  const newestVersionNumber = async (companyId: string, key: string): Promise<number | undefined> => {
+    const doc = await versions.find({ companyId, pipelineKey: key }, { projection: { version: 1 } }).sort({ version: -1 }).limit(1).next();
     return doc?.version;
   };
 
   /** Published versions never change, so each is read from MongoDB once per process. */
-  async function getVersion(key: string, version: number): Promise<PipelineVersion | undefined> {
-    const id = versionId(key, version);
+  async function getVersion(companyId: string, key: string, version: number): Promise<PipelineVersion | undefined> {
+    const id = versionId(companyId, key, version);
     const cached = versionCache.get(id);
     if (cached) return cached;
     const doc = await versions.findOne({ _id: id });
@@ -107,8 +141,8 @@ export function pipelineStore(db: Db) {
     return found;
   }
 
-  const update = async (key: string, $set: Partial<PipelineDoc>, extra: object = {}) => {
-    const doc = await pipelines.findOneAndUpdate({ _id: key }, { $set, ...extra }, { returnDocument: 'after' });
+  const update = async (companyId: string, key: string, $set: Partial<PipelineDoc>, extra: object = {}) => {
+    const doc = await pipelines.findOneAndUpdate({ _id: pipelineId(companyId, key) }, { $set, ...extra }, { returnDocument: 'after' });
     if (!doc) return undefined;
     await changes.changed();
     return toPipeline(doc);
@@ -116,9 +150,11 @@ export function pipelineStore(db: Db) {
 
   return {
     /** Throws PipelineExistsError when the key is taken. */
-    async createDraft(def: PipelineDefinition, actorId: string, now: string): Promise<StoredPipeline> {
+    async createDraft(companyId: string, def: PipelineDefinition, actorId: string, now: string): Promise<StoredPipeline> {
       const doc: PipelineDoc = {
-        _id: def.key,
+        _id: pipelineId(companyId, def.key),
+        companyId,
+        key: def.key,
         draft: def,
         status: 'draft',
         latestVersion: 0,
@@ -138,17 +174,18 @@ export function pipelineStore(db: Db) {
     },
 
     /** Published versions live in their own documents, so editing the draft never touches them. */
-    async replaceDraft(key: string, def: PipelineDefinition, actorId: string, now: string): Promise<StoredPipeline | undefined> {
-      return update(key, { draft: def, updatedAt: now, updatedBy: actorId });
+    async replaceDraft(companyId: string, key: string, def: PipelineDefinition, actorId: string, now: string): Promise<StoredPipeline | undefined> {
+      return update(companyId, key, { draft: def, updatedAt: now, updatedBy: actorId });
     },
 
-    async get(key: string): Promise<StoredPipeline | undefined> {
-      const doc = await pipelines.findOne({ _id: key });
+    async get(companyId: string, key: string): Promise<StoredPipeline | undefined> {
+      const doc = await pipelines.findOne({ _id: pipelineId(companyId, key) });
       return doc ? toPipeline(doc) : undefined;
     },
 
-    async list(): Promise<StoredPipeline[]> {
-      return (await pipelines.find({}).sort({ _id: 1 }).toArray()).map(toPipeline);
+    /** The company's pipelines, by key. */
+    async list(companyId: string): Promise<StoredPipeline[]> {
+      return (await pipelines.find({ companyId }).sort({ key: 1 }).toArray()).map(toPipeline);
     },
 
     /**
@@ -156,11 +193,19 @@ export function pipelineStore(db: Db) {
      * version) index arbitrates two concurrent publishes: the loser gets a
      * duplicate key and retries once past the newest stored version.
      */
-    async publish(key: string, actorId: string, now: string): Promise<PipelineVersion | undefined> {
-      const current = await pipelines.findOne({ _id: key });
+    async publish(companyId: string, key: string, actorId: string, now: string): Promise<PipelineVersion | undefined> {
+      const current = await pipelines.findOne({ _id: pipelineId(companyId, key) });
       if (!current) return undefined;
       const insert = async (version: number): Promise<VersionDoc> => {
-        const doc: VersionDoc = { _id: versionId(key, version), pipelineKey: key, version, definition: withDefaults(current.draft), publishedAt: now, publishedBy: actorId };
+        const doc: VersionDoc = {
+          _id: versionId(companyId, key, version),
+          companyId,
+          pipelineKey: key,
+          version,
+          definition: withDefaults(current.draft),
+          publishedAt: now,
+          publishedBy: actorId,
+        };
         await versions.insertOne(doc);
         return doc;
       };
@@ -169,45 +214,56 @@ export function pipelineStore(db: Db) {
         doc = await insert(current.latestVersion + 1);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
-        doc = await insert(((await newestVersionNumber(key)) ?? current.latestVersion) + 1);
+        doc = await insert(((await newestVersionNumber(companyId, key)) ?? current.latestVersion) + 1);
       }
       // $max: a slower concurrent publish must not move latestVersion back.
-      await update(key, { status: 'published', updatedAt: now, updatedBy: actorId }, { $max: { latestVersion: doc.version } });
+      await update(companyId, key, { status: 'published', updatedAt: now, updatedBy: actorId }, { $max: { latestVersion: doc.version } });
       return toVersion(doc);
     },
 
     /** New instances stop starting; running ones keep their version. Publishing again re-enables. */
-    async disable(key: string, actorId: string, now: string): Promise<StoredPipeline | undefined> {
-      return update(key, { status: 'disabled', updatedAt: now, updatedBy: actorId });
+    async disable(companyId: string, key: string, actorId: string, now: string): Promise<StoredPipeline | undefined> {
+      return update(companyId, key, { status: 'disabled', updatedAt: now, updatedBy: actorId });
     },
 
     getVersion,
 
     /** What a new instance runs; undefined when the pipeline is disabled or was never published. */
-    async latestPublished(key: string): Promise<PipelineVersion | undefined> {
-      const pipeline = (await catalogue()).pipelines.find((p) => p.key === key);
+    async latestPublished(companyId: string, key: string): Promise<PipelineVersion | undefined> {
+      const pipeline = (await catalogueOf(companyId)).pipelines.find((p) => p.key === key);
       if (pipeline?.status !== 'published' || pipeline.newestVersion === undefined) return undefined;
       // The versions collection, not latestVersion, is the truth: FerretDB updates are not atomic.
-      return getVersion(key, pipeline.newestVersion);
+      return getVersion(companyId, key, pipeline.newestVersion);
     },
 
-    /** The newest published version of every enabled pipeline for this object type (what triggers consider). */
-    async publishedFor(objectType: string): Promise<PipelineVersion[]> {
-      const live = (await catalogue()).pipelines.filter((p) => p.objectType === objectType && p.status === 'published');
-      const newest = await Promise.all(live.map((p) => (p.newestVersion === undefined ? undefined : getVersion(p.key, p.newestVersion))));
+    /** The newest published version of every enabled pipeline of the company for this object type (what triggers consider). */
+    async publishedFor(companyId: string, objectType: string): Promise<PipelineVersion[]> {
+      const live = (await catalogueOf(companyId)).pipelines.filter((p) => p.objectType === objectType && p.status === 'published');
+      const newest = await Promise.all(live.map((p) => (p.newestVersion === undefined ? undefined : getVersion(companyId, p.key, p.newestVersion))));
       return newest.filter((v): v is PipelineVersion => v !== undefined && v.objectType === objectType);
     },
 
-    /** Stage fields of every pipeline on this object type, draft or published: only moves may write them. */
-    async stageFieldsFor(objectType: string): Promise<string[]> {
-      const { objectTypes } = await catalogue();
+    /** Stage fields of every pipeline of the company on this object type, draft or published: only moves may write them. */
+    async stageFieldsFor(companyId: string, objectType: string): Promise<string[]> {
+      const { objectTypes } = await catalogueOf(companyId);
       return [...new Set(objectTypes.filter((t) => t.objectType === objectType).map((t) => t.stageField))];
     },
 
-    /** Keys of every pipeline whose draft or some published version runs on this object type: those that can hold its records. */
-    async keysFor(objectType: string): Promise<string[]> {
-      const { objectTypes } = await catalogue();
+    /** Keys of every pipeline of the company whose draft or some published version runs on this object type: those that can hold its records. */
+    async keysFor(companyId: string, objectType: string): Promise<string[]> {
+      const { objectTypes } = await catalogueOf(companyId);
       return [...new Set(objectTypes.filter((t) => t.objectType === objectType).map((t) => t.key))].sort();
+    },
+
+    /**
+     * Every id an instance of the pipeline for this record can have: one, or
+     * for a pipeline adopted from before companies owned pipelines also the id
+     * its instances of that time keep (asked only where such instances exist).
+     */
+    async instanceIds(pipeline: Pick<PipelineDefinition, 'key' | 'multipleRuns'>, record: IdRecord): Promise<string[]> {
+      const { pipelines: all } = await catalogueOf(record.companyId);
+      const adopted = all.some((p) => p.key === pipeline.key && p.globalIds);
+      return adopted ? instanceIdsFor(pipeline, record) : [instanceIdFor(pipeline, record)];
     },
 
     /**
@@ -217,17 +273,40 @@ export function pipelineStore(db: Db) {
      * transactions two publishes racing for one field can both pass; the window
      * is one read and one write wide.
      */
-    async enabledOn(objectType: string): Promise<StageFieldClaim[]> {
+    async enabledOn(companyId: string, objectType: string): Promise<StageFieldClaim[]> {
       const docs = await pipelines
-        .find({ status: 'published', 'draft.objectType': objectType }, { projection: { 'draft.objectType': 1, 'draft.stageField': 1 } })
+        .find({ companyId, status: 'published', 'draft.objectType': objectType }, { projection: { key: 1, 'draft.objectType': 1, 'draft.stageField': 1 } })
         .toArray();
-      return docs.map((d) => ({ key: d._id, objectType: d.draft.objectType, stageField: d.draft.stageField }));
+      return docs.map((d) => ({ key: d.key, objectType: d.draft.objectType, stageField: d.draft.stageField }));
     },
 
     /** Newest first. */
-    async listVersions(key: string): Promise<VersionSummary[]> {
-      const docs = await versions.find({ pipelineKey: key }).sort({ version: -1 }).toArray();
+    async listVersions(companyId: string, key: string): Promise<VersionSummary[]> {
+      const docs = await versions.find({ companyId, pipelineKey: key }).sort({ version: -1 }).toArray();
       return docs.map((d) => ({ key, version: d.version, name: d.definition.name, publishedAt: d.publishedAt, publishedBy: d.publishedBy }));
+    },
+
+    /**
+     * The upgrade from pipelines without companies: every pipeline and version
+     * stored before then becomes the given company's, under its company-scoped
+     * id. Each document is copied before its old one is removed, so a start cut
+     * off halfway finishes on the next; a second run finds nothing to do.
+     * Answers how many pipelines and versions moved.
+     */
+    async adoptGlobal(companyId: string): Promise<{ pipelines: number; versions: number }> {
+      const unowned = { companyId: { $exists: false } };
+      const oldPipelines = (await pipelines.find(unowned).toArray()) as unknown as GlobalPipelineDoc[];
+      for (const { _id: key, ...rest } of oldPipelines) {
+        await insertOnce(pipelines, { ...rest, _id: pipelineId(companyId, key), companyId, key, globalIds: true });
+        await pipelines.deleteOne({ _id: key });
+      }
+      const oldVersions = (await versions.find(unowned).toArray()) as unknown as GlobalVersionDoc[];
+      for (const { _id: old, ...rest } of oldVersions) {
+        await insertOnce(versions, { ...rest, _id: versionId(companyId, rest.pipelineKey, rest.version), companyId });
+        await versions.deleteOne({ _id: old });
+      }
+      if (oldPipelines.length + oldVersions.length > 0) await changes.changed();
+      return { pipelines: oldPipelines.length, versions: oldVersions.length };
     },
   };
 }

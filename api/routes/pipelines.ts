@@ -7,7 +7,7 @@ import { param } from '../params';
 import { describeIssues } from '../schemas/common';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
 import { changedFixedFields, stageFieldHolder } from '../../workflows/domain';
-import type { PipelineDefinition } from '../../workflows/domain/types';
+import type { Actor, PipelineDefinition } from '../../workflows/domain/types';
 
 const summary = (p: StoredPipeline) => ({
   key: p.key,
@@ -28,7 +28,15 @@ function withPathKey(body: unknown, key: string): unknown {
   return { ...body, key };
 }
 
-/** Pipeline definitions: admins write drafts and publish immutable versions; every user may read them. */
+/** The company whose pipelines a caller reads and, as its Company Admin, writes: its own. */
+const ownerOf = (actor: Actor): string => actor.companyId ?? '';
+
+/**
+ * Pipeline definitions, each its company's: Company Admins write drafts and
+ * publish immutable versions; every user of the company may read them. A key
+ * names a pipeline within the caller's company, so two companies may each
+ * run their own `partner-lead`.
+ */
 export function pipelineRoutes({ stores }: AppDeps): Router {
   const { pipelines } = stores;
   const router = Router();
@@ -36,7 +44,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
 
   /** Once a pipeline has a published version, its object type and stage field are those of its versions (409 otherwise). */
   async function refuseFixedFieldChange(current: StoredPipeline, edited: PipelineDefinition): Promise<void> {
-    const newest = current.latestVersion > 0 ? await pipelines.getVersion(current.key, current.latestVersion) : undefined;
+    const newest = current.latestVersion > 0 ? await pipelines.getVersion(current.companyId, current.key, current.latestVersion) : undefined;
     const changed = newest ? changedFixedFields(newest, edited) : [];
     if (!newest || changed.length === 0) return;
     const fixed = changed.map((f) => `${f} "${newest[f]}"`).join(' and ');
@@ -50,7 +58,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     requireAdmin(actor);
     const def = PipelineDefinitionBody.parse(req.body);
     try {
-      res.status(201).json(await pipelines.createDraft(def, actor.userId, now()));
+      res.status(201).json(await pipelines.createDraft(ownerOf(actor), def, actor.userId, now()));
     } catch (err) {
       if (err instanceof PipelineExistsError) throw new AppError(409, 'duplicate', err.message, { key: err.key });
       throw err;
@@ -62,36 +70,34 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     requireAdmin(actor);
     const key = param(req, 'key');
     const def = PipelineDefinitionBody.parse(withPathKey(req.body, key));
-    const current = await pipelines.get(key);
+    const current = await pipelines.get(ownerOf(actor), key);
     if (!current) throw notFound('pipeline');
     await refuseFixedFieldChange(current, def);
-    const saved = await pipelines.replaceDraft(key, def, actor.userId, now());
+    const saved = await pipelines.replaceDraft(current.companyId, key, def, actor.userId, now());
     if (!saved) throw notFound('pipeline');
     res.json(saved);
   }));
 
   router.get('/v1/pipelines', handle(async (req, res) => {
-    actorOf(req);
-    res.json({ items: (await pipelines.list()).map(summary) });
+    res.json({ items: (await pipelines.list(ownerOf(actorOf(req)))).map(summary) });
   }));
 
   router.get('/v1/pipelines/:key', handle(async (req, res) => {
-    actorOf(req);
-    const pipeline = await pipelines.get(param(req, 'key'));
+    const pipeline = await pipelines.get(ownerOf(actorOf(req)), param(req, 'key'));
     if (!pipeline) throw notFound('pipeline');
     res.json(pipeline);
   }));
 
   router.get('/v1/pipelines/:key/versions', handle(async (req, res) => {
-    actorOf(req);
+    const company = ownerOf(actorOf(req));
     const key = param(req, 'key');
-    if (!(await pipelines.get(key))) throw notFound('pipeline');
-    res.json({ items: await pipelines.listVersions(key) });
+    if (!(await pipelines.get(company, key))) throw notFound('pipeline');
+    res.json({ items: await pipelines.listVersions(company, key) });
   }));
 
   router.get('/v1/pipelines/:key/versions/:version', handle(async (req, res) => {
-    actorOf(req);
-    const version = await pipelines.getVersion(param(req, 'key'), VersionParam.parse(param(req, 'version')));
+    const company = ownerOf(actorOf(req));
+    const version = await pipelines.getVersion(company, param(req, 'key'), VersionParam.parse(param(req, 'version')));
     if (!version) throw notFound('pipeline version');
     res.json(version);
   }));
@@ -104,7 +110,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
   router.post('/v1/pipelines/:key/publish', handle(async (req, res) => {
     const actor = actorOf(req);
     requireAdmin(actor);
-    const current = await pipelines.get(param(req, 'key'));
+    const current = await pipelines.get(ownerOf(actor), param(req, 'key'));
     if (!current) throw notFound('pipeline');
     const check = PipelineDefinitionBody.safeParse(current.draft);
     if (!check.success) {
@@ -112,7 +118,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     }
     // A draft stored before the fixed-field rule may have moved off the field its versions run on.
     await refuseFixedFieldChange(current, current.draft);
-    const holder = stageFieldHolder(current.draft, await pipelines.enabledOn(current.draft.objectType));
+    const holder = stageFieldHolder(current.draft, await pipelines.enabledOn(current.companyId, current.draft.objectType));
     if (holder) {
       const { objectType, stageField } = current.draft;
       throw new AppError(409, 'stage_field_taken', `pipeline "${holder}" already runs ${objectType} records on stage field "${stageField}"; disable it first, or use another field`, {
@@ -121,7 +127,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
         stageField,
       });
     }
-    const version = await pipelines.publish(current.key, actor.userId, now());
+    const version = await pipelines.publish(current.companyId, current.key, actor.userId, now());
     if (!version) throw notFound('pipeline');
     res.status(201).json(version);
   }));
@@ -129,7 +135,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
   router.post('/v1/pipelines/:key/disable', handle(async (req, res) => {
     const actor = actorOf(req);
     requireAdmin(actor);
-    const disabled = await pipelines.disable(param(req, 'key'), actor.userId, now());
+    const disabled = await pipelines.disable(ownerOf(actor), param(req, 'key'), actor.userId, now());
     if (!disabled) throw notFound('pipeline');
     res.json(disabled);
   }));

@@ -10,7 +10,7 @@ export function forecastUseCase({ stores }: { stores: Stores }) {
   return async function forecast(actor: Actor, query: { pipelineKey: string; ownerId?: string }) {
     const company = actor.companyId ? await stores.people.getCompany(actor.companyId) : undefined;
     if (company?.kind !== 'owner') throw new AppError(403, 'forbidden', 'the forecast is for the owning company');
-    const def = await stores.pipelines.latestPublished(query.pipelineKey);
+    const def = await stores.pipelines.latestPublished(company.id, query.pipelineKey);
     if (!def) throw new AppError(404, 'not_found', `no published pipeline "${query.pipelineKey}"`);
     const { byStage, byOwner } = await stores.instances.forecast(company.id, query.pipelineKey, query.ownerId);
     const row = (r: { count: number; amount: number; weightedAmount: number }) => ({

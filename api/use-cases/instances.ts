@@ -1,5 +1,5 @@
 import type { Stores } from '../../activities/store';
-import { canSeeRecord, checkReactivation, checkScope, failedConditions, instanceIdFor, outsideFields, outsideFieldsMessage, reactivationTarget, seesPrivateFields } from '../../workflows/domain';
+import { canSeeRecord, checkReactivation, checkScope, failedConditions, outsideFields, outsideFieldsMessage, reactivationTarget, seesPrivateFields } from '../../workflows/domain';
 import type { Actor, InstanceState, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
 import type { InstanceProjection } from '../../workflows/transition';
@@ -39,14 +39,15 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     const uninvited = { ...projection, participants: { users: [], companies: [] } };
     const [seen, def] = await Promise.all([
       canSeeRecord(actor, uninvited) || stores.records.get(projection.recordId).then((r) => r !== undefined && canSeeRecord(actor, r)),
-      stores.pipelines.getVersion(projection.pipelineKey, projection.version),
+      stores.pipelines.getVersion(projection.companyId, projection.pipelineKey, projection.version),
     ]);
     if (!seen || !def) throw notFound('instance');
     return { projection, def };
   }
 
-  async function publishedPipeline(key: string): Promise<PipelineVersion> {
-    const def = await stores.pipelines.latestPublished(key);
+  /** A record runs its own company's pipelines, whoever starts them. */
+  async function publishedPipeline(companyId: string, key: string): Promise<PipelineVersion> {
+    const def = await stores.pipelines.latestPublished(companyId, key);
     if (!def) throw new AppError(404, 'not_found', `no published pipeline "${key}"`);
     return def;
   }
@@ -82,12 +83,13 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     moveInstance,
 
     async start(actor: Actor, body: { pipelineKey: string; recordId: string }, idempotencyKey?: string) {
-      const def = await publishedPipeline(body.pipelineKey);
+      // The record first: its company names the pipeline, and a caller who may not see it learns nothing of that company's.
+      const record = await stores.records.get(body.recordId);
+      if (!record || !canSeeRecord(actor, record)) throw notFound('record');
+      const def = await publishedPipeline(record.companyId, body.pipelineKey);
       if (!def.trigger.manual) throw new AppError(409, 'manual_start_disabled', `${def.name} does not allow manual starts`);
       const scope = checkScope(def, actor);
       if (!scope.ok) throw new AppError(403, 'out_of_scope', scope.message);
-      const record = await stores.records.get(body.recordId);
-      if (!record || !canSeeRecord(actor, record)) throw notFound('record');
       if (record.type !== def.objectType) {
         throw new AppError(422, 'wrong_object_type', `${def.name} runs on ${def.objectType} records, not ${record.type}`);
       }
@@ -97,8 +99,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
         const conditions = failed.map((c) => `${c.path} ${c.op}`).join(', ');
         throw new AppError(409, 'filter_not_matched', `the record does not match the filter of ${def.name}: ${conditions}`, { failed });
       }
-      const instanceId = instanceIdFor(def, record);
-      const previous = await stores.instances.get(instanceId);
+      const { instanceId, existing: previous } = await stores.instanceSlot(def, record);
       if (previous && previous.status !== 'running' && !def.trigger.reinitiate) {
         throw new AppError(409, 'reinitiation_disabled', `${def.name} does not allow starting a ${previous.status} instance again`);
       }

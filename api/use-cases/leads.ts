@@ -29,7 +29,7 @@ export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
     const running = all.filter((i) => i.status === 'running');
     const projection = running.find((i) => i.pipelineKey === PARTNER_LEAD_KEY) ?? running[0] ?? all[0];
     if (!projection) throw new AppError(409, 'no_instance', 'this lead is not in a partner program pipeline');
-    const def = await stores.pipelines.getVersion(projection.pipelineKey, projection.version);
+    const def = await stores.pipelines.getVersion(projection.companyId, projection.pipelineKey, projection.version);
     if (!def) throw notFound('lead');
     return { lead, projection, def };
   }

@@ -39,8 +39,8 @@ export async function partnerCompany(stores: Stores, id: string): Promise<Compan
 }
 
 /** The stage field mirrors the instance's stage; only moves write it. Any new record's fields are checked so (a task's too). */
-export async function refuseStageFields(stores: Stores, type: string, fields: Record<string, unknown>): Promise<void> {
-  const stageFields = await stores.pipelines.stageFieldsFor(type);
+export async function refuseStageFields(stores: Stores, companyId: string, type: string, fields: Record<string, unknown>): Promise<void> {
+  const stageFields = await stores.pipelines.stageFieldsFor(companyId, type);
   const clash = Object.keys(fields).filter((f) => stageFields.includes(f));
   if (clash.length > 0) {
     throw new AppError(422, 'stage_field', `${clash.join(', ')} follows the pipeline stage; move the instance instead`, { fields: clash });
@@ -127,7 +127,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       );
       // The checks and the trigger plan only read, so they run side by side; nothing is written before all pass.
       const [, , , actions] = await firstRefusal([
-        refuseStageFields(stores, type, body.fields),
+        refuseStageFields(stores, record.companyId, type, body.fields),
         checkOwner(actor, body.ownerId),
         checkPartner(body.partnerCompanyId),
         planTriggers(stores, record, actor),
@@ -152,7 +152,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       if (actor.companyId !== record.companyId) {
         throw new AppError(403, 'forbidden', 'only the owning company edits a record; partners work through tasks and moves');
       }
-      await refuseStageFields(stores, type, fields);
+      await refuseStageFields(stores, record.companyId, type, fields);
       const running = (await stores.instancesOf(record)).filter((i) => i.status === 'running');
       const [writer, ...others] = running;
       if (writer) {

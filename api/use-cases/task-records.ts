@@ -73,7 +73,9 @@ export function taskRecordInput(stores: Stores) {
       throw new AppError(422, 'not_a_create_record_task', `Task ${task.name} fills in ${kind.fields.join(', ')}; it creates no record: send those fields instead.`);
     }
     if (body.record) {
-      await refuseStageFields(stores, kind.recordType, body.record.fields);
+      // The new record is the company of the task's record, and so are the pipelines whose stage fields it may not set.
+      const source = await stores.records.get(task.recordId);
+      await refuseStageFields(stores, source?.companyId ?? '', kind.recordType, body.record.fields);
       return { createRecord: { id: taskRecordId(task.id, kind.recordType), type: kind.recordType, fields: body.record.fields } };
     }
     const sent = body.fields !== undefined && kind.linkField in body.fields;

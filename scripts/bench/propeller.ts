@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import pino from 'pino';
-import { createStores, ensureIndexes, type Stores } from '../../activities/store';
+import { createStores, prepareDatabase, type Stores } from '../../activities/store';
 import { createApp } from '../../api/app';
 import { connectMongo } from '../../lib/mongo';
 import { createWorker } from '../../workers/worker';
@@ -60,16 +60,17 @@ export async function startPropeller(stack: BenchStack, opts: PropellerOptions):
   const taskQueue = `bench-${id}`;
   const mongo = await connectMongo(opts.mongoUri ?? stack.mongoUri, `bench_${id}`.replace(/-/g, '_'), { monitorCommands: true });
   const mongoCommands = tallyCommands(mongo.client);
-  await ensureIndexes(mongo.db);
   const stores = createStores(mongo.db);
+  await prepareDatabase(mongo.db, stores);
   const credentialsFile = path.join(stack.dir, `credentials-${id}.json`);
   const { credentials } = await seedDemoWorld(stores, credentialsFile);
   fs.rmSync(credentialsFile, { force: true });
   await seedTemplates(stores);
   const now = new Date().toISOString();
+  const owner = credentials.admin!.companyId;
   for (const def of opts.pipelines ?? []) {
-    await stores.pipelines.createDraft(def, 'system', now);
-    await stores.pipelines.publish(def.key, 'system', now);
+    await stores.pipelines.createDraft(owner, def, 'system', now);
+    await stores.pipelines.publish(owner, def.key, 'system', now);
   }
   const user = (login: string): BenchUser => {
     const c = credentials[login];

@@ -55,8 +55,9 @@ const enc = encodeURIComponent;
  * records: each runs its own company's users, keys and webhooks only, so
  * partner A's user, keys and company people are partner A's admin's (201/200
  * there) and 404 to both owner admins; Acme's webhook is 404 to owner2_admin.
- * Pipelines are still shared by every owner (company ownership of pipelines
- * is the next step), so owner2_admin may still write them.
+ * Pipelines are their company's: owner2 (Initech) runs a `partner-lead` of its
+ * own, so it reads that key (200, its own) but Acme's scratch pipeline and
+ * drafts are 404 to it; partner companies own no pipelines (404 by key).
  */
 // prettier-ignore
 const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
@@ -78,13 +79,13 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['GET /v1/users/{id}/api-keys',                      [404,  404,  404,  404,  200,  200,  404,  401,  401], (w) => get(`/v1/users/${w.as.partnerA_user!.actor.userId}/api-keys`)],
   ['POST /v1/api-keys/{id}/revoke',                    [404,  404,  404,  404,  200,  200,  404,  401,  401], async (w, obj) => post(`/v1/api-keys/${await obj(w.fresh.keyOfPartnerAUser)}/revoke`)],
   ['POST /v1/pipelines',                               [403,  201,  201,  403,  403,  403,  403,  401,  401], () => post('/v1/pipelines', { key: uid('pl'), name: 'New', objectType: 'thing', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }] })],
-  ['PUT /v1/pipelines/{key}',                          [403,  200,  200,  403,  403,  403,  403,  401,  401], () => ({ method: 'PUT', path: `/v1/pipelines/${SCRATCH_KEY}`, body: { name: 'Scratch', objectType: 'scratch_object', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }, { key: 'b', name: 'B', type: 'success' }] } })],
+  ['PUT /v1/pipelines/{key}',                          [403,  200,  404,  403,  403,  403,  403,  401,  401], () => ({ method: 'PUT', path: `/v1/pipelines/${SCRATCH_KEY}`, body: { name: 'Scratch', objectType: 'scratch_object', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }, { key: 'b', name: 'B', type: 'success' }] } })],
   ['GET /v1/pipelines',                                [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/pipelines')],
-  ['GET /v1/pipelines/{key}',                          [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}`)],
-  ['GET /v1/pipelines/{key}/versions',                 [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/versions`)],
-  ['GET /v1/pipelines/{key}/versions/{version}',       [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/versions/1`)],
-  ['POST /v1/pipelines/{key}/publish',                 [403,  201,  201,  403,  403,  403,  403,  401,  401], () => post(`/v1/pipelines/${SCRATCH_KEY}/publish`)],
-  ['POST /v1/pipelines/{key}/disable',                 [403,  200,  200,  403,  403,  403,  403,  401,  401], async (w, obj) => post(`/v1/pipelines/${await obj(w.fresh.draftPipeline)}/disable`)],
+  ['GET /v1/pipelines/{key}',                          [403,  200,  200,  200,  404,  404,  404,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}`)],
+  ['GET /v1/pipelines/{key}/versions',                 [403,  200,  200,  200,  404,  404,  404,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/versions`)],
+  ['GET /v1/pipelines/{key}/versions/{version}',       [403,  200,  200,  200,  404,  404,  404,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/versions/1`)],
+  ['POST /v1/pipelines/{key}/publish',                 [403,  201,  404,  403,  403,  403,  403,  401,  401], () => post(`/v1/pipelines/${SCRATCH_KEY}/publish`)],
+  ['POST /v1/pipelines/{key}/disable',                 [403,  200,  404,  403,  403,  403,  403,  401,  401], async (w, obj) => post(`/v1/pipelines/${await obj(w.fresh.draftPipeline)}/disable`)],
   ['POST /v1/webhooks',                                [403,  201,  403,  403,  403,  403,  403,  401,  401], (w) => post('/v1/webhooks', { companyId: w.companies.owner, url: 'http://127.0.0.1:9/hook', events: ['deadline.fired'] })],
   ['GET /v1/webhooks',                                 [403,  200,  200,  403,  403,  403,  403,  401,  401], () => get('/v1/webhooks')],
   ['GET /v1/webhooks/{id}',                            [403,  200,  404,  403,  403,  403,  403,  401,  401], (w) => get(`/v1/webhooks/${w.webhookId}`)],

@@ -2,7 +2,7 @@ import type { InstanceState } from '../../workflows/domain/types';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, recordInstanceId } from '../support/pipelines';
 import { readWorld } from '../support/world';
 
 /**
@@ -232,7 +232,7 @@ describe('bad input of every shape', () => {
       ['a record that does not exist', 'GET', () => `/v1/records/${type}/rec_missing`, () => undefined],
       ['a patch of a record that does not exist', 'PATCH', () => `/v1/records/${type}/rec_missing`, () => ({ fields: { a: 1 } })],
       ['the events of a record that does not exist', 'GET', () => `/v1/records/${type}/rec_missing/events`, () => undefined],
-      ['an instance that does not exist', 'GET', () => instancePath(`pipeline:${pipelineKey}:${type}:rec_missing`), () => undefined],
+      ['an instance that does not exist', 'GET', () => instancePath(recordInstanceId(admin.actor.companyId!, pipelineKey, type, 'rec_missing')), () => undefined],
       ['a move of an instance that does not exist', 'POST', () => `${instancePath('pipeline:x:y:z')}/moves`, () => ({ to: 'won' })],
       ['the events of an instance that does not exist', 'GET', () => `${instancePath('nope')}/events`, () => undefined],
       ['a task of an instance that does not exist', 'POST', () => `${instancePath('nope')}/tasks/t1/complete`, () => ({})],

@@ -10,6 +10,9 @@ import { testPipeline } from '../support/pipelines';
  * sets of stores on one database stand for two processes (an API and a
  * worker): what one writes, the other must see on its very next read.
  */
+/** The company whose pipelines both processes read and write. */
+const OWNER = 'cmp_caches';
+
 describe('per-process caches of pipelines, people and webhooks', () => {
   let mongo: MongoHandle;
   let other: MongoHandle;
@@ -36,25 +39,25 @@ describe('per-process caches of pipelines, people and webhooks', () => {
   it('When one process publishes, disables or drafts a pipeline, then the next read in another process sees it', async () => {
     const type = `thing_${crypto.randomBytes(3).toString('hex')}`;
     const def = testPipeline('Things', type, [{ key: 'open', name: 'Open', type: 'normal' }], { stageField: 'phase' });
-    expect(await worker.pipelines.publishedFor(type)).toEqual([]);
-    expect(await worker.pipelines.stageFieldsFor(type)).toEqual([]);
+    expect(await worker.pipelines.publishedFor(OWNER, type)).toEqual([]);
+    expect(await worker.pipelines.stageFieldsFor(OWNER, type)).toEqual([]);
 
-    await api.pipelines.createDraft(def, 'admin', now());
-    expect(await worker.pipelines.stageFieldsFor(type)).toEqual(['phase']);
-    expect(await worker.pipelines.publishedFor(type)).toEqual([]);
+    await api.pipelines.createDraft(OWNER, def, 'admin', now());
+    expect(await worker.pipelines.stageFieldsFor(OWNER, type)).toEqual(['phase']);
+    expect(await worker.pipelines.publishedFor(OWNER, type)).toEqual([]);
 
-    await api.pipelines.publish(def.key, 'admin', now());
-    expect((await worker.pipelines.publishedFor(type)).map((v) => [v.key, v.version])).toEqual([[def.key, 1]]);
-    expect(await worker.pipelines.keysFor(type)).toEqual([def.key]);
+    await api.pipelines.publish(OWNER, def.key, 'admin', now());
+    expect((await worker.pipelines.publishedFor(OWNER, type)).map((v) => [v.key, v.version])).toEqual([[def.key, 1]]);
+    expect(await worker.pipelines.keysFor(OWNER, type)).toEqual([def.key]);
 
-    await api.pipelines.replaceDraft(def.key, { ...def, stageField: 'status' }, 'admin', now());
-    await api.pipelines.publish(def.key, 'admin', now());
-    expect((await worker.pipelines.latestPublished(def.key))?.version).toBe(2);
-    expect((await worker.pipelines.stageFieldsFor(type)).sort()).toEqual(['phase', 'status']);
+    await api.pipelines.replaceDraft(OWNER, def.key, { ...def, stageField: 'status' }, 'admin', now());
+    await api.pipelines.publish(OWNER, def.key, 'admin', now());
+    expect((await worker.pipelines.latestPublished(OWNER, def.key))?.version).toBe(2);
+    expect((await worker.pipelines.stageFieldsFor(OWNER, type)).sort()).toEqual(['phase', 'status']);
 
-    await api.pipelines.disable(def.key, 'admin', now());
-    expect(await worker.pipelines.publishedFor(type)).toEqual([]);
-    expect(await worker.pipelines.latestPublished(def.key)).toBeUndefined();
+    await api.pipelines.disable(OWNER, def.key, 'admin', now());
+    expect(await worker.pipelines.publishedFor(OWNER, type)).toEqual([]);
+    expect(await worker.pipelines.latestPublished(OWNER, def.key)).toBeUndefined();
   });
 
   it('When one process changes a user or revokes a key, then the other answers with the change at once', async () => {
@@ -99,8 +102,8 @@ describe('per-process caches of pipelines, people and webhooks', () => {
   it('When a cached value is handed out, then no caller can change it for the others', async () => {
     const type = `frozen_${crypto.randomBytes(3).toString('hex')}`;
     const def = testPipeline('Frozen', type, [{ key: 'open', name: 'Open', type: 'normal' }]);
-    await api.pipelines.createDraft(def, 'admin', now());
-    const keys = await worker.pipelines.keysFor(type);
+    await api.pipelines.createDraft(OWNER, def, 'admin', now());
+    const keys = await worker.pipelines.keysFor(OWNER, type);
     expect(keys).toEqual([def.key]);
     const id = `usr_${crypto.randomBytes(3).toString('hex')}`;
     await api.people.upsertUser(user(id, 'Bo', ['sales']));

@@ -2,7 +2,7 @@ import type { PipelineDefinition } from '../../workflows/domain/types';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, recordInstanceId } from '../support/pipelines';
 
 /** Qualify → Propose (needs amount) → Negotiate (managers only) → Won | Lost (needs a reason). */
 function dealPipeline(overrides: Partial<PipelineDefinition> = {}): PipelineDefinition {
@@ -61,7 +61,7 @@ describe('stage moves through the HTTP API', () => {
 
   it('When an instance starts, then it is in the initial stage with the readable id and the caller sees its allowed moves', async () => {
     const { def, record, instanceId, started } = await startDeal();
-    expect(instanceId).toBe(`pipeline:${def.key}:${def.objectType}:${record.id}`);
+    expect(instanceId).toBe(recordInstanceId(company, def.key, def.objectType, record.id));
     expect(started.body).toMatchObject({ status: 'running', stage: { key: 'qualify', name: 'Qualify' }, pipeline: { version: 1 } });
     expect(started.body.allowedMoves.map((m: { key: string }) => m.key)).toEqual(['propose', 'won', 'lost']);
 

@@ -3,7 +3,7 @@ import type { PipelineDefinition } from '../../workflows/domain/types';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline, recordInstanceId } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(60_000);
@@ -415,7 +415,7 @@ describe('stage tasks', () => {
       const done = await completeWith(sales, instanceId, taskId, { record: { fields: { total: 1 } } });
       expect(done.status).toBe(200);
       const quoteId = done.body.record.fields.quotationId as string;
-      const quoteInstance = `pipeline:${quotes.key}:${quoteType}:${quoteId}`;
+      const quoteInstance = recordInstanceId(company, quotes.key, quoteType, quoteId);
       const running = await eventually(async () => {
         const res = await view(sales, quoteInstance);
         return res.status === 200 && res.body;

@@ -5,7 +5,7 @@ import { opportunityPropulsionTemplate } from '../../scripts/templates/opportuni
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline, recordInstanceId } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(120_000);
@@ -68,7 +68,7 @@ describe('instance lifecycle', () => {
   async function opportunity(def: PipelineDefinition, user: TestUser, fields: Record<string, unknown>) {
     const res = await call(h, 'POST', '/v1/records/opportunity', { user, body: { fields } });
     expect(res.status).toBe(201);
-    const instanceId = `pipeline:${def.key}:opportunity:${res.body.id}`;
+    const instanceId = recordInstanceId(company, def.key, 'opportunity', res.body.id);
     expect(res.body.instances).toEqual([{ instanceId, outcome: 'started' }]);
     await eventually(async () => (await h.stores.instances.get(instanceId)) ?? false);
     return { record: res.body as { id: string; fields: Record<string, unknown> }, instanceId };

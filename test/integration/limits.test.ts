@@ -188,8 +188,8 @@ describe('request timeout', () => {
     const notes = testPipeline('Notes', 'note', [{ key: 'open', name: 'Open', type: 'normal', initial: true }], {
       trigger: { onCreate: true, manual: false, reinitiate: false },
     });
-    await h.stores.pipelines.createDraft(notes, user.actor.userId, new Date().toISOString());
-    await h.stores.pipelines.publish(notes.key, user.actor.userId, new Date().toISOString());
+    await h.stores.pipelines.createDraft(user.actor.companyId!, notes, user.actor.userId, new Date().toISOString());
+    await h.stores.pipelines.publish(user.actor.companyId!, notes.key, user.actor.userId, new Date().toISOString());
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
         for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line) as { level: number; msg: string });

@@ -4,7 +4,7 @@ import { opportunityPropulsionTemplate } from '../../scripts/templates/opportuni
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, startWorker, type Harness, type TestWorker } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, startInstance, testPipeline, recordInstanceId } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(120_000);
@@ -54,7 +54,7 @@ describe('outcome stages', () => {
   async function opportunity(fields: Record<string, unknown>) {
     const res = await call(h, 'POST', '/v1/records/opportunity', { user: sales, body: { fields } });
     expect(res.status).toBe(201);
-    const instanceId = `pipeline:${template.key}:opportunity:${res.body.id}`;
+    const instanceId = recordInstanceId(company, template.key, 'opportunity', res.body.id);
     await eventually(async () => (await h.stores.instances.get(instanceId)) ?? false);
     return { recordId: res.body.id as string, instanceId };
   }

@@ -9,7 +9,8 @@ import { call, type TestUser } from '../support/auth';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
+import { contactInstanceId, instancePath, publishPipeline, recordInstanceId, startInstance, testPipeline } from '../support/pipelines';
+import { DEMO_OWNERS } from '../../scripts/seed';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(90_000);
@@ -24,8 +25,10 @@ const HOUR_MS = 3_600_000;
 /** Slack for "≈ now + 1h": the time between the API's clock and the workflow's step, never a speed bar. */
 const SLACK_MS = 60_000;
 
-const leadInstanceId = (leadId: string, key = LEAD_KEY) => `pipeline:${key}:lead:${leadId}`;
-const oppInstanceId = (oppId: string) => `pipeline:${OPPORTUNITY_KEY}:opportunity:${oppId}`;
+/** The demo world's owning company, which runs the partner program here. */
+const ACME = DEMO_OWNERS.acme;
+const leadInstanceId = (leadId: string, key = LEAD_KEY) => recordInstanceId(ACME, key, 'lead', leadId);
+const oppInstanceId = (oppId: string) => recordInstanceId(ACME, OPPORTUNITY_KEY, 'opportunity', oppId);
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
 /** Every key in a JSON body, at any depth. */
@@ -279,7 +282,7 @@ describe('Partner lead program through the HTTP API', () => {
     await publishPipeline(h, admin, perContact);
     const contact = await call(h, 'POST', '/v1/records/contact', { user: sales, body: { fields: { name: 'Bo Contact' } } });
     expect(contact.status).toBe(201);
-    const contactInstance = `pipeline:${perContact.key}:contact:${contact.body.id}`;
+    const contactInstance = contactInstanceId(ACME, perContact.key, contact.body.id);
     const first = await call(h, 'POST', '/v1/records/opportunity', {
       user: sales,
       body: { fields: { title: 'First deal', perContact: true }, contactId: contact.body.id },

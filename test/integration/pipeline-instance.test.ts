@@ -16,6 +16,7 @@ import * as sa from '../../workflows/search-attributes';
 import { toRecordView } from '../../activities/store/records';
 import { buildActor, buildPipelineVersion, buildRecord } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
+import { recordInstanceId } from '../support/pipelines';
 
 describe('the pipeline-instance workflow on the dev server and FerretDB', () => {
   let h: Harness;
@@ -28,7 +29,7 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     const definition = buildPipelineVersion();
     const record = buildRecord();
     await h.stores.records.insert(record);
-    const instanceId = `pipeline:${definition.key}:${record.type}:${record.id}`;
+    const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
     const input: PipelineInstanceInput = { instanceId, definition, record, startedBy: buildActor(), ...extra };
     const handle = await h.client.workflow.start(PIPELINE_INSTANCE_WORKFLOW, {
       workflowId: instanceId,
@@ -137,7 +138,7 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     const definition = buildPipelineVersion();
     const record = buildRecord();
     await h.stores.records.insert(record);
-    const instanceId = `pipeline:${definition.key}:${record.type}:${record.id}`;
+    const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
     const view = toRecordView(record);
     await instanceClient(h.client, h.taskQueue).start(
       { instanceId, definition, record: view, startedBy: buildActor(), ...extra },
@@ -192,7 +193,7 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     // Not the time of the first task: the step must take the creation's.
     const at = new Date(Date.now() - 60_000).toISOString();
     const deadline = new Date(Date.parse(at) + 7 * 86_400_000);
-    const instanceId = `pipeline:${definition.key}:${record.type}:${record.id}`;
+    const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
     const state = await instanceClient(h.client, h.taskQueue).start(
       { instanceId, definition, record, startedBy: buildActor(), createsRecord: { at } },
       { allowReinitiation: false },

@@ -30,11 +30,13 @@ describe('the pipelines API on FerretDB', () => {
   beforeAll(async () => {
     h = await startHarness();
     admin = await seedUser(h, { roles: ['admin'] });
-    sales = await seedUser(h, { roles: ['sales'] });
+    sales = await seedUser(h, { companyId: admin.actor.companyId, roles: ['sales'] });
   });
   afterAll(async () => h?.stop());
 
-  const pipelineDoc = (key: string) => h.db.collection(COLLECTIONS.pipelines).findOne({ _id: key as never });
+  /** Pipelines are stored under their company: `<companyId>/<key>`, versions `<companyId>/<key>@<version>`. */
+  const docId = (key: string) => `${admin.actor.companyId}/${key}`;
+  const pipelineDoc = (key: string) => h.db.collection(COLLECTIONS.pipelines).findOne({ _id: docId(key) as never });
   async function created(overrides: Record<string, unknown> = {}) {
     const body = definition(overrides);
     const res = await call(h, 'POST', '/v1/pipelines', { user: admin, body });
@@ -127,7 +129,7 @@ describe('the pipelines API on FerretDB', () => {
     const v2 = await call(h, 'POST', `/v1/pipelines/${body.key}/publish`, { user: admin });
     expect(v2.body).toMatchObject({ version: 2, name: 'Deals v2' });
     expect((await call(h, 'GET', `/v1/pipelines/${body.key}/versions/1`, { user: sales })).body).toEqual(v1.body);
-    expect(await h.stores.pipelines.latestPublished(body.key)).toEqual(v2.body);
+    expect(await h.stores.pipelines.latestPublished(admin.actor.companyId!, body.key)).toEqual(v2.body);
     const list = await call(h, 'GET', `/v1/pipelines/${body.key}/versions`, { user: sales });
     expect(list.body.items.map((v: { version: number }) => v.version)).toEqual([2, 1]);
   });
@@ -135,14 +137,14 @@ describe('the pipelines API on FerretDB', () => {
   it('When two publishes race, then the unique index gives them distinct versions', async () => {
     const { key } = await created();
     const now = new Date().toISOString();
-    const versions = await Promise.all([1, 2].map(() => h.stores.pipelines.publish(key, admin.actor.userId, now)));
+    const versions = await Promise.all([1, 2].map(() => h.stores.pipelines.publish(admin.actor.companyId!, key, admin.actor.userId, now)));
     expect(versions.map((v) => v?.version).sort()).toEqual([1, 2]);
-    expect((await h.stores.pipelines.latestPublished(key))?.version).toBe(2);
+    expect((await h.stores.pipelines.latestPublished(admin.actor.companyId!, key))?.version).toBe(2);
   });
 
   it('When the next version number is already taken, then publishing retries past it', async () => {
     const { key } = await created();
-    const taken = { _id: `${key}@1`, pipelineKey: key, version: 1, definition: {}, publishedAt: 'then', publishedBy: 'other' };
+    const taken = { _id: `${docId(key)}@1`, companyId: admin.actor.companyId, pipelineKey: key, version: 1, definition: {}, publishedAt: 'then', publishedBy: 'other' };
     await h.db.collection(COLLECTIONS.pipelineVersions).insertOne(taken as never);
     const res = await call(h, 'POST', `/v1/pipelines/${key}/publish`, { user: admin });
     expect(res.status).toBe(201);
@@ -155,7 +157,7 @@ describe('the pipelines API on FerretDB', () => {
     await created({ objectType, stageField: 'phase' });
     const { key } = await created({ objectType, stageField: 'step' });
     await call(h, 'POST', `/v1/pipelines/${key}/publish`, { user: admin });
-    expect((await h.stores.pipelines.stageFieldsFor(objectType)).sort()).toEqual(['phase', 'step']);
+    expect((await h.stores.pipelines.stageFieldsFor(admin.actor.companyId!, objectType)).sort()).toEqual(['phase', 'step']);
   });
 
   it('When a pipeline is disabled, then no version is offered to new instances until it is published again', async () => {
@@ -165,19 +167,21 @@ describe('the pipelines API on FerretDB', () => {
     const disabled = await call(h, 'POST', `/v1/pipelines/${key}/disable`, { user: admin });
     expect(disabled.status).toBe(200);
     expect(disabled.body).toMatchObject({ status: 'disabled', latestVersion: 1 });
-    expect(await h.stores.pipelines.latestPublished(key)).toBeUndefined();
+    expect(await h.stores.pipelines.latestPublished(admin.actor.companyId!, key)).toBeUndefined();
     expect((await call(h, 'GET', `/v1/pipelines/${key}`, { user: sales })).body.status).toBe('disabled');
     expect((await call(h, 'GET', `/v1/pipelines/${key}/versions/1`, { user: sales })).status).toBe(200);
 
     await call(h, 'POST', `/v1/pipelines/${key}/publish`, { user: admin });
-    expect((await h.stores.pipelines.latestPublished(key))?.version).toBe(2);
+    expect((await h.stores.pipelines.latestPublished(admin.actor.companyId!, key))?.version).toBe(2);
   });
 
   it('When a stored definition has no multipleRuns, then it reads back false, while one created through the API reads true', async () => {
     const legacy = definition() as Partial<PipelineDefinition> & { key: string };
     const now = new Date().toISOString();
     await h.db.collection(COLLECTIONS.pipelines).insertOne({
-      _id: legacy.key as never,
+      _id: docId(legacy.key) as never,
+      companyId: admin.actor.companyId,
+      key: legacy.key,
       draft: { ...legacy, trigger: { onCreate: true, manual: true, reinitiate: false }, policy: { reversible: false, skippable: false, repeatable: false, reactivatable: false } },
       status: 'draft',
       latestVersion: 0,
@@ -190,21 +194,21 @@ describe('the pipelines API on FerretDB', () => {
     const published = await call(h, 'POST', `/v1/pipelines/${legacy.key}/publish`, { user: admin });
     expect(published.body.multipleRuns).toBe(false);
     const versions = h.db.collection(COLLECTIONS.pipelineVersions);
-    await versions.updateOne({ _id: `${legacy.key}@1` as never }, { $unset: { 'definition.multipleRuns': '' } });
-    expect((await versions.findOne({ _id: `${legacy.key}@1` as never }))?.definition).not.toHaveProperty('multipleRuns');
-    expect((await h.stores.pipelines.getVersion(legacy.key, 1))?.multipleRuns).toBe(false);
+    await versions.updateOne({ _id: `${docId(legacy.key)}@1` as never }, { $unset: { 'definition.multipleRuns': '' } });
+    expect((await versions.findOne({ _id: `${docId(legacy.key)}@1` as never }))?.definition).not.toHaveProperty('multipleRuns');
+    expect((await h.stores.pipelines.getVersion(admin.actor.companyId!, legacy.key, 1))?.multipleRuns).toBe(false);
 
     const modern = await created();
-    expect((await h.stores.pipelines.get(modern.key))?.draft.multipleRuns).toBe(true);
+    expect((await h.stores.pipelines.get(admin.actor.companyId!, modern.key))?.draft.multipleRuns).toBe(true);
   });
 
   it('When a stored draft breaks a rule, then publishing answers 422 with the problems and writes no version', async () => {
     const { key } = await created();
-    await h.db.collection(COLLECTIONS.pipelines).updateOne({ _id: key as never }, { $set: { 'draft.stages.0.deadline': { after: '1d', to: 'gone' } } });
+    await h.db.collection(COLLECTIONS.pipelines).updateOne({ _id: docId(key) as never }, { $set: { 'draft.stages.0.deadline': { after: '1d', to: 'gone' } } });
     const res = await call(h, 'POST', `/v1/pipelines/${key}/publish`, { user: admin });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'invalid_definition', details: { problems: [expect.stringContaining('"gone" is not a stage')] } });
-    expect(await h.stores.pipelines.listVersions(key)).toEqual([]);
+    expect(await h.stores.pipelines.listVersions(admin.actor.companyId!, key)).toEqual([]);
   });
 
   it('When any user lists pipelines, then each appears as a summary', async () => {
@@ -264,7 +268,7 @@ describe('the pipelines API on FerretDB', () => {
       });
       expect(await pipelineDoc(second.key)).toMatchObject({ status: 'draft', latestVersion: 0 });
       expect(await versionsOf(second.key)).toEqual([]);
-      expect(await h.stores.pipelines.publishedFor(first.objectType)).toEqual([expect.objectContaining({ key: first.key })]);
+      expect(await h.stores.pipelines.publishedFor(admin.actor.companyId!, first.objectType)).toEqual([expect.objectContaining({ key: first.key })]);
 
       // Another stage field on the same type is free.
       const phases = await created({ objectType: first.objectType, stageField: 'phase' });
@@ -278,7 +282,7 @@ describe('the pipelines API on FerretDB', () => {
       expect(reenable.body.error).toMatchObject({ code: 'stage_field_taken', details: { pipelineKey: second.key } });
       expect(await pipelineDoc(first.key)).toMatchObject({ status: 'disabled', latestVersion: 1 });
       expect(await versionsOf(first.key)).toHaveLength(1);
-      expect((await h.stores.pipelines.publishedFor(first.objectType)).map((p) => p.key).sort()).toEqual([phases.key, second.key].sort());
+      expect((await h.stores.pipelines.publishedFor(admin.actor.companyId!, first.objectType)).map((p) => p.key).sort()).toEqual([phases.key, second.key].sort());
     });
 
     it('When a published pipeline\'s object type or stage field is changed, then 409 stage_field_fixed and the draft stays; other edits are saved', async () => {
@@ -309,7 +313,7 @@ describe('the pipelines API on FerretDB', () => {
     it('When a stored draft moved off its published stage field before the rule, then publishing it is refused 409 and writes no version', async () => {
       const body = await created();
       expect((await publish(body.key)).status).toBe(201);
-      await h.db.collection(COLLECTIONS.pipelines).updateOne({ _id: body.key as never }, { $set: { 'draft.stageField': 'phase' } });
+      await h.db.collection(COLLECTIONS.pipelines).updateOne({ _id: docId(body.key) as never }, { $set: { 'draft.stageField': 'phase' } });
 
       const refused = await publish(body.key);
       expect(refused.status).toBe(409);

@@ -32,7 +32,12 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
   let partner: TestUser;
   let operator: TestUser;
   const type = uid('ticket');
-  let pipelineKey: string;
+  /** Each tenant publishes its own pipeline of this key. */
+  const def = testPipeline('Tickets', type, [
+    { key: 'open', name: 'Open', type: 'normal', initial: true },
+    { key: 'done', name: 'Done', type: 'success' },
+  ]);
+  const pipelineKey = def.key;
 
   const users = () => h.db.collection(COLLECTIONS.users);
   const companies = () => h.db.collection(COLLECTIONS.companies);
@@ -43,6 +48,7 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
     const company = uid('cmp_owner');
     const admin = await seedUser(h, { companyId: company, roles: ['admin'] });
     const sales = await seedUser(h, { companyId: company, roles: ['sales'] });
+    await publishPipeline(h, admin, def);
     const record = await createRecord(h, sales, type, { fields: { title: `Ticket of ${company}`, amount: 1_000 } });
     const started = await startInstance(h, sales, pipelineKey, record.id);
     if (started.status !== 201) throw new Error(`starting: ${started.status} ${JSON.stringify(started.body)}`);
@@ -54,13 +60,6 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
 
   beforeAll(async () => {
     h = await startHarness();
-    const author = await seedUser(h, { roles: ['admin'] });
-    const def = testPipeline('Tickets', type, [
-      { key: 'open', name: 'Open', type: 'normal', initial: true },
-      { key: 'done', name: 'Done', type: 'success' },
-    ]);
-    pipelineKey = def.key;
-    await publishPipeline(h, author, def);
     [acme, globex] = [await tenant(), await tenant()];
     partner = await seedUser(h, { companyKind: 'partner', roles: ['partner_user'] });
     operator = await seedUser(h, { companyKind: 'platform', roles: ['operator'] });

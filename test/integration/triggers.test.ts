@@ -8,7 +8,7 @@ import { spawnApi } from '../support/api-process';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, startWorker, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
+import { contactInstanceId, createRecord, instancePath, publishPipeline, recordInstanceId, startInstance, testPipeline } from '../support/pipelines';
 
 // jest reads testTimeout only from the root config, not from the integration project's.
 jest.setTimeout(120_000);
@@ -38,9 +38,6 @@ interface CreatedRecord {
 /** Documents as stored, keyed by the application's string ids. */
 type RawDoc = Document & { _id: string };
 
-const perRecord = (def: PipelineDefinition, type: string, recordId: string) => `pipeline:${def.key}:${type}:${recordId}`;
-const perContact = (def: PipelineDefinition, contactId: string) => `pipeline:${def.key}:contact:${contactId}`;
-
 /** All executions (every run) a visibility query finds. */
 async function listWorkflows(h: Harness, query: string): Promise<WorkflowExecutionInfo[]> {
   const found: WorkflowExecutionInfo[] = [];
@@ -60,6 +57,8 @@ describe('record triggers', () => {
   let emea: TestUser;
   let apac: TestUser;
   const company = uid('cmp');
+  const perRecord = (def: PipelineDefinition, type: string, recordId: string) => recordInstanceId(company, def.key, type, recordId);
+  const perContact = (def: PipelineDefinition, contactId: string) => contactInstanceId(company, def.key, contactId);
 
   beforeAll(async () => {
     h = await startHarness();
@@ -349,9 +348,9 @@ describe('record triggers', () => {
       const def = autoPipeline(type, { multipleRuns: true });
       await publishPipeline(h, admin, def);
       // As an older release stored it: no multipleRuns anywhere.
-      await h.db.collection<RawDoc>(COLLECTIONS.pipelines).updateOne({ _id: def.key }, { $unset: { 'draft.multipleRuns': '' } });
+      await h.db.collection<RawDoc>(COLLECTIONS.pipelines).updateOne({ companyId: company, key: def.key }, { $unset: { 'draft.multipleRuns': '' } });
       await h.db.collection<RawDoc>(COLLECTIONS.pipelineVersions).updateMany({ pipelineKey: def.key }, { $unset: { 'definition.multipleRuns': '' } });
-      expect(await h.db.collection<RawDoc>(COLLECTIONS.pipelines).findOne({ _id: def.key })).not.toHaveProperty('draft.multipleRuns');
+      expect(await h.db.collection<RawDoc>(COLLECTIONS.pipelines).findOne({ companyId: company, key: def.key })).not.toHaveProperty('draft.multipleRuns');
       const versions = await h.db.collection<RawDoc>(COLLECTIONS.pipelineVersions).find({ pipelineKey: def.key }).toArray();
       expect(versions).toHaveLength(1);
       expect(versions[0]).not.toHaveProperty('definition.multipleRuns');
@@ -402,24 +401,29 @@ describe('record triggers', () => {
     });
   });
 
-  it("When two companies' records run one pipeline, then an SRE's CompanyId query finds exactly each company's instances", async () => {
+  it("When two companies each publish a pipeline of the same key, then each record runs its own company's, and an SRE's CompanyId query finds exactly each company's instances", async () => {
     const type = uid('opp_tenant');
     const def = autoPipeline(type);
     await publishPipeline(h, admin, def);
-    const other = await seedUser(h, { companyId: uid('cmp'), roles: ['sales'] });
+    const otherCompany = uid('cmp');
+    const otherAdmin = await seedUser(h, { companyId: otherCompany, roles: ['admin'] });
+    const other = await seedUser(h, { companyId: otherCompany, roles: ['sales'] });
+    const theirDef = await publishPipeline(h, otherAdmin, { ...def, name: 'Their things' });
     const ours = [await create(sales, type, { fields: { title: 'Ours 1' } }), await create(sales, type, { fields: { title: 'Ours 2' } })];
     const theirs = await create(other, type, { fields: { title: 'Theirs' } });
-    const ids = (records: CreatedRecord[]) => records.map((r) => perRecord(def, type, r.id)).sort();
+    const ids = (companyId: string, records: CreatedRecord[]) => records.map((r) => recordInstanceId(companyId, def.key, type, r.id)).sort();
+    expect(theirs.instances).toEqual([{ instanceId: recordInstanceId(otherCompany, def.key, type, theirs.id), outcome: 'started' }]);
+    expect((await projection(recordInstanceId(otherCompany, def.key, type, theirs.id))).pipelineName).toBe(theirDef.name);
 
     const byCompany = async (companyId: string) => {
       const found: string[] = [];
       for await (const wf of h.client.workflow.list({ query: `CompanyId='${companyId}' AND PipelineKey='${def.key}'` })) found.push(wf.workflowId);
       return found.sort();
     };
-    expect(await eventually(async () => JSON.stringify(await byCompany(company)) === JSON.stringify(ids(ours)))).toBe(true);
-    expect(await eventually(async () => JSON.stringify(await byCompany(other.actor.companyId!)) === JSON.stringify(ids([theirs])))).toBe(true);
-    const described = await h.client.workflow.getHandle(perRecord(def, type, theirs.id)).describe();
-    expect(described.searchAttributes).toMatchObject({ CompanyId: [other.actor.companyId] });
+    expect(await eventually(async () => JSON.stringify(await byCompany(company)) === JSON.stringify(ids(company, ours)))).toBe(true);
+    expect(await eventually(async () => JSON.stringify(await byCompany(otherCompany)) === JSON.stringify(ids(otherCompany, [theirs])))).toBe(true);
+    const described = await h.client.workflow.getHandle(recordInstanceId(otherCompany, def.key, type, theirs.id)).describe();
+    expect(described.searchAttributes).toMatchObject({ CompanyId: [otherCompany] });
   });
 
   describe('manual start', () => {
@@ -594,9 +598,11 @@ describe('a trigger survives the death of the API', () => {
   let admin: TestUser;
   let sales: TestUser;
 
+  const company = uid('cmp');
+  const perRecord = (def: PipelineDefinition, type: string, recordId: string) => recordInstanceId(company, def.key, type, recordId);
+
   beforeAll(async () => {
     h = await startHarness({ worker: false });
-    const company = uid('cmp');
     admin = await seedUser(h, { companyId: company, roles: ['admin'] });
     sales = await seedUser(h, { companyId: company, roles: ['sales'], department: 'Sales' });
   });
@@ -615,7 +621,7 @@ describe('a trigger survives the death of the API', () => {
   /** The durable workflow a create of `type` started: its id, and the id of the record it will write. */
   async function pendingCreate(type: string, pipelines: PipelineDefinition[]): Promise<{ workflowId: string; recordId: string }> {
     if (pipelines.length === 1) {
-      const prefix = `pipeline:${pipelines[0]!.key}:${type}:`;
+      const prefix = recordInstanceId(company, pipelines[0]!.key, type, '');
       const instance = await eventually(async () => {
         const running = await listWorkflows(h, `WorkflowType='pipelineInstance' AND ExecutionStatus='Running' AND TaskQueue='${h.taskQueue}'`);
         return running.find((w) => w.workflowId.startsWith(prefix));
@@ -704,7 +710,7 @@ describe('a trigger survives the death of the API', () => {
         .filter((a): a is { status: number; body: string } => 'status' in a && a.status === 201)
         .map((a) => (JSON.parse(a.body) as { id: string }).id);
       // One pipeline: each create is one instance workflow, whose first step writes the record.
-      const prefix = `pipeline:${def.key}:${type}:`;
+      const prefix = recordInstanceId(company, def.key, type, '');
       const settled = await eventually(async () => {
         const started = (await listWorkflows(h, `WorkflowType='pipelineInstance' AND TaskQueue='${h.taskQueue}'`)).filter((w) =>
           w.workflowId.startsWith(prefix),

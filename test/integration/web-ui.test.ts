@@ -9,7 +9,7 @@ import { call, type TestUser } from '../support/auth';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { publishPipeline } from '../support/pipelines';
+import { publishPipeline, recordInstanceId } from '../support/pipelines';
 import { testStack } from '../support/stack';
 
 /**
@@ -42,7 +42,7 @@ const REASON = 'Out of territory';
 
 describe("The SRE's view of pipeline instances in the Temporal Web UI", () => {
   const key = `partner-lead-ui-${crypto.randomBytes(3).toString('hex')}`;
-  const instanceId = (leadId: string) => `pipeline:${key}:lead:${leadId}`;
+  const instanceId = (leadId: string) => recordInstanceId(demo.companies.owner, key, 'lead', leadId);
   let uiUrl: string;
   let h: Harness;
   let demo: DemoWorld;

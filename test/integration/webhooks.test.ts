@@ -6,7 +6,7 @@ import { call, type TestUser } from '../support/auth';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { buildPipelineVersion, buildRecord } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { publishPipeline } from '../support/pipelines';
+import { publishPipeline, recordInstanceId } from '../support/pipelines';
 import { isAuthentic, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 
 // jest reads testTimeout only from the root config; retries back off 1 s, 2 s, ….
@@ -160,7 +160,7 @@ describe('Webhooks: signed, per company, retried', () => {
     const definition = buildPipelineVersion();
     const record = buildRecord({ companyId: demo.companies.owner });
     await h.stores.records.insert(record);
-    const instanceId = `pipeline:${definition.key}:${record.type}:${record.id}`;
+    const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
     const input: PipelineInstanceInput = { instanceId, definition, record, startedBy: sales.actor, maxUpdatesPerRun: 2 };
     const handle = await h.client.workflow.start(PIPELINE_INSTANCE_WORKFLOW, { workflowId: instanceId, taskQueue: h.taskQueue, args: [input] });
     const moves = ['propose', 'qualify', 'propose', 'won'];

@@ -6,14 +6,14 @@ import type { TestUser } from './auth';
 import type { Harness } from './harness';
 
 /** The demo world's logins (scripts/seed.ts). */
-export const DEMO_LOGINS = ['operator', 'admin', 'sales', 'partnerA_admin', 'partnerA_user', 'partnerB_admin', 'partnerB_user'] as const;
+export const DEMO_LOGINS = ['operator', 'admin', 'sales', 'initech_admin', 'initech_sales', 'partnerA_admin', 'partnerA_user', 'partnerB_admin', 'partnerB_user'] as const;
 export type DemoLogin = (typeof DEMO_LOGINS)[number];
 
 export interface DemoWorld {
   users: Record<DemoLogin, TestUser>;
   credentials: DemoCredentials;
-  /** Platform company, owning company, partner A and partner B. */
-  companies: { platform: string; owner: string; partnerA: string; partnerB: string };
+  /** Platform company, the owning companies (Acme is `owner`, Initech `owner2`), partner A and partner B. */
+  companies: { platform: string; owner: string; owner2: string; partnerA: string; partnerB: string };
   /** Removes the temporary credentials file. */
   cleanup(): void;
 }
@@ -44,6 +44,7 @@ export async function seedDemo(h: Harness): Promise<DemoWorld> {
     companies: {
       platform: credentials.operator!.companyId,
       owner: credentials.admin!.companyId,
+      owner2: credentials.initech_admin!.companyId,
       partnerA: credentials.partnerA_user!.companyId,
       partnerB: credentials.partnerB_user!.companyId,
     },

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Db, MongoClient } from 'mongodb';
-import { createStores, ensureIndexes, type Stores } from '../../activities/store';
+import { createStores, prepareDatabase, type Stores } from '../../activities/store';
 import { createApp, type AppDeps } from '../../api/app';
 import { createLogger } from '../../lib/logger';
 import { connectMongo } from '../../lib/mongo';
@@ -125,8 +125,8 @@ export async function startHarness(
   const id = crypto.randomBytes(4).toString('hex');
   const taskQueue = `test-${id}`;
   const mongo: { client: MongoClient; db: Db } = await connectMongo(servers.mongoUri, `test_${id}`);
-  await ensureIndexes(mongo.db);
   const stores = createStores(mongo.db);
+  await prepareDatabase(mongo.db, stores);
 
   // The API's own connection settings: its calls give up on an unreachable server as the product's do.
   const connection = await Connection.connect({ address: servers.temporalAddress, interceptors: apiGrpcInterceptors() });

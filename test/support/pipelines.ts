@@ -47,3 +47,10 @@ export function startInstance(h: Harness, user: TestUser, pipelineKey: string, r
 }
 
 export const instancePath = (instanceId: string) => `/v1/instances/${encodeURIComponent(instanceId)}`;
+
+/** The workflow id of a pipeline's instance for one record, as an SRE reads it: `pipeline:<company>:<key>:<type>:<record>`. */
+export const recordInstanceId = (companyId: string, pipelineKey: string, type: string, recordId: string) =>
+  `pipeline:${companyId}:${pipelineKey}:${type}:${recordId}`;
+
+/** The workflow id of a pipeline's instance for a contact (multiple runs off). */
+export const contactInstanceId = (companyId: string, pipelineKey: string, contactId: string) => `pipeline:${companyId}:${pipelineKey}:contact:${contactId}`;

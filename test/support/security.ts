@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import { LEAD_STAGES, partnerLeadTemplate } from '../../scripts/templates/partner-lead';
 import { OPPORTUNITY_KEY, opportunityPropulsionTemplate } from '../../scripts/templates/opportunity-propulsion';
-import { call, seedUser, type TestUser } from './auth';
+import { call, type TestUser } from './auth';
 import { seedDemo, type DemoWorld } from './demo';
 import { uid } from './factories';
 import type { Harness } from './harness';
-import { createRecord, instancePath, publishPipeline } from './pipelines';
+import { createRecord, instancePath, publishPipeline, recordInstanceId } from './pipelines';
 
 /**
  * The columns of the authorization matrix: the demo logins, the admin of a
@@ -122,8 +122,11 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
   const quietCompany = uid('cmp_quiet');
   await h.stores.people.upsertCompany({ id: quietCompany, name: 'Quiet (no records)', kind: 'partner', createdAt: new Date().toISOString() });
 
-  const owner2 = uid('cmp_owner2');
-  const owner2Admin = await seedUser(h, { companyId: owner2, companyKind: 'owner', roles: ['admin'] });
+  // The second owner (Initech) runs a partner program of its own, with other windows, and partner A is in it too.
+  const owner2 = demo.companies.owner2;
+  const { initech_admin: owner2Admin, initech_sales: owner2Sales } = demo.users;
+  await publishPipeline(h, owner2Admin, partnerLeadTemplate({ acceptWithin: '3d', convertWithin: '14d' }));
+  await publishPipeline(h, owner2Admin, opportunityPropulsionTemplate());
 
   const leads: Lead[] = [];
   let serial = 0;
@@ -141,7 +144,7 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
         }),
         201,
       );
-      const lead = { id: res.body.id as string, instanceId: `pipeline:${LEAD_KEY}:lead:${res.body.id}`, secrets, title };
+      const lead = { id: res.body.id as string, instanceId: recordInstanceId(demo.companies.owner, LEAD_KEY, 'lead', res.body.id), secrets, title };
       leads.push(lead);
       return lead;
     },
@@ -157,7 +160,7 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
     },
     async opportunity() {
       const record = await createRecord(h, sales, 'opportunity', { fields: { title: `Opp ${uid('o')}`, amount: 5_000 } });
-      const instanceId = `pipeline:${OPPORTUNITY_KEY}:opportunity:${record.id}`;
+      const instanceId = recordInstanceId(demo.companies.owner, OPPORTUNITY_KEY, 'opportunity', record.id);
       const state = ok('reading an opportunity', await call(h, 'GET', instancePath(instanceId), { user: sales }), 200);
       return { id: record.id, instanceId, taskId: state.body.tasks.open[0].id as string };
     },
@@ -205,6 +208,15 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
 
   const lead = await fresh.lead();
   const opportunity = await fresh.opportunity();
+  // Partner A's lead in Initech's program: its private values are checked in every answer as Acme's are.
+  const tag = crypto.randomBytes(4).toString('hex');
+  const owner2Secrets = { amount: 650_000.37, contactPhone: `PRIVATE-PHONE-${tag}`, internalNotes: `PRIVATE-NOTES-${tag}` };
+  const owner2Lead = ok(
+    "creating Initech's lead",
+    await call(h, 'POST', '/v1/records/lead', { user: owner2Sales, body: { fields: { title: `LEAD-I-${tag}`, contactName: 'Io', ...owner2Secrets }, partnerCompanyId: A } }),
+    201,
+  );
+  leads.push({ id: owner2Lead.body.id, instanceId: recordInstanceId(owner2, LEAD_KEY, 'lead', owner2Lead.body.id), secrets: owner2Secrets, title: `LEAD-I-${tag}` });
   const partnerBNote = (await createRecord(h, pbUser, 'note', { fields: { title: 'B only' } })).id;
   const webhookId = await fresh.webhook();
   // The lead stands in Pending: the partner has not accepted it, so its private fields are hidden from partners.

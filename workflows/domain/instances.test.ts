@@ -1,14 +1,18 @@
-import { checkScope, instanceIdFor } from './instances';
+import { checkScope, instanceIdFor, instanceIdsFor, pipelineKeyOf } from './instances';
 import { buildActor } from './test-fixtures';
 
 describe('instance ids', () => {
   it.each([
-    [true, 'ctc_1', 'pipeline:sales:opportunity:rec_1'],
-    [true, undefined, 'pipeline:sales:opportunity:rec_1'],
-    [false, 'ctc_1', 'pipeline:sales:contact:ctc_1'],
-    [false, undefined, 'pipeline:sales:opportunity:rec_1'],
-  ])('When multiple runs is %s and the contact is %s, then the id is %s', (multipleRuns, contactId, id) => {
-    expect(instanceIdFor({ key: 'sales', multipleRuns }, { id: 'rec_1', type: 'opportunity', contactId })).toBe(id);
+    [true, 'ctc_1', 'pipeline:cmp_1:sales:opportunity:rec_1', 'pipeline:sales:opportunity:rec_1'],
+    [true, undefined, 'pipeline:cmp_1:sales:opportunity:rec_1', 'pipeline:sales:opportunity:rec_1'],
+    [false, 'ctc_1', 'pipeline:cmp_1:sales:contact:ctc_1', 'pipeline:sales:contact:ctc_1'],
+    [false, undefined, 'pipeline:cmp_1:sales:opportunity:rec_1', 'pipeline:sales:opportunity:rec_1'],
+  ])('When multiple runs is %s and the contact is %s, then the id is %s (before companies owned pipelines: %s)', (multipleRuns, contactId, id, global) => {
+    const record = { id: 'rec_1', type: 'opportunity', contactId, companyId: 'cmp_1' };
+    expect(instanceIdFor({ key: 'sales', multipleRuns }, record)).toBe(id);
+    expect(instanceIdsFor({ key: 'sales', multipleRuns }, record)).toEqual([id, global]);
+    expect(pipelineKeyOf(id)).toBe('sales');
+    expect(pipelineKeyOf(global)).toBe('sales');
   });
 });
 

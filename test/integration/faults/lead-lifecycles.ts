@@ -6,7 +6,7 @@ import type { AuditEvent } from '../../../workflows/transition';
 import type { TestUser } from '../../support/auth';
 import type { DemoWorld } from '../../support/demo';
 import { eventually, type Harness } from '../../support/harness';
-import { publishPipeline } from '../../support/pipelines';
+import { publishPipeline, recordInstanceId } from '../../support/pipelines';
 
 /**
  * The lead lifecycles the fault suites run through the HTTP API while a fault
@@ -234,7 +234,7 @@ export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions
       await backoff(attempt);
     }
     const instanceKey = run.plan === 'expire_accepted' ? FAST_KEY : LEAD_KEY;
-    run.instanceId = `pipeline:${instanceKey}:lead:${run.id}`;
+    run.instanceId = recordInstanceId(demo.companies.owner, instanceKey, 'lead', run.id!);
     // A create that went through after an error: the instance enters Pending on its own, a moment later.
     await eventually(async () => {
       const doc = await h.db.collection(COLLECTIONS.instances).findOne({ _id: run.instanceId as never });

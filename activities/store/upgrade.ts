@@ -1,0 +1,29 @@
+import type { Db } from 'mongodb';
+import { ensureIndexes } from './collections';
+import type { Stores } from './index';
+
+export interface UpgradeReport {
+  /** The owning company that took on what was stored before companies owned pipelines; none when there was nothing to adopt. */
+  adoptedBy?: string;
+  pipelines: number;
+  versions: number;
+}
+
+/**
+ * What every process does to the database before it serves: the indexes, then
+ * the upgrades of data an earlier version wrote. Idempotent and safe when the
+ * worker and the API run it at once (each step copies before it removes).
+ *
+ * The one upgrade so far: pipelines were global before companies owned them,
+ * and a database of that time has one owning company (its partner program's
+ * owner), so its pipelines and versions become that company's, the first
+ * owner company created. Its records, instances and running workflows already
+ * carry their company and keep their ids.
+ */
+export async function prepareDatabase(db: Db, stores: Stores): Promise<UpgradeReport> {
+  await ensureIndexes(db);
+  const owner = (await stores.people.listCompanies()).find((c) => c.kind === 'owner');
+  if (!owner) return { pipelines: 0, versions: 0 };
+  const adopted = await stores.pipelines.adoptGlobal(owner.id);
+  return { ...adopted, adoptedBy: adopted.pipelines + adopted.versions > 0 ? owner.id : undefined };
+}

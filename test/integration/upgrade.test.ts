@@ -1,0 +1,121 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { COLLECTIONS, prepareDatabase } from '../../activities/store';
+import { toRecordView } from '../../activities/store/records';
+import { PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from '../../workflows/messages';
+import type { PipelineVersion } from '../../workflows/domain/types';
+import { call, seedUser, type TestUser } from '../support/auth';
+import { buildRecord, uid } from '../support/factories';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { instancePath, recordInstanceId, testPipeline } from '../support/pipelines';
+
+/**
+ * A database as the version before companies owned pipelines left it: its
+ * pipelines and versions keyed by the pipeline key alone, the unique index on
+ * (pipelineKey, version), and an instance running under the id of that time.
+ */
+describe('upgrading a database written before companies owned pipelines', () => {
+  let h: Harness;
+  let admin: TestUser;
+  let sales: TestUser;
+  let laterAdmin: TestUser;
+  const owner = uid('cmp_first');
+  const type = uid('deal');
+  const def = testPipeline(
+    'Deals',
+    type,
+    [
+      { key: 'open', name: 'Open', type: 'normal', initial: true },
+      { key: 'proposal', name: 'Proposal', type: 'normal' },
+      { key: 'won', name: 'Won', type: 'success' },
+    ],
+    { trigger: { onCreate: true, manual: true, reinitiate: false } },
+  );
+  const version: PipelineVersion = { ...def, version: 1, publishedAt: '2026-06-01T00:00:00.000Z' };
+  const recordId = uid('rec');
+  const globalId = `pipeline:${def.key}:${type}:${recordId}`;
+  const pipelines = () => h.db.collection(COLLECTIONS.pipelines);
+  const versions = () => h.db.collection(COLLECTIONS.pipelineVersions);
+
+  beforeAll(async () => {
+    h = await startHarness();
+    // The owner company the old demo world made first, then one made later.
+    await h.stores.people.upsertCompany({ id: owner, name: 'First owner', kind: 'owner', createdAt: '2026-01-01T00:00:00.000Z' });
+    admin = await seedUser(h, { companyId: owner, roles: ['admin'] });
+    sales = await seedUser(h, { companyId: owner, roles: ['sales'] });
+    laterAdmin = await seedUser(h, { roles: ['admin'] });
+
+    await versions().createIndex({ pipelineKey: 1, version: -1 }, { name: 'by_pipeline_version', unique: true });
+    await pipelines().insertOne({
+      _id: def.key as never,
+      draft: def,
+      status: 'published',
+      latestVersion: 1,
+      createdAt: version.publishedAt,
+      updatedAt: version.publishedAt,
+      createdBy: admin.actor.userId,
+      updatedBy: admin.actor.userId,
+    });
+    const { version: _v, publishedAt, ...definition } = version;
+    await versions().insertOne({ _id: `${def.key}@1` as never, pipelineKey: def.key, version: 1, definition, publishedAt, publishedBy: admin.actor.userId });
+
+    const record = buildRecord({ id: recordId, type, companyId: owner, ownerId: sales.actor.userId, fields: { title: 'Old deal' } });
+    await h.stores.records.insert(record);
+    const input: PipelineInstanceInput = { instanceId: globalId, definition: version, record: toRecordView(record), startedBy: sales.actor };
+    await h.client.workflow.start(PIPELINE_INSTANCE_WORKFLOW, { workflowId: globalId, taskQueue: h.taskQueue, args: [input] });
+    await eventually(async () => (await h.stores.instances.get(globalId)) ?? false);
+  });
+  afterAll(async () => h?.stop());
+
+  it('When every process prepares the database on start, then the first owner company owns the old pipeline and its version, and a second run changes nothing', async () => {
+    const [first, again] = [await prepareDatabase(h.db, h.stores), await prepareDatabase(h.db, h.stores)];
+    expect(first).toEqual({ adoptedBy: owner, pipelines: 1, versions: 1 });
+    expect(again).toEqual({ pipelines: 0, versions: 0 });
+
+    expect(await pipelines().find({ key: def.key }).toArray()).toEqual([
+      expect.objectContaining({ _id: `${owner}/${def.key}`, companyId: owner, key: def.key, status: 'published', latestVersion: 1, globalIds: true }),
+    ]);
+    expect(await pipelines().findOne({ _id: def.key as never })).toBeNull();
+    expect(await versions().find({ pipelineKey: def.key }).toArray()).toEqual([
+      expect.objectContaining({ _id: `${owner}/${def.key}@1`, companyId: owner, version: 1, definition: expect.objectContaining({ name: 'Deals' }) }),
+    ]);
+    const indexes = (await versions().listIndexes().toArray()).map((i) => i.name);
+    expect(indexes).not.toContain('by_pipeline_version');
+    expect(indexes).toContain('by_company_pipeline_version');
+
+    const read = await call(h, 'GET', `/v1/pipelines/${def.key}`, { user: admin });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ companyId: owner, key: def.key, status: 'published', latestVersion: 1 });
+    expect((await call(h, 'GET', `/v1/pipelines/${def.key}`, { user: laterAdmin })).status).toBe(404);
+  });
+
+  it('When the old instance is read, moved and started again by hand, then it keeps its id and no second instance starts', async () => {
+    const record = await call(h, 'GET', `/v1/records/${type}/${recordId}`, { user: sales });
+    expect(record.status).toBe(200);
+    expect(record.body.instances).toEqual([{ instanceId: globalId, stage: 'open', status: 'running' }]);
+
+    const moved = await call(h, 'POST', `${instancePath(globalId)}/moves`, { user: sales, body: { to: 'proposal' } });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ instanceId: globalId, stage: { key: 'proposal' } });
+    expect(await h.stores.instances.get(globalId)).toMatchObject({ stage: 'proposal', companyId: owner });
+
+    const started = await call(h, 'POST', '/v1/instances', { user: sales, body: { pipelineKey: def.key, recordId } });
+    expect(started.status).toBeLessThan(300);
+    expect(started.body).toMatchObject({ instanceId: globalId, stage: { key: 'proposal' } });
+    const newId = recordInstanceId(owner, def.key, type, recordId);
+    await expect(h.client.workflow.getHandle(newId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(await h.stores.instances.get(newId)).toBeUndefined();
+  });
+
+  it('When a record is created after the upgrade, then its instance takes the id with the company, and another company may publish the same key', async () => {
+    const created = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { fields: { title: 'New deal' } } });
+    expect(created.status).toBe(201);
+    expect(created.body.instances).toEqual([{ instanceId: recordInstanceId(owner, def.key, type, created.body.id), outcome: 'started' }]);
+
+    const theirs = await call(h, 'POST', '/v1/pipelines', { user: laterAdmin, body: { ...def, name: 'Their deals' } });
+    expect(theirs.status).toBe(201);
+    const published = await call(h, 'POST', `/v1/pipelines/${def.key}/publish`, { user: laterAdmin });
+    expect(published.status).toBe(201);
+    expect(published.body).toMatchObject({ key: def.key, version: 1, name: 'Their deals' });
+    expect((await call(h, 'GET', `/v1/pipelines/${def.key}`, { user: admin })).body).toMatchObject({ draft: { name: 'Deals' }, latestVersion: 1 });
+  });
+});
