@@ -103,7 +103,9 @@ export function peopleStore(db: Db) {
      * afterwards, or undefined when there is no such company.
      */
     async setProgramMembership(partnerId: string, ownerId: string, member: boolean, now: string): Promise<Company | undefined> {
-      // $addToSet and $pull write only the one owner id, so two admins changing their own programs at once both land.
+      // $addToSet and $pull name only the one owner id, so on MongoDB two owners changing their programs at once both land.
+      // FerretDB reads and writes the document back without a transaction: two changes to one partner at the same
+      // instant may lose one there (an admin action, rare; its answer is the company as stored afterwards).
       const result = member
         ? await memberships.updateOne({ _id: partnerId }, { $addToSet: { programs: ownerId }, $set: { updatedAt: now } })
         : await memberships.updateOne({ _id: partnerId }, { $pull: { programs: ownerId }, $set: { updatedAt: now } });

@@ -242,6 +242,22 @@ describe('Partner programs: a partner company in several owners’ programs', ()
   });
 
   describe('upgrade of partner companies from before programs', () => {
+    it('When a partner company from before programs is put in a program, or taken out of one, then that gives it a membership of its own', async () => {
+      const [joined, left] = [uid('cmp_old_joined'), uid('cmp_old_left')];
+      const createdAt = new Date().toISOString();
+      await companies().insertMany([joined, left].map((id) => ({ _id: id as never, name: id, kind: 'partner', createdAt })));
+      // Before: in every program, as before programs existed.
+      expect((await call(h, 'GET', `/v1/companies/${joined}`, { user: initech.admin })).status).toBe(200);
+
+      expect((await call(h, 'PUT', `/v1/companies/${joined}/programs/${globex.company}`, { user: globex.admin })).status).toBe(200);
+      expect((await call(h, 'DELETE', `/v1/companies/${left}/programs/${globex.company}`, { user: globex.admin })).status).toBe(200);
+      expect((await companyDoc(joined))?.programs).toEqual([globex.company]);
+      expect((await companyDoc(left))?.programs).toEqual([]);
+      expect((await call(h, 'GET', `/v1/companies/${joined}`, { user: initech.admin })).status).toBe(404);
+      const res = await call(h, 'POST', '/v1/records/lead', { user: initech.sales, body: { fields: { title: uid('Lead') }, partnerCompanyId: left } });
+      expect(res.body.error.code).toBe('partner_not_in_program');
+    });
+
     it('When enrolUnassignedPartners runs twice, then a partner company without a membership joins the owner’s program once, and the others are left as they were', async () => {
       const legacy = uid('cmp_legacy');
       const inNone = uid('cmp_in_none');
