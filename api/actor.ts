@@ -22,6 +22,6 @@ export function requireAdmin(actor: Actor): void {
 }
 
 /** Turns a refusal of api/tenancy.ts into its HTTP error. */
-export function enforce(check: Check): void {
+export function enforce(check: Check): asserts check is Extract<Check, { ok: true }> {
   if (!check.ok) throw new AppError(check.status, check.status === 404 ? 'not_found' : 'forbidden', check.message);
 }

@@ -9,7 +9,14 @@ import {
   firstAdminRoles,
   instanceScope,
   managesKeysOf,
+  managesWebhooks,
   managesWebhooksOf,
+  checkAssignment,
+  checkProgramChange,
+  checkProgramCompanies,
+  companyView,
+  inProgramOf,
+  startingPrograms,
   readsRecordData,
   seesCompany,
   seesUser,
@@ -29,7 +36,11 @@ const partnerUser = user('u-pa-user', 'c-pa', ['partner_user']);
 const platform: CompanyRef = { id: 'c-platform', kind: 'platform' };
 const acme: CompanyRef = { id: 'c-acme', kind: 'owner' };
 const globex: CompanyRef = { id: 'c-globex', kind: 'owner' };
+/** Written before programs existed: no membership yet. */
 const pa: CompanyRef = { id: 'c-pa', kind: 'partner' };
+const inBoth: CompanyRef = { id: 'c-both', kind: 'partner', programs: ['c-acme', 'c-globex'] };
+const inAcme: CompanyRef = { id: 'c-in-acme', kind: 'partner', programs: ['c-acme'] };
+const inNone: CompanyRef = { id: 'c-none', kind: 'partner', programs: [] };
 
 const ref = (a: Actor) => ({ id: a.userId, companyId: a.companyId!, roles: a.roles });
 const ok = { ok: true };
@@ -79,7 +90,11 @@ describe('users', () => {
     ["an admin manages its company's keys", acmeAdmin, acmeSales, true],
     ["an admin does not manage another company's keys", acmeAdmin, globexAdmin, false],
     ["a partner admin manages its company's keys", partnerAdmin, partnerUser, true],
-    ["the operator manages no tenant's keys", operator, acmeAdmin, false],
+    ["the operator manages an owner company's admin's keys", operator, acmeAdmin, true],
+    ["the operator manages a partner company's admin's keys", operator, partnerAdmin, true],
+    ["the operator manages no tenant's sales user's keys", operator, acmeSales, false],
+    ["the operator manages no partner user's keys", operator, partnerUser, false],
+    ["a partner admin does not manage an owner admin's keys", partnerAdmin, acmeAdmin, false],
   ])('When %s, then %s', (_case, actor, target, expected) => expect(managesKeysOf(actor, ref(target))).toBe(expected));
 });
 
@@ -114,7 +129,14 @@ describe('companies', () => {
   it.each<[string, Actor, CompanyRef, boolean]>([
     ['the operator sees every company', operator, globex, true],
     ['an admin sees its own', acmeAdmin, acme, true],
-    ['an admin sees partner companies', acmeAdmin, pa, true],
+    ['an admin sees a partner company from before programs', acmeAdmin, pa, true],
+    ['an admin sees a partner company of its program', acmeAdmin, inBoth, true],
+    ['another admin sees it too when it is in its program', globexAdmin, inBoth, true],
+    ['an admin does not see a partner company of another program only', globexAdmin, inAcme, false],
+    ['an admin does not see a partner company in no program', acmeAdmin, inNone, false],
+    ['the operator sees a partner company in no program', operator, inNone, true],
+    ["a partner user sees its own company, whatever its programs", user('u-x', 'c-none', ['partner_user']), inNone, true],
+    ["a partner user does not see another partner company", partnerUser, inBoth, false],
     ['an admin does not see another owner', acmeAdmin, globex, false],
     ['an admin does not see the platform', acmeAdmin, platform, false],
     ['a sales user sees only its own', acmeSales, pa, false],
@@ -123,13 +145,25 @@ describe('companies', () => {
 });
 
 describe('webhooks and instances', () => {
-  it.each<[string, Actor, string, boolean]>([
-    ['an admin manages its own webhooks', acmeAdmin, 'c-acme', true],
-    ["an admin does not manage another's", acmeAdmin, 'c-globex', false],
-    ["an admin does not manage a partner's", acmeAdmin, 'c-pa', false],
-    ['a sales user manages none', acmeSales, 'c-acme', false],
-    ['the operator manages none', operatorAndAdmin, 'c-platform', false],
-  ])('When %s, then %s', (_case, actor, companyId, expected) => expect(managesWebhooksOf(actor, companyId)).toBe(expected));
+  it.each<[string, Actor, CompanyRef, boolean]>([
+    ['an admin manages its own webhooks', acmeAdmin, acme, true],
+    ["an admin does not manage another's", acmeAdmin, globex, false],
+    ["an admin does not manage a partner's", acmeAdmin, pa, false],
+    ['a sales user manages none', acmeSales, acme, false],
+    ['the operator manages none', operatorAndAdmin, platform, false],
+    ["a partner admin manages its own partner company's", partnerAdmin, pa, true],
+    ["a partner admin does not manage an owner's", partnerAdmin, acme, false],
+    ['a partner user manages none', partnerUser, pa, false],
+    ['a partner_admin role in an owner company manages nothing there', user('u-odd', 'c-acme', ['partner_admin']), acme, false],
+  ])('When %s, then %s', (_case, actor, company, expected) => expect(managesWebhooksOf(actor, company)).toBe(expected));
+
+  it.each<[string, Actor, boolean]>([
+    ['a Company Admin', acmeAdmin, true],
+    ['a partner admin', partnerAdmin, true],
+    ['a sales user', acmeSales, false],
+    ['a partner user', partnerUser, false],
+    ['the operator, even holding admin', operatorAndAdmin, false],
+  ])('When %s calls a webhook route, then it may: %s', (_case, actor, expected) => expect(managesWebhooks(actor)).toBe(expected));
 
   it("When an instance list is asked, then every caller's is its company's, admins included", () => {
     expect(instanceScope(acmeAdmin)).toBe('c-acme');
@@ -142,4 +176,67 @@ describe('webhooks and instances', () => {
     ['a sales user cancels none: 403', acmeSales, 'c-acme', refused(403)],
     ['a partner admin cancels none: 403', partnerAdmin, 'c-acme', refused(403)],
   ])('When %s', (_case, actor, companyId, expected) => expect(checkCancel(actor, { companyId })).toEqual(expected));
+});
+
+describe('partner programs', () => {
+  it.each<[string, CompanyRef, string, boolean]>([
+    ["a partner company in the owner's program", inAcme, 'c-acme', true],
+    ['a partner company in two programs, in the second', inBoth, 'c-globex', true],
+    ["a partner company in another owner's program only", inAcme, 'c-globex', false],
+    ['a partner company in no program', inNone, 'c-acme', false],
+    ['a partner company from before programs, in any', pa, 'c-globex', true],
+    ['an owner company is in no program', globex, 'c-acme', false],
+    ['no owner at all', pa, '', false],
+  ])('When %s, then in the program: %s', (_case, partner, owner, expected) => expect(inProgramOf(partner, owner)).toBe(expected));
+
+  it.each<[string, Actor, string, unknown]>([
+    ['the operator changes any owner program', operator, 'c-globex', ok],
+    ['an admin changes its own program', acmeAdmin, 'c-acme', ok],
+    ["an admin changes another owner's program: 403", acmeAdmin, 'c-globex', refused(403)],
+    ['a sales user: 403', acmeSales, 'c-acme', refused(403)],
+    ['a partner admin: 403', partnerAdmin, 'c-acme', refused(403)],
+    ['a partner user: 403', partnerUser, 'c-acme', refused(403)],
+    ['an operator holding admin is still the operator', operatorAndAdmin, 'c-acme', ok],
+  ])('When %s', (_case, actor, ownerId, expected) => expect(checkProgramChange(actor, ownerId)).toEqual(expected));
+
+  it.each<[string, CompanyRef | undefined, CompanyRef | undefined, unknown]>([
+    ['a partner company and an owner company', inAcme, globex, ok],
+    ['an unknown partner company: 404', undefined, globex, refused(404)],
+    ['an owner company as the partner: 404', acme, globex, refused(404)],
+    ['an unknown owner: 404', inAcme, undefined, refused(404)],
+    ['a partner company as the owner: 404', inAcme, pa, refused(404)],
+    ['the platform company as the owner: 404', inAcme, platform, refused(404)],
+  ])('When %s', (_case, partner, owner, expected) => expect(checkProgramCompanies(partner, owner)).toEqual(expected));
+
+  it.each<[string, CompanyRef | undefined, string, unknown]>([
+    ['a partner in the program', inBoth, 'c-globex', { ok: true }],
+    ['a partner from before programs', pa, 'c-acme', { ok: true }],
+    ['a partner outside the program', inAcme, 'c-globex', expect.objectContaining({ ok: false, code: 'partner_not_in_program' })],
+    ['a partner in no program', inNone, 'c-acme', expect.objectContaining({ ok: false, code: 'partner_not_in_program' })],
+    ['no company by the id', undefined, 'c-acme', expect.objectContaining({ ok: false, code: 'unknown_partner' })],
+    ['an owner company', globex, 'c-acme', expect.objectContaining({ ok: false, code: 'unknown_partner' })],
+  ])('When a record is assigned to %s', (_case, partner, owner, expected) => expect(checkAssignment('c-x', partner, owner)).toEqual(expected));
+
+  it('When a partner is outside one program but in another, then the refusal is the one a partner in no program gets', () => {
+    const other = checkAssignment('c-x', { id: 'c-x', kind: 'partner', programs: ['c-acme'] }, 'c-globex');
+    const none = checkAssignment('c-x', { id: 'c-x', kind: 'partner', programs: [] }, 'c-globex');
+    expect(other).toEqual(none);
+    expect(other).toEqual({ ok: false, code: 'partner_not_in_program', message: expect.stringContaining('c-x'), details: { partnerCompanyId: 'c-x' } });
+  });
+
+  it.each<[string, Actor, CompanyRef, readonly string[] | undefined]>([
+    ['an admin sees only its own program of several', globexAdmin, inBoth, ['c-globex']],
+    ['the operator sees every program', operator, inBoth, ['c-acme', 'c-globex']],
+    ["the partner's own user sees every program", user('u-b', 'c-both', ['partner_user']), inBoth, ['c-acme', 'c-globex']],
+    ['a company from before programs shows none', acmeAdmin, pa, undefined],
+  ])('When %s', (_case, actor, company, programs) => expect(companyView(actor, company).programs).toEqual(programs));
+
+  it.each<[string, Actor, 'owner' | 'partner', string | undefined, unknown]>([
+    ["an admin's partner starts in its program", acmeAdmin, 'partner', undefined, { ok: true, programs: ['c-acme'] }],
+    ["an admin naming its own company", acmeAdmin, 'partner', 'c-acme', { ok: true, programs: ['c-acme'] }],
+    ["an admin naming another owner: 403", acmeAdmin, 'partner', 'c-globex', refused(403)],
+    ["the operator's partner starts in the owner it names", operator, 'partner', 'c-globex', { ok: true, programs: ['c-globex'] }],
+    ["the operator's partner without an owner starts in none", operator, 'partner', undefined, { ok: true, programs: [] }],
+    ['an owner company starts in none', operator, 'owner', undefined, { ok: true, programs: [] }],
+  ])('When %s', (_case, actor, kind, ownerId, expected) => expect(startingPrograms(actor, kind, ownerId)).toEqual(expected));
 });

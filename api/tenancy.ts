@@ -13,6 +13,8 @@ export type CompanyKind = 'platform' | 'owner' | 'partner';
 export interface CompanyRef {
   id: string;
   kind: CompanyKind;
+  /** A partner company's membership: the owner companies whose programs it is in (absent: written before programs). */
+  programs?: readonly string[];
 }
 
 export interface UserRef {
@@ -50,13 +52,91 @@ export function seesUser(actor: Actor, user: UserRef): boolean {
   return isOperator(actor) && ADMIN_ROLES.some((r) => user.roles.includes(r));
 }
 
-/** A user's keys: the user itself, and the admins of its company. */
-export const managesKeysOf = (actor: Actor, user: UserRef): boolean => user.id === actor.userId || managesUsersOf(actor, user.companyId);
+/**
+ * A user's keys: the user itself, the admins of its company, and for a
+ * company's admins (`admin`, `partner_admin`) also the operator, who made the
+ * first ones and gives a tenant that lost its admin's key a new one.
+ */
+export const managesKeysOf = (actor: Actor, user: UserRef): boolean =>
+  user.id === actor.userId || managesUsersOf(actor, user.companyId) || (isOperator(actor) && ADMIN_ROLES.some((r) => user.roles.includes(r)));
 
-/** The operator sees every company; a Company Admin its own and the partner companies it may assign; others their own. */
+/**
+ * A partner company in an owner company's program. One written before
+ * programs existed has no membership yet and keeps the standing it had then,
+ * in every program, until the startup upgrade (`enrolUnassignedPartners`) or
+ * a program change writes one.
+ */
+export function inProgramOf(partner: CompanyRef, ownerCompanyId: string): boolean {
+  if (partner.kind !== 'partner' || ownerCompanyId === '') return false;
+  return partner.programs === undefined || partner.programs.includes(ownerCompanyId);
+}
+
+/** The operator sees every company; a Company Admin its own and the partner companies of its program; others their own. */
 export function seesCompany(actor: Actor, company: CompanyRef): boolean {
   if (isOperator(actor) || company.id === actor.companyId) return true;
-  return isCompanyAdmin(actor) && company.kind === 'partner';
+  return isCompanyAdmin(actor) && inProgramOf(company, actor.companyId ?? '');
+}
+
+/**
+ * A company as this caller is shown it (the caller sees it): a Company Admin
+ * learns only whether the partner is in its own program, never which other
+ * owners' programs it is in; the operator and the company's own users see
+ * the whole membership.
+ */
+export function companyView<T extends CompanyRef>(actor: Actor, company: T): T {
+  if (company.programs === undefined || isOperator(actor) || company.id === actor.companyId) return company;
+  return { ...company, programs: company.programs.filter((owner) => owner === actor.companyId) };
+}
+
+/**
+ * The programs a new company starts in: a Company Admin's partner company in
+ * its admin's company's program (naming another owner: 403); the operator's
+ * in the owner it names, or in none; an owner company is in none.
+ */
+export function startingPrograms(actor: Actor, kind: 'owner' | 'partner', ownerId: string | undefined): { ok: true; programs: string[] } | Extract<Check, { ok: false }> {
+  if (kind === 'owner') return { ok: true, programs: [] };
+  if (isOperator(actor)) return { ok: true, programs: ownerId === undefined ? [] : [ownerId] };
+  if (ownerId !== undefined && ownerId !== actor.companyId) {
+    return { ok: false, status: 403, message: "a Company Admin's partner company starts in its own company's program only" };
+  }
+  return { ok: true, programs: [actor.companyId ?? ''] };
+}
+
+/**
+ * Who changes an owner's program: the operator (any owner's), and that
+ * owner's Company Admin (its own only). Decided before anything is looked up,
+ * so a refusal says nothing of other companies.
+ */
+export function checkProgramChange(actor: Actor, ownerId: string): Check {
+  if (isOperator(actor)) return OK;
+  if (!isCompanyAdmin(actor)) return refuse(403, "programs are changed by the platform operator and by the owner company's Company Admin");
+  if (actor.companyId !== ownerId) return refuse(403, "a Company Admin changes its own company's program only");
+  return OK;
+}
+
+/** The two companies of a program change: a partner company, and an owner company (404 naming which is missing). */
+export function checkProgramCompanies(partner: CompanyRef | undefined, owner: CompanyRef | undefined): Check {
+  if (partner?.kind !== 'partner') return refuse(404, 'no partner company by this id');
+  if (owner?.kind !== 'owner') return refuse(404, 'no owner company by this id');
+  return OK;
+}
+
+export type AssignmentCheck =
+  | { ok: true }
+  | { ok: false; code: 'unknown_partner' | 'partner_not_in_program'; message: string; details: { partnerCompanyId: string } };
+
+/**
+ * A record of `ownerCompanyId` assigned to a partner company. The answer for a
+ * partner outside the owner's program is the same whether it is in no
+ * program or in other owners' ones: nothing of other programs shows.
+ */
+export function checkAssignment(partnerCompanyId: string, partner: CompanyRef | undefined, ownerCompanyId: string): AssignmentCheck {
+  const details = { partnerCompanyId };
+  if (partner?.kind !== 'partner') return { ok: false, code: 'unknown_partner', message: `partner company ${partnerCompanyId} does not exist`, details };
+  if (!inProgramOf(partner, ownerCompanyId)) {
+    return { ok: false, code: 'partner_not_in_program', message: `partner company ${partnerCompanyId} is not in your company's partner program`, details };
+  }
+  return { ok: true };
 }
 
 /**
@@ -99,8 +179,19 @@ export function checkNewCompany(actor: Actor, kind: 'owner' | 'partner'): Check 
 /** The roles of a new company's first admin. */
 export const firstAdminRoles = (kind: 'owner' | 'partner'): string[] => (kind === 'owner' ? ['admin'] : ['partner_admin']);
 
-/** Webhooks of a company are its Company Admin's. */
-export const managesWebhooksOf = (actor: Actor, companyId: string): boolean => isCompanyAdmin(actor) && actor.companyId === companyId;
+/** Webhook routes are for a Company Admin and a partner company's `partner_admin` (never the operator). */
+export const managesWebhooks = (actor: Actor): boolean => isCompanyAdmin(actor) || (!isOperator(actor) && actor.roles.includes('partner_admin'));
+
+/**
+ * Webhooks of a company: an owner company's are its Company Admin's, a
+ * partner company's its `partner_admin`'s (they hear only of the records
+ * assigned to it, as its users read them: activities/webhooks.ts).
+ */
+export function managesWebhooksOf(actor: Actor, company: CompanyRef): boolean {
+  if (isOperator(actor) || actor.companyId !== company.id) return false;
+  if (company.kind === 'owner') return actor.roles.includes('admin');
+  return company.kind === 'partner' && actor.roles.includes('partner_admin');
+}
 
 /** The company whose instances (as owner or assigned partner) an instance list shows; every caller has one. */
 export const instanceScope = (actor: Actor): string => actor.companyId ?? '';

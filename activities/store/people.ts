@@ -10,7 +10,14 @@ export interface Company {
   id: string;
   name: string;
   kind: CompanyKind;
+  /**
+   * A partner company's membership: the owner companies in whose partner
+   * programs it works. Absent on partner companies written before programs
+   * existed, until the startup upgrade enrols them (`enrolUnassignedPartners`).
+   */
+  programs?: string[];
   createdAt: string;
+  updatedAt?: string;
 }
 
 export interface User {
@@ -36,6 +43,12 @@ export interface ApiKeyInfo {
 type CompanyDoc = Doc<Omit<Company, 'id'>>;
 type UserDoc = Doc<Omit<User, 'id'>>;
 type ApiKeyDoc = Doc<Omit<ApiKeyInfo, 'id'> & { hash: string }>;
+/** The membership part of a company document, typed alone so the driver types its array updates. */
+interface MembershipDoc {
+  _id: string;
+  programs?: string[];
+  updatedAt?: string;
+}
 
 export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(9).toString('base64url')}`;
 
@@ -53,6 +66,7 @@ const fromDoc = <T extends { _id: string }>({ _id, ...rest }: T) => ({ id: _id, 
 /** Companies, users and their API keys. */
 export function peopleStore(db: Db) {
   const companies = db.collection<CompanyDoc>(COLLECTIONS.companies);
+  const memberships = db.collection<MembershipDoc>(COLLECTIONS.companies);
   const users = db.collection<UserDoc>(COLLECTIONS.users);
   const apiKeys = db.collection<ApiKeyDoc>(COLLECTIONS.apiKeys);
   // Every request reads its key and user, and triggers read owners: held per process until any of them changes.
@@ -82,6 +96,42 @@ export function peopleStore(db: Db) {
     getCompany: company,
     async listCompanies(): Promise<Company[]> {
       return (await companies.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc(d) as Company);
+    },
+    /**
+     * Puts a partner company in an owner's program, or takes it out; either
+     * twice changes nothing the second time. Answers the company as stored
+     * afterwards, or undefined when there is no such company.
+     */
+    async setProgramMembership(partnerId: string, ownerId: string, member: boolean, now: string): Promise<Company | undefined> {
+      // $addToSet and $pull name only the one owner id, so on MongoDB two owners changing their programs at once both land.
+      // FerretDB reads and writes the document back without a transaction: two changes to one partner at the same
+      // instant may lose one there (an admin action, rare; its answer is the company as stored afterwards).
+      const result = member
+        ? await memberships.updateOne({ _id: partnerId }, { $addToSet: { programs: ownerId }, $set: { updatedAt: now } })
+        : await memberships.updateOne({ _id: partnerId }, { $pull: { programs: ownerId }, $set: { updatedAt: now } });
+      if (result.matchedCount === 0) return undefined;
+      if (!member) {
+        // A company from before programs has no membership to pull from: taken out of a program, it is in none.
+        await companies.updateOne({ _id: partnerId, programs: { $exists: false } }, { $set: { programs: [] } });
+      }
+      await changes.changed();
+      return company(partnerId);
+    },
+    /**
+     * The upgrade of data written before programs existed: every partner
+     * company without a membership joins the one owner's program. Idempotent;
+     * answers how many companies it changed.
+     */
+    async enrolUnassignedPartners(ownerCompanyId: string, now: string): Promise<number> {
+      const unassigned = await companies.find({ kind: 'partner', programs: { $exists: false } }, { projection: { _id: 1 } }).toArray();
+      let changed = 0;
+      for (const { _id } of unassigned) {
+        // The filter again: a membership written meanwhile is kept.
+        const result = await companies.updateOne({ _id, programs: { $exists: false } }, { $set: { programs: [ownerCompanyId], updatedAt: now } });
+        changed += result.modifiedCount;
+      }
+      if (changed > 0) await changes.changed();
+      return changed;
     },
 
     async upsertUser(user: User): Promise<void> {

@@ -20,21 +20,35 @@ const meta: RouteSpec[] = [
 const people: RouteSpec[] = [
   { method: 'get', path: '/v1/me', tag: 'people', summary: 'The caller: their user and company', ok: { status: 200, description: '{ user, company }' } },
   {
-    method: 'post', path: '/v1/companies', tag: 'people', summary: "Create a company: an owner company (the platform operator; admin { name, email } required) or a partner company (the operator or a Company Admin). An admin given in the body is made the company's first admin (admin of an owner, partner_admin of a partner) with an API key, shown once",
-    body: CompanyBody, ok: { status: 201, description: '{ company, admin?: { user, apiKey } }' }, errors: [403],
+    method: 'post', path: '/v1/companies', tag: 'people', summary: "Create a company: an owner company (the platform operator; admin { name, email } required) or a partner company (the operator or a Company Admin). A Company Admin's partner company starts in its own program; the operator's in the program of the owner company ownerId names (unknown: 422 unknown_company), or in none. An admin given in the body is made the company's first admin (admin of an owner, partner_admin of a partner) with an API key, shown once",
+    body: CompanyBody, ok: { status: 201, description: '{ company, admin?: { user, apiKey } }' }, errors: [403, 422],
   },
-  { method: 'get', path: '/v1/companies', tag: 'people', summary: 'Companies the caller may see: the operator every one; a Company Admin its own and the partner companies; others their own', ok: { status: 200, description: 'the companies', schema: Responses.items } },
+  {
+    method: 'get', path: '/v1/companies', tag: 'people',
+    summary: "Companies the caller may see: the operator every one; a Company Admin its own and the partner companies of its program (each company's programs show only its own); others their own",
+    ok: { status: 200, description: 'the companies', schema: Responses.items },
+  },
   { method: 'get', path: '/v1/companies/:id', tag: 'people', summary: 'One company', ok: { status: 200, description: 'the company' }, errors: [404] },
+  {
+    method: 'put', path: '/v1/companies/:id/programs/:ownerId', tag: 'people',
+    summary: "Put a partner company in an owner company's program (the operator, or that owner's Company Admin; others: 403); already in it: unchanged. Not a partner company, or not an owner company: 404",
+    ok: { status: 200, description: 'the partner company' }, errors: [403, 404],
+  },
+  {
+    method: 'delete', path: '/v1/companies/:id/programs/:ownerId', tag: 'people',
+    summary: "Take a partner company out of an owner company's program (the operator, or that owner's Company Admin; others: 403); records already assigned to it stay so, new assignments are refused. Not in it: unchanged",
+    ok: { status: 200, description: 'the partner company' }, errors: [403, 404],
+  },
   { method: 'post', path: '/v1/users', tag: 'people', summary: "Create a user in the caller's own company (its admin or partner_admin; another company: 403); admin is granted only in owner companies, operator only by an operator", body: UserBody, ok: { status: 201, description: 'the user' }, errors: [403, 422] },
   { method: 'get', path: '/v1/users', tag: 'people', summary: "Users the caller may see: its own company's (the operator also every company's admins)", ok: { status: 200, description: 'the users', schema: Responses.items } },
   { method: 'get', path: '/v1/users/:id', tag: 'people', summary: 'One user', ok: { status: 200, description: 'the user' }, errors: [404] },
   { method: 'patch', path: '/v1/users/:id', tag: 'people', summary: "Change a user of the caller's own company (its admin); any other user: 404", body: UserPatch, ok: { status: 200, description: 'the user' }, errors: [403, 404] },
   {
-    method: 'post', path: '/v1/users/:id/api-keys', tag: 'people', summary: "Create an API key (shown once, stored hashed): for oneself, or as admin for a user of one's own company",
+    method: 'post', path: '/v1/users/:id/api-keys', tag: 'people', summary: "Create an API key (shown once, stored hashed): for oneself, as admin for a user of one's own company, or as the operator for a company's admin (admin or partner_admin)",
     ok: { status: 201, description: 'the key, with its secret' }, errors: [404],
   },
-  { method: 'get', path: '/v1/users/:id/api-keys', tag: 'people', summary: "A user's API keys (oneself, or as admin a user of one's own company)", ok: { status: 200, description: 'the keys, without secrets', schema: Responses.items }, errors: [404] },
-  { method: 'post', path: '/v1/api-keys/:id/revoke', tag: 'people', summary: "Revoke an API key (one's own, or as admin one of one's own company's users)", ok: { status: 200, description: 'the revoked key' }, errors: [404] },
+  { method: 'get', path: '/v1/users/:id/api-keys', tag: 'people', summary: "A user's API keys (oneself, as admin a user of one's own company, as the operator a company's admin)", ok: { status: 200, description: 'the keys, without secrets', schema: Responses.items }, errors: [404] },
+  { method: 'post', path: '/v1/api-keys/:id/revoke', tag: 'people', summary: "Revoke an API key (one's own, as admin one of one's own company's users, as the operator one of a company's admin)", ok: { status: 200, description: 'the revoked key' }, errors: [404] },
 ];
 
 const pipelines: RouteSpec[] = [
@@ -65,7 +79,7 @@ const pipelines: RouteSpec[] = [
 
 const webhooks: RouteSpec[] = [
   {
-    method: 'post', path: '/v1/webhooks', tag: 'webhooks', summary: "Register a webhook endpoint of the admin's own company (another company: 403); the signing secret is shown once",
+    method: 'post', path: '/v1/webhooks', tag: 'webhooks', summary: "Register a webhook endpoint of the admin's own company (a Company Admin's owner company, a partner_admin's partner company; another company: 403); the signing secret is shown once",
     body: WebhookBody, ok: { status: 201, description: 'the webhook, with its secret' }, errors: [403, 422],
   },
   { method: 'get', path: '/v1/webhooks', tag: 'webhooks', summary: "The admin's own company's webhooks", ok: { status: 200, description: 'the webhooks, without secrets', schema: Responses.items }, errors: [403] },

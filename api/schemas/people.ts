@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldName, name, role } from './common';
+import { fieldName, id, name, role } from './common';
 
 /** Attributes are read by pipeline filters by name, so their names follow the rules for field names. */
 const attributes = z
@@ -15,10 +15,15 @@ export const CompanyBody = z
     kind: z.enum(['owner', 'partner']).default('partner'),
     /** The company's first admin, made with it and given an API key. */
     admin: z.strictObject({ name, email }).optional(),
+    /** A partner company: the owner company whose program it starts in (a Company Admin's: its own, named or not). */
+    ownerId: id.optional(),
   })
   .superRefine((body, ctx) => {
     if (body.kind === 'owner' && !body.admin) {
       ctx.addIssue({ code: 'custom', path: ['admin'], message: 'an owner company is created with its first admin: { name, email }' });
+    }
+    if (body.kind === 'owner' && body.ownerId !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ownerId'], message: "an owner company is in no program; ownerId names a partner company's owner" });
     }
   });
 

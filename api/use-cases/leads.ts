@@ -73,7 +73,8 @@ export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
 
     async reassign(actor: Actor, id: string, partnerCompanyId: string, key?: string) {
       const found = await leadInstance(actor, id);
-      const partner = await partnerCompany(stores, partnerCompanyId);
+      // Into the lead's owning company's program only, checked before anything moves.
+      const partner = await partnerCompany(stores, partnerCompanyId, found.lead.companyId);
       const cleared = { expiresAt: null, acceptedAt: null, acceptedBy: null, declinedAt: null, declineReason: null, expiredAt: null };
       return move(actor, id, { to: LEAD_STAGES.pending, reason: `reassigned to ${partner.name}`, fields: cleared }, key, {
         assignPartnerCompanyId: partner.id,

@@ -6,6 +6,7 @@ import type { TriggerOutcome } from '../../workflows/trigger-types';
 import { canSeeRecord, newRecord, redactRecord } from '../../workflows/domain';
 import type { Actor } from '../../workflows/domain/types';
 import { AppError, notFound } from '../errors';
+import { checkAssignment } from '../tenancy';
 import type { InstanceClient } from '../instance-client';
 
 export interface RecordDeps {
@@ -31,11 +32,17 @@ async function firstRefusal<T extends readonly unknown[]>(calls: { [K in keyof T
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
-/** The partner company a record is assigned to; 422 when there is none by that id. */
-export async function partnerCompany(stores: Stores, id: string): Promise<Company> {
+/**
+ * The partner company a record of `ownerCompanyId` is assigned to: 422
+ * `unknown_partner` when there is none by that id, `partner_not_in_program`
+ * when it is not in the owner's program.
+ */
+export async function partnerCompany(stores: Stores, id: string, ownerCompanyId: string): Promise<Company> {
   const partner = await stores.people.getCompany(id);
-  if (!partner || partner.kind !== 'partner') throw new AppError(422, 'unknown_partner', `partner company ${id} does not exist`);
-  return partner;
+  const check = checkAssignment(id, partner, ownerCompanyId);
+  if (!check.ok) throw new AppError(422, check.code, check.message, check.details);
+  // checkAssignment answers ok for a partner company only.
+  return partner as Company;
 }
 
 /** The stage field mirrors the instance's stage; only moves write it. Any new record's fields are checked so (a task's too). */
@@ -63,8 +70,8 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
     }
   }
 
-  async function checkPartner(partnerCompanyId: string | undefined): Promise<void> {
-    if (partnerCompanyId) await partnerCompany(stores, partnerCompanyId);
+  async function checkPartner(partnerCompanyId: string | undefined, ownerCompanyId: string): Promise<void> {
+    if (partnerCompanyId) await partnerCompany(stores, partnerCompanyId, ownerCompanyId);
   }
 
   /**
@@ -129,7 +136,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       const [, , , actions] = await firstRefusal([
         refuseStageFields(stores, record.companyId, type, body.fields),
         checkOwner(actor, body.ownerId),
-        checkPartner(body.partnerCompanyId),
+        checkPartner(body.partnerCompanyId, record.companyId),
         planTriggers(stores, record, actor),
       ]);
       const created = await createAndStart(record, actions, actor);

@@ -57,7 +57,10 @@ const enc = encodeURIComponent;
  * there) and 404 to both owner admins; Acme's webhook is 404 to owner2_admin.
  * Pipelines are their company's: owner2 (Initech) runs a `partner-lead` of its
  * own, so it reads that key (200, its own) but Acme's scratch pipeline and
- * drafts are 404 to it; partner companies own no pipelines (404 by key).
+ * drafts are 404 to it; partner companies own no pipelines (404 by key). A
+ * partner company's program changes are the operator's and the owner's
+ * Company Admin's (Acme's program: 403 to owner2_admin); partner A's admin
+ * runs its own company's webhooks, so Acme's are 404 to it.
  */
 // prettier-ignore
 const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
@@ -71,6 +74,8 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['POST /v1/companies',                               [201,  201,  201,  403,  403,  403,  403,  401,  401], () => post('/v1/companies', { name: `Company ${uid('c')}` })],
   ['GET /v1/companies',                                [200,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/companies')],
   ['GET /v1/companies/{id}',                           [200,  200,  200,  404,  200,  200,  404,  401,  401], (w) => get(`/v1/companies/${w.companies.partnerA}`)],
+  ['PUT /v1/companies/{id}/programs/{ownerId}',        [200,  200,  403,  403,  403,  403,  403,  401,  401], async (w, obj) => ({ method: 'PUT', path: `/v1/companies/${await obj(freshPartner)}/programs/${w.companies.owner}` })],
+  ['DELETE /v1/companies/{id}/programs/{ownerId}',     [200,  200,  403,  403,  403,  403,  403,  401,  401], async (w, obj) => ({ method: 'DELETE', path: `/v1/companies/${await obj(freshPartnerInAcme)}/programs/${w.companies.owner}` })],
   ['POST /v1/users',                                   [403,  403,  403,  403,  403,  201,  403,  401,  401], (w) => post('/v1/users', { companyId: w.companies.partnerA, name: 'New', email: `${uid('u')}@example.test`, roles: ['partner_user'] })],
   ['GET /v1/users',                                    [200,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/users')],
   ['GET /v1/users/{id}',                               [404,  404,  404,  404,  200,  200,  404,  401,  401], (w) => get(`/v1/users/${w.as.partnerA_user!.actor.userId}`)],
@@ -87,9 +92,9 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['POST /v1/pipelines/{key}/publish',                 [403,  201,  404,  403,  403,  403,  403,  401,  401], () => post(`/v1/pipelines/${SCRATCH_KEY}/publish`)],
   ['POST /v1/pipelines/{key}/disable',                 [403,  200,  404,  403,  403,  403,  403,  401,  401], async (w, obj) => post(`/v1/pipelines/${await obj(w.fresh.draftPipeline)}/disable`)],
   ['POST /v1/webhooks',                                [403,  201,  403,  403,  403,  403,  403,  401,  401], (w) => post('/v1/webhooks', { companyId: w.companies.owner, url: 'http://127.0.0.1:9/hook', events: ['deadline.fired'] })],
-  ['GET /v1/webhooks',                                 [403,  200,  200,  403,  403,  403,  403,  401,  401], () => get('/v1/webhooks')],
-  ['GET /v1/webhooks/{id}',                            [403,  200,  404,  403,  403,  403,  403,  401,  401], (w) => get(`/v1/webhooks/${w.webhookId}`)],
-  ['POST /v1/webhooks/{id}/disable',                   [403,  200,  404,  403,  403,  403,  403,  401,  401], async (w, obj) => post(`/v1/webhooks/${await obj(w.fresh.webhook)}/disable`)],
+  ['GET /v1/webhooks',                                 [403,  200,  200,  403,  403,  200,  403,  401,  401], () => get('/v1/webhooks')],
+  ['GET /v1/webhooks/{id}',                            [403,  200,  404,  403,  403,  404,  403,  401,  401], (w) => get(`/v1/webhooks/${w.webhookId}`)],
+  ['POST /v1/webhooks/{id}/disable',                   [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => post(`/v1/webhooks/${await obj(w.fresh.webhook)}/disable`)],
   ['POST /v1/records/{type}',                          [403,  201,  201,  201,  201,  201,  201,  401,  401], () => post(`/v1/records/${TICKET}`, { fields: { title: 'Made in the matrix' } })],
   ['GET /v1/records/{type}',                           [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/records/lead')],
   ['GET /v1/records/{type}/{id}',                      [403,  200,  404,  200,  200,  200,  404,  401,  401], (w) => get(`/v1/records/lead/${w.lead.id}`)],
@@ -114,6 +119,10 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['POST /v1/leads/{id}/reassign',                     [403,  200,  404,  200,  409,  409,  404,  401,  401], async (w, obj) => post(`/v1/leads/${(await obj(w.fresh.declinedLead)).id}/reassign`, { partnerCompanyId: w.companies.partnerB })],
   ['PUT /v1/leads/{id}/expiration',                    [403,  200,  404,  200,  403,  403,  404,  401,  401], async (w, _, one) => ({ method: 'PUT', path: `/v1/leads/${(await one(w.fresh.lead)).id}/expiration`, body: { expiresAt: new Date(Date.now() + 86_400_000).toISOString() } })],
 ];
+
+/** A partner company in no program, and one in Acme's (the demo owner's), for the program rows; set once the harness runs. */
+let freshPartner: () => Promise<string>;
+let freshPartnerInAcme: () => Promise<string>;
 
 const PARTNERS: readonly Caller[] = ['partnerA_user', 'partnerA_admin', 'partnerB_user'];
 
@@ -150,6 +159,13 @@ describe('Authorization matrix: every route × every kind of caller', () => {
   beforeAll(async () => {
     h = await startHarness();
     w = await seedSecurityWorld(h);
+    const partnerIn = (programs: string[]) => async () => {
+      const id = uid('cmp_matrix_partner');
+      await h.stores.people.upsertCompany({ id, name: id, kind: 'partner', programs, createdAt: new Date().toISOString() });
+      return id;
+    };
+    freshPartner = partnerIn([]);
+    freshPartnerInAcme = partnerIn([w.companies.owner]);
     const doc = (await call(h, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
   });

@@ -71,8 +71,9 @@ describe('companies, users, API keys and authentication', () => {
       const adminEmail = `${uid('pam')}@partner.test`;
       const company = await call(h, 'POST', '/v1/companies', { user: admin, body: { name: 'Partner A', admin: { name: 'Pam Admin', email: adminEmail } } });
       expect(company.status).toBe(201);
-      expect(company.body.company).toEqual({ id: expect.stringMatching(/^cmp_/), name: 'Partner A', kind: 'partner', createdAt: expect.any(String) });
-      expect(await companies().findOne({ _id: company.body.company.id })).toMatchObject({ name: 'Partner A', kind: 'partner' });
+      // It starts in its admin's company's program.
+      expect(company.body.company).toEqual({ id: expect.stringMatching(/^cmp_/), name: 'Partner A', kind: 'partner', programs: [admin.actor.companyId], createdAt: expect.any(String) });
+      expect(await companies().findOne({ _id: company.body.company.id })).toMatchObject({ name: 'Partner A', kind: 'partner', programs: [admin.actor.companyId] });
       expect(company.body.admin.user).toMatchObject({ companyId: company.body.company.id, email: adminEmail, roles: ['partner_admin'] });
       const partnerAdmin = withKey(company.body.admin.user.id, company.body.company.id, ['partner_admin'], company.body.admin.apiKey.key);
       const companyId: string = company.body.company.id;

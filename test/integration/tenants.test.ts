@@ -220,6 +220,35 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
       expect((await call(h, 'GET', `/v1/users/${acme.sales.actor.userId}`, { user: operator })).status).toBe(404);
     });
 
+    it("When a tenant lost its first admin's key, then the operator issues a new one and revokes the old; a tenant's other users' keys stay 404 to it", async () => {
+      const keys = () => h.db.collection(COLLECTIONS.apiKeys);
+      // Admins of their own: the old keys are revoked here.
+      const ownerAdmin = await seedUser(h, { roles: ['admin'] });
+      const partnerAdmin = await seedUser(h, { companyKind: 'partner', programs: [acme.company], roles: ['partner_admin'] });
+      for (const first of [ownerAdmin, partnerAdmin]) {
+        const issued = await call(h, 'POST', `/v1/users/${first.actor.userId}/api-keys`, { user: operator });
+        expect(issued.status).toBe(201);
+        expect(issued.body).toMatchObject({ userId: first.actor.userId, key: expect.stringMatching(/^pk_/) });
+        const renewed = withKey(first.actor.userId, first.actor.companyId!, first.actor.roles, issued.body.key);
+        expect((await call(h, 'GET', '/v1/me', { user: renewed })).body.user.id).toBe(first.actor.userId);
+
+        const listed = await call(h, 'GET', `/v1/users/${first.actor.userId}/api-keys`, { user: operator });
+        const old = (listed.body.items as Array<{ id: string }>).find((k) => k.id !== issued.body.id)!;
+        const revoked = await call(h, 'POST', `/v1/api-keys/${old.id}/revoke`, { user: operator });
+        expect(revoked.status).toBe(200);
+        expect(await keys().findOne({ _id: old.id as never })).toMatchObject({ revokedAt: expect.any(String) });
+        expect((await call(h, 'GET', '/v1/me', { user: first })).status).toBe(401);
+        expect((await call(h, 'GET', '/v1/me', { user: renewed })).status).toBe(200);
+      }
+
+      const count = await keys().countDocuments({ userId: globex.sales.actor.userId });
+      expect((await call(h, 'POST', `/v1/users/${globex.sales.actor.userId}/api-keys`, { user: operator })).status).toBe(404);
+      const salesKey = (await keys().findOne({ userId: globex.sales.actor.userId }))!;
+      expect((await call(h, 'POST', `/v1/api-keys/${String(salesKey._id)}/revoke`, { user: operator })).status).toBe(404);
+      expect(await keys().countDocuments({ userId: globex.sales.actor.userId })).toBe(count);
+      expect(await keys().findOne({ _id: salesKey._id })).not.toHaveProperty('revokedAt');
+    });
+
     it('When the operator calls record, instance, lead, forecast, pipeline and webhook routes, then each is 403 and nothing changes', async () => {
       const record = (await h.stores.instances.get(acme.instanceId))!.recordId;
       const snapshot = async () => ({

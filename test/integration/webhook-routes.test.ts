@@ -41,16 +41,36 @@ describe('Webhook routes: admins only, the secret shown once', () => {
     }
   });
 
-  it('When a non-admin calls a webhook route, then it is refused with 403', async () => {
+  it("When a non-admin calls a webhook route, then it is refused with 403; a partner admin is refused the owner's webhooks", async () => {
     const { body } = await post({});
     const routes = [['POST', '/v1/webhooks'], ['GET', '/v1/webhooks'], ['GET', `/v1/webhooks/${body.id}`], ['POST', `/v1/webhooks/${body.id}/disable`]] as const;
-    for (const user of [sales, partnerAdmin]) {
+    const expected = new Map([[sales, [403, 403, 403, 403]], [partnerAdmin, [403, 200, 404, 404]]]);
+    for (const [user, statuses] of expected) {
+      const got = [];
       for (const [method, path] of routes) {
         const res = await call(h, method, path, { user, body: path === '/v1/webhooks' && method === 'POST' ? { companyId: company, url, events: ['stage.entered'] } : undefined });
-        expect([method, path, res.status]).toEqual([method, path, 403]);
+        got.push(res.status);
+        if (res.status === 200) expect(JSON.stringify(res.body)).not.toContain(body.id);
       }
+      expect(got).toEqual(statuses);
     }
     expect((await call(h, 'GET', `/v1/webhooks/${body.id}`, { user: admin })).body.active).toBe(true);
+  });
+
+  it("When a partner company's admin registers a webhook for its own company, then it lists, reads and disables it, and nobody else sees it", async () => {
+    const partnerCompany = partnerAdmin.actor.companyId!;
+    const created = await call(h, 'POST', '/v1/webhooks', { user: partnerAdmin, body: { companyId: partnerCompany, url, events: ['lead.accepted'] } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ companyId: partnerCompany, secret: expect.stringMatching(/^whsec_/) });
+    const id = created.body.id as string;
+    expect((await call(h, 'GET', '/v1/webhooks', { user: partnerAdmin })).body.items.map((w: { id: string }) => w.id)).toEqual([id]);
+    expect((await call(h, 'GET', '/v1/webhooks', { user: admin })).body.items.map((w: { id: string }) => w.id)).not.toContain(id);
+    expect((await call(h, 'GET', `/v1/webhooks/${id}`, { user: admin })).status).toBe(404);
+    const partnerUser = await seedUser(h, { companyId: partnerCompany, roles: ['partner_user'] });
+    expect((await call(h, 'GET', `/v1/webhooks/${id}`, { user: partnerUser })).status).toBe(403);
+    const disabled = await call(h, 'POST', `/v1/webhooks/${id}/disable`, { user: partnerAdmin });
+    expect(disabled.status).toBe(200);
+    expect((await h.stores.webhooks.get(id))?.active).toBe(false);
   });
 
   it.each(['ftp://x', 'not a url', 'javascript:alert(1)', 'file:///etc/passwd'])('When the url is %s, then it is a 400 about the url', async (bad) => {

@@ -29,16 +29,12 @@ describe('Webhooks: signed, per company, retried', () => {
   const hooks: Record<string, { id: string; secret: string; body: any }> = {};
 
   /**
-   * The owner's through the API, as its Company Admin; a partner company's
-   * straight through the store (an admin registers webhooks for its own company only).
+   * Through the API, as the company's own admin: the owner's Company Admin,
+   * or the partner company's partner_admin.
    */
   async function register(name: string, companyId: string, url: string, events: string[]) {
-    if (companyId !== demo.companies.owner) {
-      const hook = await h.stores.webhooks.create({ companyId, url, events: events as never, createdBy: 'test' }, new Date().toISOString());
-      hooks[name] = { id: hook.id, secret: hook.secret, body: hook };
-      return;
-    }
-    const res = await call(h, 'POST', '/v1/webhooks', { user: admin, body: { companyId, url, events } });
+    const by = { [demo.companies.owner]: admin, [demo.companies.partnerA]: demo.users.partnerA_admin, [demo.companies.partnerB]: demo.users.partnerB_admin }[companyId];
+    const res = await call(h, 'POST', '/v1/webhooks', { user: by, body: { companyId, url, events } });
     expect(res.status).toBe(201);
     hooks[name] = { id: res.body.id, secret: res.body.secret, body: res.body };
   }

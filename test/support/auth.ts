@@ -12,12 +12,20 @@ export interface TestUser {
 /** Creates a company (if new), a user in it and an API key, straight through the store. */
 export async function seedUser(
   h: Harness,
-  opts: { companyId?: string; companyKind?: 'platform' | 'owner' | 'partner'; roles?: string[]; department?: string; attributes?: Record<string, unknown> } = {},
+  opts: {
+    companyId?: string;
+    companyKind?: 'platform' | 'owner' | 'partner';
+    /** A new partner company's programs (owner company ids); without it, a partner company from before programs. */
+    programs?: string[];
+    roles?: string[];
+    department?: string;
+    attributes?: Record<string, unknown>;
+  } = {},
 ): Promise<TestUser> {
   const now = new Date().toISOString();
   const companyId = opts.companyId ?? uid('cmp');
   if (!(await h.stores.people.getCompany(companyId))) {
-    await h.stores.people.upsertCompany({ id: companyId, name: companyId, kind: opts.companyKind ?? 'owner', createdAt: now });
+    await h.stores.people.upsertCompany({ id: companyId, name: companyId, kind: opts.companyKind ?? 'owner', ...(opts.programs ? { programs: opts.programs } : {}), createdAt: now });
   }
   const userId = uid('usr');
   const roles = opts.roles ?? ['sales'];
