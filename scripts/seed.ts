@@ -13,8 +13,9 @@ const COMPANIES: Array<Omit<Company, 'createdAt'>> = [
   { id: 'cmp_platform', name: 'Propeller platform', kind: 'platform' },
   { id: DEMO_OWNERS.acme, name: 'Acme Corp', kind: 'owner' },
   { id: DEMO_OWNERS.initech, name: 'Initech', kind: 'owner' },
-  { id: 'cmp_partner_a', name: 'Partner A (Northwind)', kind: 'partner' },
-  { id: 'cmp_partner_b', name: 'Partner B (Globex)', kind: 'partner' },
+  // Partner A works in both owners' programs, partner B in Acme's only.
+  { id: 'cmp_partner_a', name: 'Partner A (Northwind)', kind: 'partner', programs: [DEMO_OWNERS.acme, DEMO_OWNERS.initech] },
+  { id: 'cmp_partner_b', name: 'Partner B (Globex)', kind: 'partner', programs: [DEMO_OWNERS.acme] },
 ];
 
 const USERS: Array<{ login: string } & Omit<User, 'createdAt'>> = [
@@ -53,7 +54,15 @@ export async function seedDemoWorld(stores: Stores, credentialsFile: string): Pr
 
   const now = new Date().toISOString();
   for (const company of COMPANIES) {
-    if (!(await stores.people.getCompany(company.id))) await stores.people.upsertCompany({ ...company, createdAt: now });
+    const stored = await stores.people.getCompany(company.id);
+    if (!stored) {
+      await stores.people.upsertCompany({ ...company, createdAt: now });
+      continue;
+    }
+    // A demo world from before the second owner: its partners join the programs they are in today.
+    for (const owner of (company.programs ?? []).filter((o) => !stored.programs?.includes(o))) {
+      await stores.people.setProgramMembership(company.id, owner, true, now);
+    }
   }
   const credentials: DemoCredentials = {};
   for (const [i, { login, ...user }] of USERS.entries()) {

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   say(`  Temporal       ${temporalAddress(config)} (namespace ${config.temporal.namespace})`);
   say(`  MongoDB URI    ${mongoUri(config)}  (database ${config.mongo.db})`);
   say(`  Data           ${dataDir}   Logs ${logDir}`);
-  if (upgraded.adoptedBy) say(`  Upgraded       ${upgraded.pipelines} pipelines (${upgraded.versions} versions) now belong to ${upgraded.adoptedBy}`);
+  if (upgraded.adoptedBy) say(`  Upgraded       ${upgraded.pipelines} pipelines (${upgraded.versions} versions) and ${upgraded.partners} partner companies now belong to ${upgraded.adoptedBy}`);
   say(`  Templates      ${templates.length > 0 ? `published ${templates.join(', ')}` : 'already published'}`);
   say(`  Demo users     ${created ? 'created' : 'reused'}; keys in ${credentialsFile}`);
   for (const [login, c] of Object.entries(credentials)) {

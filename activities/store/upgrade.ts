@@ -7,6 +7,8 @@ export interface UpgradeReport {
   adoptedBy?: string;
   pipelines: number;
   versions: number;
+  /** Partner companies from before programs, now in that company's program. */
+  partners: number;
 }
 
 /**
@@ -18,12 +20,14 @@ export interface UpgradeReport {
  * and a database of that time has one owning company (its partner program's
  * owner), so its pipelines and versions become that company's, the first
  * owner company created. Its records, instances and running workflows already
- * carry their company and keep their ids.
+ * carry their company and keep their ids. Its partner companies, from before
+ * programs, join that company's program.
  */
 export async function prepareDatabase(db: Db, stores: Stores): Promise<UpgradeReport> {
   await ensureIndexes(db);
   const owner = (await stores.people.listCompanies()).find((c) => c.kind === 'owner');
-  if (!owner) return { pipelines: 0, versions: 0 };
+  if (!owner) return { pipelines: 0, versions: 0, partners: 0 };
   const adopted = await stores.pipelines.adoptGlobal(owner.id);
-  return { ...adopted, adoptedBy: adopted.pipelines + adopted.versions > 0 ? owner.id : undefined };
+  const partners = await stores.people.enrolUnassignedPartners(owner.id, new Date().toISOString());
+  return { ...adopted, partners, adoptedBy: adopted.pipelines + adopted.versions + partners > 0 ? owner.id : undefined };
 }

@@ -76,7 +76,7 @@ describe('two partner programs side by side', () => {
 
   it("When partner A reads its leads of both owners, then it sees exactly those, and neither owner's private fields until it accepts", async () => {
     const [fromAcme, fromInitech, toB] = [await lead(acme, demo.companies.partnerA), await lead(initech, demo.companies.partnerA), await lead(acme, demo.companies.partnerB)];
-    const listed = await call(h, 'GET', '/v1/records/lead?limit=200', { user: partnerA });
+    const listed = await call(h, 'GET', '/v1/records/lead?limit=100', { user: partnerA });
     expect(listed.status).toBe(200);
     const ids = listed.body.items.map((r: { id: string }) => r.id);
     expect(ids).toEqual(expect.arrayContaining([fromAcme.id, fromInitech.id]));
@@ -113,7 +113,7 @@ describe('two partner programs side by side', () => {
   it("When each owner lists its partner-lead instances, then it sees only its own, and partner A sees its own of both", async () => {
     const [fromAcme, fromInitech] = [await lead(acme, demo.companies.partnerA), await lead(initech, demo.companies.partnerA)];
     const listed = async (user: TestUser) => {
-      const res = await call(h, 'GET', `/v1/instances?pipelineKey=${PARTNER_LEAD_KEY}&limit=200`, { user });
+      const res = await call(h, 'GET', `/v1/instances?pipelineKey=${PARTNER_LEAD_KEY}&limit=100`, { user });
       expect(res.status).toBe(200);
       return res.body.items as Array<{ instanceId: string; companyId?: string }>;
     };

@@ -19,6 +19,7 @@ describe('upgrading a database written before companies owned pipelines', () => 
   let sales: TestUser;
   let laterAdmin: TestUser;
   const owner = uid('cmp_first');
+  const partner = uid('cmp_partner');
   const type = uid('deal');
   const def = testPipeline(
     'Deals',
@@ -43,6 +44,8 @@ describe('upgrading a database written before companies owned pipelines', () => 
     admin = await seedUser(h, { companyId: owner, roles: ['admin'] });
     sales = await seedUser(h, { companyId: owner, roles: ['sales'] });
     laterAdmin = await seedUser(h, { roles: ['admin'] });
+    // A partner company of that time: no program membership yet.
+    await h.stores.people.upsertCompany({ id: partner, name: 'Old partner', kind: 'partner', createdAt: '2026-01-02T00:00:00.000Z' });
 
     await versions().createIndex({ pipelineKey: 1, version: -1 }, { name: 'by_pipeline_version', unique: true });
     await pipelines().insertOne({
@@ -66,10 +69,11 @@ describe('upgrading a database written before companies owned pipelines', () => 
   });
   afterAll(async () => h?.stop());
 
-  it('When every process prepares the database on start, then the first owner company owns the old pipeline and its version, and a second run changes nothing', async () => {
+  it('When every process prepares the database on start, then the first owner company owns the old pipeline and its version, its partner joins that program, and a second run changes nothing', async () => {
     const [first, again] = [await prepareDatabase(h.db, h.stores), await prepareDatabase(h.db, h.stores)];
-    expect(first).toEqual({ adoptedBy: owner, pipelines: 1, versions: 1 });
-    expect(again).toEqual({ pipelines: 0, versions: 0 });
+    expect(first).toEqual({ adoptedBy: owner, pipelines: 1, versions: 1, partners: 1 });
+    expect(again).toEqual({ pipelines: 0, versions: 0, partners: 0 });
+    expect(await h.db.collection(COLLECTIONS.companies).findOne({ _id: partner as never })).toMatchObject({ programs: [owner] });
 
     expect(await pipelines().find({ key: def.key }).toArray()).toEqual([
       expect.objectContaining({ _id: `${owner}/${def.key}`, companyId: owner, key: def.key, status: 'published', latestVersion: 1, globalIds: true }),
@@ -88,7 +92,7 @@ describe('upgrading a database written before companies owned pipelines', () => 
     expect((await call(h, 'GET', `/v1/pipelines/${def.key}`, { user: laterAdmin })).status).toBe(404);
   });
 
-  it('When the old instance is read, moved and started again by hand, then it keeps its id and no second instance starts', async () => {
+  it('When the old instance is read, moved and started again by hand, then it keeps its id, and a start by hand finds it running and starts no second instance', async () => {
     const record = await call(h, 'GET', `/v1/records/${type}/${recordId}`, { user: sales });
     expect(record.status).toBe(200);
     expect(record.body.instances).toEqual([{ instanceId: globalId, stage: 'open', status: 'running' }]);
@@ -99,8 +103,8 @@ describe('upgrading a database written before companies owned pipelines', () => 
     expect(await h.stores.instances.get(globalId)).toMatchObject({ stage: 'proposal', companyId: owner });
 
     const started = await call(h, 'POST', '/v1/instances', { user: sales, body: { pipelineKey: def.key, recordId } });
-    expect(started.status).toBeLessThan(300);
-    expect(started.body).toMatchObject({ instanceId: globalId, stage: { key: 'proposal' } });
+    expect(started.status).toBe(409);
+    expect(started.body.error.code).toBe('already_running');
     const newId = recordInstanceId(owner, def.key, type, recordId);
     await expect(h.client.workflow.getHandle(newId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     expect(await h.stores.instances.get(newId)).toBeUndefined();
