@@ -277,7 +277,13 @@ describe('Hostile input fuzzer', () => {
     const keys = await h.db.collection(COLLECTIONS.apiKeys).find({}).toArray();
     const allRecords = await h.db.collection(COLLECTIONS.records).find({}).toArray();
     const projections = await h.db.collection(COLLECTIONS.instances).find({}).toArray();
-    const pipelineKeys = (await h.db.collection(COLLECTIONS.pipelines).find({}).toArray()).map((p) => String(p._id));
+    const pipelineDocs = await h.db.collection(COLLECTIONS.pipelines).find({}).toArray();
+    const pipelineKeys = [...new Set(pipelineDocs.map((p) => String(p.key)))];
+    /** Keys of other companies' pipelines that the company has none of: a 404 by key. */
+    const othersPipelineKeys = (companyId: string | undefined) => {
+      const own = new Set(pipelineDocs.filter((p) => p.companyId === companyId).map((p) => String(p.key)));
+      return pipelineKeys.filter((k) => !own.has(k));
+    };
     const companies = (await h.db.collection(COLLECTIONS.companies).find({}).toArray()).map((c) => String(c._id));
     const tasks = (await h.db.collection(COLLECTIONS.tasks).find({}).toArray()).map((t) => String(t._id));
     realIds = [
@@ -305,7 +311,7 @@ describe('Hostile input fuzzer', () => {
     for (const [name, user] of users) {
       const actor: Actor = user.actor;
       if (actor.roles.includes('admin')) {
-        // A Company Admin: other companies' records, runs, people, keys and webhooks (pipelines are still shared).
+        // A Company Admin: other companies' records, runs, people, keys, pipelines and webhooks.
         const unseen = allRecords.filter((r) => !canSeeRecord(actor, r as unknown as RecordView)).map((r) => String(r._id));
         const others = people.filter((u) => u.companyId !== actor.companyId).map((u) => String(u._id));
         foreignIds.set(name, [
@@ -313,18 +319,20 @@ describe('Hostile input fuzzer', () => {
           ...projections.filter((p) => unseen.includes(String(p.recordId))).map((p) => String(p._id)),
           ...others,
           ...keys.filter((k) => others.includes(String(k.userId))).map((k) => String(k._id)),
+          ...othersPipelineKeys(actor.companyId),
           ...(actor.companyId === w.companies.owner ? [] : [w.webhookId]),
         ]);
         continue;
       }
       if (actor.roles.includes('operator')) {
-        // Every record route is refused the operator; of people it sees only the companies' admins.
+        // Every record route is refused the operator; of people it sees only the companies' admins, whose keys it may renew and revoke.
         const seen = people.filter((u) => u.companyId === actor.companyId || (u.roles as string[]).some((r) => ['admin', 'partner_admin'].includes(r)));
+        const seenIds = seen.map((u) => String(u._id));
         foreignIds.set(name, [
           ...allRecords.map((r) => String(r._id)),
           ...projections.map((p) => String(p._id)),
           ...people.filter((u) => !seen.includes(u)).map((u) => String(u._id)),
-          ...keys.filter((k) => k.userId !== actor.userId).map((k) => String(k._id)),
+          ...keys.filter((k) => !seenIds.includes(String(k.userId))).map((k) => String(k._id)),
           ...pipelineKeys,
           w.webhookId,
         ]);
@@ -337,7 +345,7 @@ describe('Hostile input fuzzer', () => {
         ...unseenInstances,
         ...people.filter((u) => String(u._id) !== actor.userId).map((u) => String(u._id)),
         ...keys.filter((k) => k.userId !== actor.userId).map((k) => String(k._id)),
-        ...pipelineKeys,
+        ...othersPipelineKeys(actor.companyId),
         w.webhookId,
       ]);
     }
