@@ -62,8 +62,10 @@ async function main(): Promise<void> {
     say('stopped');
     process.exit(code);
   };
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
+  // `on`, not `once`: a terminal's Ctrl-C reaches npm, tsx and this process, and tsx relays it once more;
+  // a second SIGINT without a handler would kill this process before it stops the servers.
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
   process.once('exit', () => services.forEach((s) => s.child.exitCode === null && s.child.kill('SIGKILL')));
 
   const [temporalBin, ferretdbBin] = await Promise.all([
