@@ -110,6 +110,22 @@ describe('two partner programs side by side', () => {
     expect(await h.db.collection(COLLECTIONS.records).findOne({ 'fields.title': title })).toBeNull();
   });
 
+  it("When partner A tries to reassign Initech's lead, then it is refused alike whether the partner named is in Initech's program or not", async () => {
+    const l = await lead(initech, demo.companies.partnerA);
+    expect((await call(h, 'POST', `/v1/leads/${l.id}/decline`, { user: partnerA, body: { reason: 'no capacity' } })).status).toBe(200);
+    const answers = [];
+    for (const named of [demo.companies.partnerA, demo.companies.partnerB, 'cmp_nobody']) {
+      const res = await call(h, 'POST', `/v1/leads/${l.id}/reassign`, { user: partnerA, body: { partnerCompanyId: named } });
+      answers.push([res.status, res.body.error?.code]);
+    }
+    expect(answers).toEqual([[409, 'not_allowed'], [409, 'not_allowed'], [409, 'not_allowed']]);
+    expect((await h.stores.instances.get(l.instanceId))?.stage).toBe(LEAD_STAGES.declined);
+    // Initech's own sales may reassign it, into its program only.
+    const refused = await call(h, 'POST', `/v1/leads/${l.id}/reassign`, { user: initech, body: { partnerCompanyId: demo.companies.partnerB } });
+    expect(refused.body.error?.code).toBe('partner_not_in_program');
+    expect((await h.stores.instances.get(l.instanceId))?.stage).toBe(LEAD_STAGES.declined);
+  });
+
   it("When each owner lists its partner-lead instances, then it sees only its own, and partner A sees its own of both", async () => {
     const [fromAcme, fromInitech] = [await lead(acme, demo.companies.partnerA), await lead(initech, demo.companies.partnerA)];
     const listed = async (user: TestUser) => {
