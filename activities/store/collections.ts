@@ -40,6 +40,7 @@ const INDEXES: Record<string, IndexDescription[]> = {
   [COLLECTIONS.events]: [
     { key: { instanceId: 1, at: 1 }, name: 'by_instance' },
     { key: { recordId: 1, at: 1 }, name: 'by_record' },
+    { key: { pipelineKey: 1, at: 1 }, name: 'by_pipeline_at' },
   ],
   [COLLECTIONS.users]: [{ key: { companyId: 1 }, name: 'by_company' }],
   [COLLECTIONS.webhooks]: [{ key: { companyId: 1 }, name: 'by_company' }],

@@ -1,4 +1,4 @@
-import { CancelBody, CompleteTaskBody, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
+import { CancelBody, CompleteTaskBody, AnalyticsParams, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
 import { CloseBody, ConvertBody, DeclineBody, EmptyBody, ExpirationBody, ReassignBody } from '../schemas/leads';
 import { ObjectTypeParam, Page, RecordCreateBody, RecordPatchBody } from '../schemas/records';
 import { Responses, type RouteSpec } from './route-spec';
@@ -57,6 +57,11 @@ const instances: RouteSpec[] = [
   {
     method: 'get', path: '/v1/forecast', tag: 'forecast', summary: 'Weighted value of open opportunities by stage and owner',
     query: ForecastQuery, ok: { status: 200, description: 'totals by stage and by owner' }, errors: [403, 404],
+  },
+  {
+    method: 'get', path: '/v1/pipelines/:key/analytics', tag: 'forecast',
+    summary: 'A pipeline\'s funnel over [from, to) (default the last 30 days, at most 366): per stage entered, left, left by deadline, in it now, conversion to each next stage, median and p90 time in stage; outcomes and median time to an outcome',
+    query: AnalyticsParams, ok: { status: 200, description: 'the funnel' }, errors: [403, 404],
   },
 ];
 

@@ -65,3 +65,19 @@ export const ReactivateBody = z.strictObject({
 });
 
 export const ForecastQuery = z.strictObject({ pipelineKey: key, ownerId: id.optional() });
+
+/** A year and a day at most: what one answer reads stays bounded. */
+export const MAX_ANALYTICS_DAYS = 366;
+const DAY_MS = 86_400_000;
+
+/** `from` defaults to 30 days before `to`, `to` to now. */
+export const AnalyticsParams = z.strictObject({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() });
+
+export const AnalyticsQuery = AnalyticsParams
+  .transform(({ from, to }) => {
+    const end = to ? new Date(to) : new Date();
+    const start = from ? new Date(from) : new Date(end.getTime() - 30 * DAY_MS);
+    return { from: start.toISOString(), to: end.toISOString() };
+  })
+  .refine((w) => Date.parse(w.from) < Date.parse(w.to), { message: '`from` must be before `to`', path: ['from'] })
+  .refine((w) => Date.parse(w.to) - Date.parse(w.from) <= MAX_ANALYTICS_DAYS * DAY_MS, { message: `the window is at most ${MAX_ANALYTICS_DAYS} days`, path: ['to'] });
