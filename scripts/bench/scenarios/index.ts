@@ -1,4 +1,5 @@
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
+import { analytics } from './analytics';
 import { nowMs } from '../stats';
 import { ferretdbBackend } from './ferretdb-backend';
 import { lifecycle } from './lifecycle';
@@ -8,7 +9,7 @@ import { moveLatency } from './move-latency';
 import { timerStorm } from './timer-storm';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-export const SCENARIOS: Scenario[] = [lifecycle, moveLatency, timerStorm, longInstance, memory, ferretdbBackend];
+export const SCENARIOS: Scenario[] = [lifecycle, moveLatency, timerStorm, longInstance, memory, ferretdbBackend, analytics];
 
 export function scenarioNamed(name: string): Scenario {
   const found = SCENARIOS.find((s) => s.name === name);
