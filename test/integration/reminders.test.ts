@@ -1,9 +1,10 @@
+import { partnerLeadTemplate } from '../../scripts/templates/partner-lead';
 import type { PipelineDefinition, ReminderDef } from '../../workflows/domain/types';
 import type { AuditEvent } from '../../workflows/transition';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
+import { createRecord, instancePath, publishPipeline, recordInstanceId, startInstance, testPipeline } from '../support/pipelines';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // jest reads testTimeout only from the root config; each case waits out a deadline of a few seconds.
@@ -131,6 +132,34 @@ describe('Reminders before a deadline', () => {
     const { record, instanceId } = await start(remindingPipeline({ after: '2s' }, [{ before: '24h' }]));
     expect(kinds(await trailWhenClosed(instanceId))).toEqual(['started', 'deadline_fired']);
     expect(webhooksOf(record.id, 'deadline.approaching')).toEqual([]);
+  });
+
+  it('When a partner lead is accepted, then its reminder moves to the new expiry; moving the expiry later moves a reminder not yet fired', async () => {
+    // The template with second-scale windows: reminders 4 s before each expiry, 9 s to convert once accepted.
+    const partner = await seedUser(h, { companyKind: 'partner', programs: [company], roles: ['partner_user'] });
+    await publishPipeline(h, admin, partnerLeadTemplate({ remindBefore: '4s', convertWithin: '9s' }));
+    const lead = await createRecord(h, sales, 'lead', { fields: { title: 'Roof', expiresAt: inMs(3_000) }, partnerCompanyId: partner.actor.companyId });
+    const instanceId = recordInstanceId(company, 'partner-lead', 'lead', lead.id);
+    // Expiring in 3 s, reminder 4 s before: too late to arm. Moved to 8 s away, it is armed for 4 s from now.
+    const moved = inMs(8_000);
+    expect((await call(h, 'PUT', `/v1/leads/${lead.id}/expiration`, { user: sales, body: { expiresAt: moved } })).status).toBe(200);
+    await eventually(async () => (await h.stores.events.forInstance(instanceId)).some((e) => e.kind === 'deadline_approaching'), FIRES_WITHIN);
+    const accepted = await call(h, 'POST', `/v1/leads/${lead.id}/accept`, { user: partner, body: {} });
+    expect(accepted.status).toBe(200);
+    const events = await trailWhenClosed(instanceId);
+    // Hand count: one reminder in Pending (for the moved expiry), one in Accepted (for the new one), then Expired.
+    expect(events.map((e) => [e.kind, e.details?.stage ?? e.to ?? null])).toEqual([
+      ['started', 'pending'],
+      ['record_updated', null],
+      ['deadline_approaching', 'pending'],
+      ['moved', 'accepted'],
+      ['deadline_approaching', 'accepted'],
+      ['deadline_fired', 'expired'],
+    ]);
+    expect(events[2]!.details).toMatchObject({ deadlineAt: moved, before: '4s' });
+    const expiresAt = (await h.stores.records.get(lead.id))!.fields.expiresAt;
+    expect(events[4]!.details).toMatchObject({ deadlineAt: expiresAt, before: '4s', to: 'expired' });
+    expect(expiresAt).not.toBe(moved);
   });
 
   it.each<[string, Record<string, unknown>, string]>([
