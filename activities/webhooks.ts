@@ -4,6 +4,7 @@ import { signWebhook, WEBHOOK_HEADERS } from '../lib/webhook-signature';
 import { redactRecord } from '../workflows/domain/privacy';
 import type { Actor } from '../workflows/domain/types';
 import {
+  approachingDeadline,
   webhookDeliveryId,
   webhookEventTypes,
   WEBHOOK_REJECTED,
@@ -43,6 +44,7 @@ export async function planWebhookDeliveries(stores: Stores, input: TransitionInp
       .filter((type) => hook.events.includes(type))
       .map((type): WebhookDelivery => {
         const id = webhookDeliveryId(input.eventId, hook.id, type);
+        const deadline = type === 'deadline.approaching' ? approachingDeadline(event.details) : undefined;
         return {
           id,
           webhookId: hook.id,
@@ -55,6 +57,7 @@ export async function planWebhookDeliveries(stores: Stores, input: TransitionInp
             stage: { from: event.from ?? null, to: event.to ?? instance.stage },
             actor: { userId: event.actor.userId, companyId: event.actor.companyId ?? null },
             ...(event.reason !== undefined ? { reason: event.reason } : {}),
+            ...(deadline ? { deadline } : {}),
             record: { id: record.id, type: record.type, version: record.version, fields },
           },
         };

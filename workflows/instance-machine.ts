@@ -7,6 +7,7 @@ import {
   findStage,
   initialStage,
   isTerminalStage,
+  markFired,
   newRecord,
   planStageEntry,
 } from './domain';
@@ -154,6 +155,18 @@ export class InstanceMachine {
       kind: 'deadline_fired',
       reason: `deadline ${deadline.at} passed`,
       details: { deadlineAt: deadline.at },
+    });
+  }
+
+  /** A reminder before the deadline: an audit event and its webhooks; the stage, record and deadline stay as they are. */
+  planReminder(before: string, actor: Actor, now: string): Transition | undefined {
+    const { deadline, reminders } = this.state;
+    if (!deadline || !reminders || !reminders.armed.includes(before) || this.state.status !== 'running') return undefined;
+    const seq = this.state.seq + 1;
+    const next: InstanceState = { ...this.state, seq, reminders: markFired(reminders, before) };
+    return this.transition(next, this.eventId(seq), 'deadline_approaching', actor, now, {
+      reason: `deadline ${deadline.at} in ${before}`,
+      details: { stage: this.state.stage, deadlineAt: deadline.at, before, to: deadline.to },
     });
   }
 

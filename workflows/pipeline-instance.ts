@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { autoAdvanceTarget } from './domain';
+import { armReminders, autoAdvanceTarget, nextReminder, reminderDue, stageHasReminders, type DueReminder } from './domain';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { SYSTEM_ACTOR, type Actor, type InstanceState } from './domain/types';
 import { InstanceMachine, Refusal } from './instance-machine';
@@ -78,7 +78,14 @@ const LOCAL_STEPS_PATCH = 'local-step-writes';
  * the first attempt's time, the instance's projection and state the second's.
  * The start's local activity has always had the same property.
  */
-const SYSTEM_STEP_KINDS: ReadonlySet<TransitionKind> = new Set<TransitionKind>(['deadline_fired', 'auto_advanced']);
+const SYSTEM_STEP_KINDS: ReadonlySet<TransitionKind> = new Set<TransitionKind>(['deadline_fired', 'deadline_approaching', 'auto_advanced']);
+
+/**
+ * Runs that reach a stage with reminders with this patch wake before its
+ * deadline for each (workflows/domain/reminders.ts). Asked only in such a
+ * stage: histories from before reminders never met one, and replay as they ran.
+ */
+const REMINDERS_PATCH = 'deadline-reminders';
 
 /**
  * Runs that took a step creating a linked record with this patch (a lead
@@ -283,14 +290,22 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   while (machine.state.status === 'running') {
     const seen = wakeups;
     const deadline = machine.state.deadline;
-    const waitMs = deadline ? Math.max(0, Date.parse(deadline.at) - Date.now()) : undefined;
+    const reminder = deadline ? armedReminder() : undefined;
+    const wakeAt = reminder?.at ?? deadline?.at;
+    const waitMs = wakeAt ? Math.max(0, Date.parse(wakeAt) - Date.now()) : undefined;
     const wake = () => queue.length > 0 || wakeups !== seen || machine.state.status !== 'running' || needsNewRun();
     const woke = waitMs === undefined ? (await condition(wake), true) : await condition(wake, Math.max(1, waitMs));
     await drain();
 
     if (!woke && machine.state.deadline === deadline && deadline) {
-      const fired = machine.planDeadline(SYSTEM_ACTOR, now());
-      if (fired) await apply(fired);
+      // A reminder whose time came after its deadline's (a worker down meanwhile) gives way to the deadline.
+      // Without a reminder the timer was the deadline's, and it fires as it always has.
+      const step = !reminder
+        ? machine.planDeadline(SYSTEM_ACTOR, now())
+        : reminderDue(reminder, deadline.at, now())
+          ? machine.planReminder(reminder.before, SYSTEM_ACTOR, now())
+          : Date.now() >= Date.parse(deadline.at) ? machine.planDeadline(SYSTEM_ACTOR, now()) : undefined;
+      if (step) await apply(step);
     }
     const next = machine.state.status === 'running' ? autoAdvanceTarget(machine.def, machine.state) : undefined;
     if (next) await apply(machine.planAutoAdvance(next, SYSTEM_ACTOR, now()));
@@ -345,6 +360,14 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
       else if (allHandlersFinished()) return;
       else await condition(() => queue.length > 0 || allHandlersFinished());
     }
+  }
+
+  /** Arms the current visit's reminders for its deadline as it stands now, and answers the next to fire. */
+  function armedReminder(): DueReminder | undefined {
+    if (!stageHasReminders(machine.def, machine.state.stage) || !patched(REMINDERS_PATCH)) return undefined;
+    const reminders = armReminders(machine.def, machine.state, now());
+    if (reminders !== machine.state.reminders) machine.state = { ...machine.state, reminders };
+    return nextReminder(reminders);
   }
 
   function needsNewRun(): boolean {

@@ -12,6 +12,7 @@ export type TransitionKind =
   | 'started'
   | 'moved'
   | 'deadline_fired'
+  | 'deadline_approaching'
   | 'auto_advanced'
   | 'task_completed'
   | 'record_updated'

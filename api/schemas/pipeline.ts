@@ -112,6 +112,8 @@ const StageBody = z.strictObject({
     .optional(),
   tasks: list(TaskBody, 50).optional(),
   deadline: z.strictObject({ after: duration.optional(), atField: fieldName.optional(), to: key }).optional(),
+  // The bound and the other rules are checked by validateDefinition, which names the stage.
+  reminders: list(z.strictObject({ before: duration }), 20).optional(),
   autoAdvance: z.strictObject({ to: key }).optional(),
   interconnection: flag,
 });

@@ -18,6 +18,8 @@ export interface PartnerLeadPolicy {
   acceptWithin?: string;
   /** How long after accepting it has to convert or close (default 30 days). */
   convertWithin?: string;
+  /** How long before each expiry the lead raises deadline.approaching (default 24 hours). */
+  remindBefore?: string;
   /** The lead field that mirrors the stage (default `status`); a second program on leads needs a field of its own. */
   stageField?: string;
 }
@@ -37,6 +39,7 @@ const PRIVATE_UNTIL_ACCEPTED = ['amount', 'contactPhone', 'internalNotes'];
 export function partnerLeadTemplate(policy: PartnerLeadPolicy = {}): PipelineDefinition {
   const acceptWithin = policy.acceptWithin ?? '7d';
   const convertWithin = policy.convertWithin ?? '30d';
+  const REMIND_BEFORE = policy.remindBefore ?? '24h';
   return {
     key: policy.key ?? PARTNER_LEAD_KEY,
     name: 'Partner lead',
@@ -62,6 +65,8 @@ export function partnerLeadTemplate(policy: PartnerLeadPolicy = {}): PipelineDef
           privateFields: PRIVATE_UNTIL_ACCEPTED,
         },
         deadline: { atField: 'expiresAt', to: LEAD_STAGES.expired },
+        // The partner hears a day before the lead expires (not at all when it expires sooner than that).
+        reminders: [{ before: REMIND_BEFORE }],
       },
       {
         key: LEAD_STAGES.accepted,
@@ -77,6 +82,8 @@ export function partnerLeadTemplate(policy: PartnerLeadPolicy = {}): PipelineDef
           privateFields: [],
         },
         deadline: { atField: 'expiresAt', to: LEAD_STAGES.expired },
+        // The partner hears a day before the lead expires (not at all when it expires sooner than that).
+        reminders: [{ before: REMIND_BEFORE }],
       },
       {
         key: LEAD_STAGES.declined,

@@ -18,6 +18,14 @@ describe('the built-in templates', () => {
     expect(validateDefinition(opportunityPropulsionTemplate())).toEqual([]);
   });
 
+  it('When the partner lead template is read, then Pending and Accepted remind 24 hours before their expiry, and no other stage does', () => {
+    const reminding = lead.stages.filter((stage) => stage.reminders).map((stage) => [stage.key, stage.reminders, stage.deadline?.atField]);
+    expect(reminding).toEqual([
+      [LEAD_STAGES.pending, [{ before: '24h' }], 'expiresAt'],
+      [LEAD_STAGES.accepted, [{ before: '24h' }], 'expiresAt'],
+    ]);
+  });
+
   it('When a lead enters Pending, then it expires 7 days later unless a date was given; accepting resets it to 30 days', () => {
     const pending = planStageEntry(lead, LEAD_STAGES.pending, record, sourcing, NOW, 'e1');
     expect(Date.parse(String(pending.set.expiresAt)) - Date.parse(NOW)).toBe(7 * DAY);

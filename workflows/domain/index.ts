@@ -5,6 +5,7 @@ export * from './who';
 export * from './moves';
 export * from './effects';
 export * from './deadlines';
+export * from './reminders';
 export * from './filter';
 export * from './validate';
 export * from './privacy';

@@ -66,6 +66,11 @@ export interface DeadlineDef {
   to: string;
 }
 
+/** A `deadline.approaching` event raised `before` the stage's deadline, once per stage visit. */
+export interface ReminderDef {
+  before: string;
+}
+
 export interface StageDef {
   key: string;
   name: string;
@@ -101,6 +106,8 @@ export interface StageDef {
   };
   tasks?: TaskDef[];
   deadline?: DeadlineDef;
+  /** Only on a stage with a deadline; see workflows/domain/reminders.ts. */
+  reminders?: ReminderDef[];
   /** Move on to this stage by itself once every required task of this stage is done. */
   autoAdvance?: { to: string };
   /** An interconnection node: its tasks are handled by the downstream partner company. */
@@ -207,6 +214,15 @@ export interface Deadline {
   source: 'after' | 'field';
 }
 
+/** Which reminders of one stage visit have fired, and which are still to fire before the deadline they were armed for. */
+export interface ReminderState {
+  /** The event id of the stage visit they belong to. */
+  visit: string;
+  deadlineAt: string;
+  fired: string[];
+  armed: string[];
+}
+
 export type InstanceStatus = 'running' | 'finished' | 'cancelled';
 
 export interface InstanceState {
@@ -225,6 +241,8 @@ export interface InstanceState {
   tasks: TaskState[];
   record: RecordView;
   deadline?: Deadline;
+  /** The reminders of the current stage visit, armed for `deadline` (absent until a stage with reminders is entered). */
+  reminders?: ReminderState;
   /** Sequence of events written by this instance; the idempotency key of each write. */
   seq: number;
 }

@@ -16,6 +16,7 @@ describe('validateDefinition', () => {
     ['a linear pipeline', linearDefinition()],
     ['a pipeline with no stage marked initial', twoStages()],
     ['a pipeline with tasks, auto-advance and a deadline', twoStages({ tasks: [task('t1')], autoAdvance: { to: 'done' }, deadline: { after: '2w', to: 'done' }, rules: { requiredTasks: ['t1'] }, winRate: 100 })],
+    ['a deadline with two reminders', twoStages({ deadline: { after: '7d', to: 'done' }, reminders: [{ before: '24h' }, { before: '1h' }] })],
   ])('When validating %s, then it has no problems', (_case, def) => {
     expect(validateDefinition(def)).toEqual([]);
   });
@@ -41,6 +42,11 @@ describe('validateDefinition', () => {
     ['a bad task key', twoStages({ tasks: [task('t/1')] }), 'stages[0].tasks[0].key: "t/1" must be 1–64 letters'],
     ['an edit task without fields', twoStages({ tasks: [task('t1', { fields: [] } as Partial<TaskDef>)] }), 'stages[0].tasks[0].fields: an edit_fields task needs at least one field'],
     ['a create task without link field', twoStages({ tasks: [task('t1', { kind: 'create_record', recordType: 'quote', linkField: '' } as Partial<TaskDef>)] }), 'stages[0].tasks[0]: a create_record task needs a recordType and a linkField'],
+    ['reminders without a deadline', twoStages({ reminders: [{ before: '1h' }] }), 'stages[0].reminders: a stage without a deadline has nothing to remind of'],
+    ['six reminders', twoStages({ deadline: { after: '7d', to: 'done' }, reminders: ['1h', '2h', '3h', '4h', '5h', '6h'].map((before) => ({ before })) }), 'stages[0].reminders: at most 5 reminders per stage, found 6'],
+    ['a reminder at the deadline', twoStages({ deadline: { after: '7d', to: 'done' }, reminders: [{ before: '0s' }] }), 'stages[0].reminders[0].before: a reminder must come some time before the deadline'],
+    ['a reminder with a bad duration', twoStages({ deadline: { after: '7d', to: 'done' }, reminders: [{ before: 'a day' }] }), 'stages[0].reminders[0].before: "a day" is not a duration'],
+    ['two reminders at one time', twoStages({ deadline: { after: '7d', to: 'done' }, reminders: [{ before: '1h' }, { before: '60m' }] }), 'stages[0].reminders[1].before: "60m" is the same time as another reminder'],
   ])('When the definition has %s, then that is a problem', (_case, def, problem) => {
     const problems = validateDefinition(def);
     expect(problems.some((p) => p.startsWith(problem))).toBe(true);

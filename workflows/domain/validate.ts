@@ -1,4 +1,5 @@
 import { parseDuration } from './duration';
+import { reminderProblems } from './reminders';
 import type { PipelineDefinition, StageDef } from './types';
 
 const KEY = /^[A-Za-z0-9_-]{1,64}$/;
@@ -19,6 +20,7 @@ function checkStage(stage: StageDef, at: string, stageKeys: Set<string>, problem
       problems.push(`${at}.deadline.after: "${deadline.after}" is not a duration (e.g. "90s", "15m", "12h", "7d", "2w")`);
     }
   }
+  problems.push(...reminderProblems(stage, at));
   (stage.effects?.setFields ?? []).forEach((effect, i) => {
     if (effect.value.kind === 'now' && effect.value.offset !== undefined && parseDuration(effect.value.offset) === undefined) {
       problems.push(`${at}.effects.setFields[${i}].value.offset: "${effect.value.offset}" is not a duration`);

@@ -1,4 +1,4 @@
-import { webhookDeliveryId, webhookEventTypes, type WebhookEventType } from './webhooks';
+import { approachingDeadline, webhookDeliveryId, webhookEventTypes, type WebhookEventType } from './webhooks';
 
 describe('webhook event types of a step', () => {
   it.each<[string, { kind: string; to?: string }, string, WebhookEventType[]]>([
@@ -6,6 +6,7 @@ describe('webhook event types of a step', () => {
     ['a move', { kind: 'moved', to: 'propose' }, 'opportunity', ['stage.entered']],
     ['an auto-advance', { kind: 'auto_advanced', to: 'won' }, 'opportunity', ['stage.entered']],
     ['a deadline', { kind: 'deadline_fired', to: 'expired' }, 'lead', ['stage.entered', 'deadline.fired']],
+    ['a reminder before a deadline', { kind: 'deadline_approaching' }, 'lead', ['deadline.approaching']],
     ['a task completion', { kind: 'task_completed' }, 'opportunity', ['task.completed']],
     ['a record update', { kind: 'record_updated' }, 'lead', []],
     ['a cancellation', { kind: 'cancelled' }, 'lead', []],
@@ -24,5 +25,12 @@ describe('webhook event types of a step', () => {
     const ids = new Set(['stage.entered', 'lead.accepted'].map((t) => webhookDeliveryId('i:c:2', 'whk_1', t as WebhookEventType)));
     expect(ids.size).toBe(2);
     expect(webhookDeliveryId('i:c:2', 'whk_1', 'lead.accepted')).toBe('i:c:2:whk_1:lead.accepted');
+  });
+
+  it('When a reminder raises deadline.approaching, then its payload carries the deadline from the audit details', () => {
+    const details = { stage: 'pending', deadlineAt: '2025-03-02T10:00:00.000Z', before: '24h', to: 'expired' };
+    expect(approachingDeadline(details)).toEqual({ at: '2025-03-02T10:00:00.000Z', to: 'expired', before: '24h' });
+    expect(approachingDeadline({ deadlineAt: 5 })).toBeUndefined();
+    expect(approachingDeadline(undefined)).toBeUndefined();
   });
 });

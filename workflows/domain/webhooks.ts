@@ -7,6 +7,7 @@
 export const WEBHOOK_EVENT_TYPES = [
   'stage.entered',
   'deadline.fired',
+  'deadline.approaching',
   'task.completed',
   'lead.accepted',
   'lead.declined',
@@ -31,10 +32,17 @@ export function webhookEventTypes(event: { kind: string; to?: string }, objectTy
   const entered = ENTERING_KINDS.has(event.kind) && event.to !== undefined;
   if (entered) types.push('stage.entered');
   if (event.kind === 'deadline_fired') types.push('deadline.fired');
+  if (event.kind === 'deadline_approaching') types.push('deadline.approaching');
   if (event.kind === 'task_completed') types.push('task.completed');
   const outcome = entered && objectType === 'lead' ? LEAD_OUTCOMES[event.to!] : undefined;
   if (outcome) types.push(outcome);
   return types;
+}
+
+/** What a deadline.approaching payload says of its deadline, from the reminder's audit event details. */
+export function approachingDeadline(details: Record<string, unknown> | undefined): WebhookPayload['deadline'] {
+  const { deadlineAt, to, before } = details ?? {};
+  return typeof deadlineAt === 'string' && typeof to === 'string' && typeof before === 'string' ? { at: deadlineAt, to, before } : undefined;
 }
 
 /** The failure type of a delivery the receiver refused for good (a 4xx other than 408 and 429): never retried. */
@@ -53,6 +61,8 @@ export interface WebhookPayload {
   stage: { from: string | null; to: string | null };
   actor: { userId: string; companyId: string | null };
   reason?: string;
+  /** deadline.approaching: the deadline it comes before (`to`: where the instance goes then), and by how much. */
+  deadline?: { at: string; to: string; before: string };
   record: { id: string; type: string; version: number; fields: Record<string, unknown> };
 }
 
