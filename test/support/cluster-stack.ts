@@ -4,7 +4,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parsePostgresUrl, postgresDatabaseUrl, type ClusterLayout, type ClusterNode, type TemporalService } from '../../scripts/stack/cluster-config';
 import { ensureDatabase, startTemporalCluster, type TemporalCluster } from '../../scripts/stack/cluster';
-import { freePort } from '../../scripts/stack/ports';
+import { assertPortFree, freePort } from '../../scripts/stack/ports';
 import { startFerretdb, type FerretdbServer } from '../../scripts/stack/servers';
 import type { HarnessServers } from './harness';
 import { testStack, type TestStack } from './stack';
@@ -45,15 +45,26 @@ const NODES: Array<[string, TemporalService]> = [
   ['worker', 'worker'],
 ];
 
-/** Free ports on 127.0.0.2–6 (the frontend on .2 too), so the run never meets a running `npm run cluster`. */
+/**
+ * Ports on 127.0.0.2–6 (the frontend on .2), free now, so the run never meets a
+ * running `npm run cluster`. Below 32768: the cluster_membership table keeps
+ * ports in a smallint, so the OS's ephemeral ports (freePort) do not fit.
+ */
 async function freeLayout(): Promise<ClusterLayout> {
   const nodes: ClusterNode[] = [];
-  for (const [i, [name, service]] of NODES.entries()) {
-    const ip = `127.0.0.${i + 2}`;
-    nodes.push({ name, service, ip, grpcPort: await freePort(ip), membershipPort: await freePort(ip), ...(service === 'frontend' ? { httpPort: await freePort(ip) } : {}) });
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const ports = { grpcPort: base, membershipPort: base + 1, httpPort: base + 2 };
+    const free = await Promise.all(NODES.map((_, i) => Promise.all(Object.values(ports).map((p) => portFree(p, `127.0.0.${i + 2}`)))));
+    if (!free.flat().every(Boolean)) continue;
+    for (const [i, [name, service]] of NODES.entries()) {
+      nodes.push({ name, service, ip: `127.0.0.${i + 2}`, grpcPort: ports.grpcPort, membershipPort: ports.membershipPort, ...(service === 'frontend' ? { httpPort: ports.httpPort } : {}) });
+    }
+    return { nodes, uiIp: '127.0.0.1', uiPort: 0 };
   }
-  return { nodes, uiIp: '127.0.0.1', uiPort: 0 };
 }
+
+const portFree = (port: number, host: string) => assertPortFree(port, 'cluster test port', host).then(() => true, () => false);
 
 function psql(postgresUrl: string, sql: string): string {
   const out = spawnSync('psql', [postgresUrl, '-tAc', sql], { encoding: 'utf8', timeout: 30_000 });
@@ -70,17 +81,25 @@ export async function startClusterStack(name: string): Promise<ClusterStack> {
   const ferretdbDatabase = `ptest_${id}_ferretdb`;
   const layout = await freeLayout();
   await ensureDatabase(shared.clusterBinary, pg, ferretdbDatabase);
-  const [cluster, ferretdb] = await Promise.all([
+  const started = await Promise.allSettled([
     startTemporalCluster({ binary: shared.clusterBinary, dir, layout, pg, databases, namespace: 'default', logLevel: 'error' }),
-    startFerretdb({
-      binary: shared.ferretdbBinary,
-      port: await freePort(),
-      handler: 'postgresql',
-      sqliteDir: dir,
-      postgresqlUrl: postgresDatabaseUrl(pg, ferretdbDatabase),
-      logFile: path.join(dir, 'ferretdb.log'),
-    }),
-  ]);
+    freePort().then((port) =>
+      startFerretdb({
+        binary: shared.ferretdbBinary,
+        port,
+        handler: 'postgresql',
+        sqliteDir: dir,
+        postgresqlUrl: postgresDatabaseUrl(pg, ferretdbDatabase),
+        logFile: path.join(dir, 'ferretdb.log'),
+      }),
+    ),
+  ] as const);
+  const [clusterStart, ferretdbStart] = started;
+  if (clusterStart.status === 'rejected' || ferretdbStart.status === 'rejected') {
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw clusterStart.status === 'rejected' ? clusterStart.reason : (ferretdbStart as PromiseRejectedResult).reason;
+  }
+  const [cluster, ferretdb] = [clusterStart.value, ferretdbStart.value];
   const temporalUrl = postgresDatabaseUrl(pg, databases.temporal);
   return {
     temporalAddress: cluster.address,
