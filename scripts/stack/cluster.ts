@@ -14,7 +14,9 @@ import {
   type ClusterLayout,
   type ClusterNode,
   type PostgresTarget,
+  type TemporalService,
 } from './cluster-config';
+import { assertPortFree } from './ports';
 import { readTail, spawnService, waitUntil, type ServiceProcess } from './process';
 import { ensureSearchAttributes } from './search-attributes';
 
@@ -95,6 +97,41 @@ export async function prepareClusterDatabases(binary: string, pg: PostgresTarget
       if (run.code !== 0) throw new Error(`${step[0]} of ${database} failed:\n${run.output.trim().split('\n').slice(-10).join('\n')}`);
     }
   }
+}
+
+const NODES: Array<[string, TemporalService]> = [
+  ['frontend', 'frontend'],
+  ['history-1', 'history'],
+  ['history-2', 'history'],
+  ['matching', 'matching'],
+  ['worker', 'worker'],
+];
+
+/**
+ * A layout for tests and the bench: ports on 127.0.0.2–6 (the frontend on .2),
+ * free now, so it never meets a running `npm run cluster`. Below 32768: the cluster_membership table keeps
+ * ports in a smallint, so the OS's ephemeral ports (freePort) do not fit.
+ */
+export async function freeClusterLayout(): Promise<ClusterLayout> {
+  const nodes: ClusterNode[] = [];
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const ports = { grpcPort: base, membershipPort: base + 1, httpPort: base + 2 };
+    const free = await Promise.all(NODES.map((_, i) => Promise.all(Object.values(ports).map((p) => portFree(p, `127.0.0.${i + 2}`)))));
+    if (!free.flat().every(Boolean)) continue;
+    for (const [i, [name, service]] of NODES.entries()) {
+      nodes.push({ name, service, ip: `127.0.0.${i + 2}`, grpcPort: ports.grpcPort, membershipPort: ports.membershipPort, ...(service === 'frontend' ? { httpPort: ports.httpPort } : {}) });
+    }
+    return { nodes, uiIp: '127.0.0.1', uiPort: 0 };
+  }
+}
+
+const portFree = (port: number, host: string) => assertPortFree(port, 'cluster test port', host).then(() => true, () => false);
+
+/** Drops a database (the test and bench clusters' own, when they are done). */
+export async function dropDatabase(binary: string, pg: PostgresTarget, database: string): Promise<void> {
+  const dropped = await sqlTool(binary, pg, database, ['drop-database', '--defaultdb', 'postgres', '-f']);
+  if (dropped.code !== 0) throw new Error(`dropping ${database} failed: ${dropped.output.trim().split('\n').at(-1)}`);
 }
 
 export function portAnswers(host: string, port: number): Promise<boolean> {

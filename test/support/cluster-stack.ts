@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parsePostgresUrl, postgresDatabaseUrl, type ClusterLayout, type ClusterNode, type TemporalService } from '../../scripts/stack/cluster-config';
-import { ensureDatabase, startTemporalCluster, type TemporalCluster } from '../../scripts/stack/cluster';
-import { assertPortFree, freePort } from '../../scripts/stack/ports';
+import { parsePostgresUrl, postgresDatabaseUrl } from '../../scripts/stack/cluster-config';
+import { dropDatabase, ensureDatabase, freeClusterLayout, startTemporalCluster, type TemporalCluster } from '../../scripts/stack/cluster';
+import { freePort } from '../../scripts/stack/ports';
 import { startFerretdb, type FerretdbServer } from '../../scripts/stack/servers';
 import type { HarnessServers } from './harness';
 import { testStack, type TestStack } from './stack';
@@ -37,35 +37,6 @@ export interface ClusterStack extends HarnessServers {
   stop(): Promise<void>;
 }
 
-const NODES: Array<[string, TemporalService]> = [
-  ['frontend', 'frontend'],
-  ['history-1', 'history'],
-  ['history-2', 'history'],
-  ['matching', 'matching'],
-  ['worker', 'worker'],
-];
-
-/**
- * Ports on 127.0.0.2–6 (the frontend on .2), free now, so the run never meets a
- * running `npm run cluster`. Below 32768: the cluster_membership table keeps
- * ports in a smallint, so the OS's ephemeral ports (freePort) do not fit.
- */
-async function freeLayout(): Promise<ClusterLayout> {
-  const nodes: ClusterNode[] = [];
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const ports = { grpcPort: base, membershipPort: base + 1, httpPort: base + 2 };
-    const free = await Promise.all(NODES.map((_, i) => Promise.all(Object.values(ports).map((p) => portFree(p, `127.0.0.${i + 2}`)))));
-    if (!free.flat().every(Boolean)) continue;
-    for (const [i, [name, service]] of NODES.entries()) {
-      nodes.push({ name, service, ip: `127.0.0.${i + 2}`, grpcPort: ports.grpcPort, membershipPort: ports.membershipPort, ...(service === 'frontend' ? { httpPort: ports.httpPort } : {}) });
-    }
-    return { nodes, uiIp: '127.0.0.1', uiPort: 0 };
-  }
-}
-
-const portFree = (port: number, host: string) => assertPortFree(port, 'cluster test port', host).then(() => true, () => false);
-
 function psql(postgresUrl: string, sql: string): string {
   const out = spawnSync('psql', [postgresUrl, '-tAc', sql], { encoding: 'utf8', timeout: 30_000 });
   if (out.status !== 0) throw new Error(`psql: ${out.stderr || out.error?.message}`);
@@ -79,7 +50,7 @@ export async function startClusterStack(name: string): Promise<ClusterStack> {
   const pg = parsePostgresUrl(shared.postgresUrl);
   const databases = { temporal: `ptest_${id}_temporal`, visibility: `ptest_${id}_visibility` };
   const ferretdbDatabase = `ptest_${id}_ferretdb`;
-  const layout = await freeLayout();
+  const layout = await freeClusterLayout();
   await ensureDatabase(shared.clusterBinary, pg, ferretdbDatabase);
   const started = await Promise.allSettled([
     startTemporalCluster({ binary: shared.clusterBinary, dir, layout, pg, databases, namespace: 'default', logLevel: 'error' }),
@@ -120,13 +91,8 @@ export async function startClusterStack(name: string): Promise<ClusterStack> {
     async stop() {
       await Promise.all([cluster.stop(), ferretdb.stop()]);
       if (process.env.KEEP_TEST_STACK) return;
-      for (const db of [databases.temporal, databases.visibility, ferretdbDatabase]) {
-        try {
-          psql(postgresDatabaseUrl(pg, 'postgres'), `drop database if exists ${db}`);
-        } catch {
-          // left for a later run to drop (ptest_ databases)
-        }
-      }
+      // A database left behind (ptest_…) is only disk: the next run uses new names.
+      for (const db of [databases.temporal, databases.visibility, ferretdbDatabase]) await dropDatabase(shared.clusterBinary, pg, db).catch(() => undefined);
     },
   };
 }
