@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { defaultLayout, parsePostgresUrl, postgresDatabaseUrl } from './stack/cluster-config';
 import { ensureDatabase, startTemporalCluster } from './stack/cluster';
 import { assertPortFree, PortInUseError } from './stack/ports';
-import { waitUntil } from './stack/process';
+import { startTogether, waitUntil } from './stack/process';
 import { printSeed, say, seedStack, ServiceGroup, spawnPropeller, workerPolling } from './stack/propeller';
 import { ensureFerretdb, ensureTemporalCluster, ProvisionError } from './stack/provision';
 import { startFerretdb } from './stack/servers';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   if (!config.local.ferretdbPostgresUrl) await ensureDatabase(clusterBin, pg, CLUSTER_FERRETDB_DATABASE);
 
   const layout = defaultLayout({ frontendPort: config.local.temporalPort, uiPort: config.local.temporalUiPort });
-  const started = await Promise.allSettled([
+  const [cluster, ferretdb] = await startTogether(
     startTemporalCluster(
       { binary: clusterBin, dir: dataDir, layout, pg, databases: CLUSTER_DATABASES, namespace: config.temporal.namespace, ui: true, ownGroup: true },
       say,
@@ -66,14 +66,7 @@ async function main(): Promise<void> {
       logFile: path.join(logDir, 'ferretdb.log'),
       ownGroup: true,
     }),
-  ] as const);
-  const [clusterStart, ferretdbStart] = started;
-  if (clusterStart.status === 'rejected' || ferretdbStart.status === 'rejected') {
-    // Whichever came up is stopped too: nothing is left running after a failed start.
-    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
-    throw clusterStart.status === 'rejected' ? clusterStart.reason : (ferretdbStart as PromiseRejectedResult).reason;
-  }
-  const [cluster, ferretdb] = [clusterStart.value, ferretdbStart.value];
+  );
   for (const node of [...layout.nodes.map((n) => n.name), 'ui']) group.add(cluster.process(node)!);
   group.add(ferretdb.process);
 

@@ -1,18 +1,7 @@
 import { once } from 'node:events';
 import { spawnApi } from '../support/api-process';
-import { eventually } from '../support/harness';
-import {
-  checkLeads,
-  driveLeads,
-  expectEveryLeadSound,
-  FAULT_CONCURRENCY,
-  FAULT_LEADS,
-  FAULT_SEED,
-  leadRunFigures,
-  report,
-  seededRandom,
-} from '../integration/faults/lead-lifecycles';
-import { ResponseLog, useClusterSuite } from './cluster-suite';
+import { expectEveryLeadSound, FAULT_LEADS, FAULT_SEED, leadRunFigures, report, seededRandom } from '../integration/faults/lead-lifecycles';
+import { ResponseLog, runLeadsUnderFault, useClusterSuite } from './cluster-suite';
 
 /**
  * Both API processes are restarted, one after the other, while lead
@@ -27,50 +16,32 @@ describe('Cluster: both API processes are restarted one after the other under lo
   const suite = useClusterSuite('api-restart');
 
   it(`When API 1 is stopped (SIGTERM) and API 2 killed (SIGKILL), each then started again, during ${FAULT_LEADS} lead lifecycles, then every acknowledged change holds, each step once`, async () => {
-    const started = Date.now();
     const random = seededRandom(FAULT_SEED + 14);
     const moments = [0.15 + random() * 0.25, 0.5 + random() * 0.25];
-    let progress = 0;
-    let driving = true;
     const log = new ResponseLog();
     const restarts: Array<Record<string, unknown>> = [];
 
-    const chaos = (async () => {
-      for (const [i, signal] of [[0, 'SIGTERM'], [1, 'SIGKILL']] as const) {
-        await eventually(async () => progress >= moments[i]! || !driving, 30 * 60_000);
-        const old = suite.apis[i]!;
-        const down = Date.now();
-        old.child.kill(signal);
-        if (old.child.exitCode === null && old.child.signalCode === null) await once(old.child, 'exit');
-        const exitedMs = Date.now() - down;
-        suite.apis[i] = await spawnApi(suite.h);
-        restarts.push({ api: i + 1, signal, atProgress: Math.round(progress * 1000) / 1000, exitedMs, downMs: Date.now() - down, exitCode: old.child.exitCode, answersWhileDown: log.moves(down, Date.now()) });
-      }
-    })();
-
-    let drive: Awaited<ReturnType<typeof driveLeads>>;
-    try {
-      drive = await driveLeads(suite.h, suite.demo, {
-        leads: FAULT_LEADS,
-        concurrency: FAULT_CONCURRENCY,
-        seed: FAULT_SEED + 14,
-        tag: `car${FAULT_SEED}`,
-        apiUrl: suite.nextApi,
-        onResponse: log.record,
-        onProgress: (done, total) => (progress = done / total),
-      });
-    } finally {
-      driving = false;
-      await chaos;
-    }
-    const drivenMs = Date.now() - started;
-    const check = await checkLeads(suite.h, drive.runs, { tag: `car${FAULT_SEED}`, settleTimeoutMs: 180_000 });
+    const { drive, check, drivenMs, started, figures } = await runLeadsUnderFault(suite, {
+      tag: `car${FAULT_SEED}`,
+      seed: FAULT_SEED + 14,
+      log,
+      fault: async (at) => {
+        for (const [i, signal] of [[0, 'SIGTERM'], [1, 'SIGKILL']] as const) {
+          const atProgress = await at(moments[i]!);
+          const old = suite.apis[i]!;
+          const down = Date.now();
+          old.child.kill(signal);
+          if (old.child.exitCode === null && old.child.signalCode === null) await once(old.child, 'exit');
+          const exitedMs = Date.now() - down;
+          suite.apis[i] = await spawnApi(suite.h);
+          restarts.push({ api: i + 1, signal, atProgress, exitedMs, downMs: Date.now() - down, exitCode: old.child.exitCode, answersWhileDown: log.moves(down, Date.now()) });
+        }
+      },
+    });
     const acknowledged = log.entries.filter((e) => e.status === 200 || e.status === 201).length;
 
     report('cluster-api-restart', {
-      leads: FAULT_LEADS,
-      concurrency: FAULT_CONCURRENCY,
-      seed: FAULT_SEED,
+      ...figures,
       restarts,
       acknowledged,
       ...leadRunFigures(drive, check),

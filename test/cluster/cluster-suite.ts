@@ -1,9 +1,9 @@
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { spawnApi, type ApiProcess } from '../support/api-process';
 import { startClusterStack, type ClusterStack } from '../support/cluster-stack';
-import { startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, type Harness } from '../support/harness';
 import { spawnWorker, stopWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { publishLeadPrograms } from '../integration/faults/lead-lifecycles';
+import { checkLeads, driveLeads, FAULT_CONCURRENCY, FAULT_LEADS, FAULT_SEED, publishLeadPrograms } from '../integration/faults/lead-lifecycles';
 
 /**
  * What every cluster suite starts before its test: a cluster of its own, a
@@ -59,4 +59,42 @@ export class ResponseLog {
     const at = (q: number) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]! : 0);
     return { count: moves.length, ok: moves.filter((m) => m.status === 200).length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: ms.at(-1) ?? 0 };
   }
+}
+
+/**
+ * Runs FAULT_LEADS lead lifecycles through both API processes while `fault`
+ * runs beside them; `at(moment)` waits until that fraction of the operations is
+ * done (or the drive is over) and answers the fraction reached. However the
+ * drive ends, the fault finishes (servers back up) before the checks.
+ */
+export async function runLeadsUnderFault(
+  suite: ClusterSuite,
+  opts: { tag: string; seed: number; log: ResponseLog; fault: (at: (moment: number) => Promise<number>) => Promise<void> },
+) {
+  const started = Date.now();
+  let progress = 0;
+  let driving = true;
+  const at = async (moment: number) => {
+    await eventually(async () => progress >= moment || !driving, 30 * 60_000);
+    return Math.round(progress * 1000) / 1000;
+  };
+  const fault = opts.fault(at);
+  let drive: Awaited<ReturnType<typeof driveLeads>>;
+  try {
+    drive = await driveLeads(suite.h, suite.demo, {
+      leads: FAULT_LEADS,
+      concurrency: FAULT_CONCURRENCY,
+      seed: opts.seed,
+      tag: opts.tag,
+      apiUrl: suite.nextApi,
+      onResponse: opts.log.record,
+      onProgress: (done, total) => (progress = done / total),
+    });
+  } finally {
+    driving = false;
+    await fault;
+  }
+  const drivenMs = Date.now() - started;
+  const check = await checkLeads(suite.h, drive.runs, { tag: opts.tag, settleTimeoutMs: 180_000 });
+  return { drive, check, drivenMs, started, figures: { leads: FAULT_LEADS, concurrency: FAULT_CONCURRENCY, seed: FAULT_SEED } };
 }

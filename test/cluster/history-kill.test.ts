@@ -1,17 +1,6 @@
 import { eventually } from '../support/harness';
-import {
-  checkLeads,
-  driveLeads,
-  envInt,
-  expectEveryLeadSound,
-  FAULT_CONCURRENCY,
-  FAULT_LEADS,
-  FAULT_SEED,
-  leadRunFigures,
-  report,
-  seededRandom,
-} from '../integration/faults/lead-lifecycles';
-import { ResponseLog, useClusterSuite } from './cluster-suite';
+import { envInt, expectEveryLeadSound, FAULT_LEADS, FAULT_SEED, leadRunFigures, report, seededRandom } from '../integration/faults/lead-lifecycles';
+import { ResponseLog, runLeadsUnderFault, useClusterSuite } from './cluster-suite';
 
 /**
  * A history process is SIGKILLed in the middle of a run: the shards it owned
@@ -28,25 +17,22 @@ describe('Cluster: a history process is SIGKILLed mid-run', () => {
   const suite = useClusterSuite('history-kill');
 
   it(`When the history process with the most shards is SIGKILLed during ${FAULT_LEADS} lead lifecycles and kept down ${OUTAGE_MS} ms, then its shards move to the other and every lead ends where its operations say, each step once`, async () => {
-    const started = Date.now();
     const { stack } = suite;
     const historyByIp = new Map(stack.cluster.layout.nodes.filter((n) => n.service === 'history').map((n) => [n.ip, n.name]));
     const ownersByName = () => Object.fromEntries(Object.entries(stack.shardOwners()).map(([shard, owner]) => [shard, historyByIp.get(ipOf(owner)!) ?? owner]));
     const moment = 0.2 + seededRandom(FAULT_SEED + 12)() * 0.4;
-    let progress = 0;
-    let driving = true;
     const log = new ResponseLog();
-    const fault: Record<string, unknown> = {};
+    const figures: Record<string, unknown> = {};
     let victim = '';
     let survivor = '';
     let after: Record<string, string> = {};
 
-    const chaos = (async () => {
-      await eventually(async () => progress >= moment || !driving, 30 * 60_000);
+    const fault = async (at: (moment: number) => Promise<number>) => {
+      const atProgress = await at(moment);
       const before = ownersByName();
       const counts = [...historyByIp.values()].map((name) => [name, Object.values(before).filter((o) => o === name).length] as const);
       [victim, survivor] = counts[0]![1] >= counts[1]![1] ? [counts[0]![0], counts[1]![0]] : [counts[1]![0], counts[0]![0]];
-      Object.assign(fault, { atProgress: Math.round(progress * 1000) / 1000, ownersBefore: before, victim });
+      Object.assign(figures, { atProgress, ownersBefore: before, victim });
       const killedAt = Date.now();
       await stack.cluster.kill(victim, 'SIGKILL');
       // No shard left with the killed process: the move is done (the survivor, or the shard's next owner, holds it).
@@ -56,52 +42,33 @@ describe('Cluster: a history process is SIGKILLed mid-run', () => {
       }, 120_000).catch(() => undefined);
       after = moved ?? ownersByName();
       const movedAt = Date.now();
-      fault.shardsMovedMs = moved ? movedAt - killedAt : 'not within 120 s';
-      fault.ownersAfter = after;
+      figures.shardsMovedMs = moved ? movedAt - killedAt : 'not within 120 s';
+      figures.ownersAfter = after;
       await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (movedAt - killedAt))));
-      fault.downMs = Date.now() - killedAt;
-      fault.movesBeforeKill = log.moves(killedAt - 30_000, killedAt);
-      fault.movesSentUntilShardsMoved = log.moves(killedAt, movedAt);
-      fault.movesSentWhileDown = log.moves(movedAt, Date.now());
+      figures.downMs = Date.now() - killedAt;
+      figures.movesBeforeKill = log.moves(killedAt - 30_000, killedAt);
+      figures.movesSentUntilShardsMoved = log.moves(killedAt, movedAt);
+      figures.movesSentWhileDown = log.moves(movedAt, Date.now());
       const restartAt = Date.now();
       await stack.cluster.start(victim);
-      fault.restartMs = Date.now() - restartAt;
+      figures.restartMs = Date.now() - restartAt;
       // The restarted process takes shards back (ringpop rebalances); reported, not required of the run.
       const back = await eventually(async () => Object.values(ownersByName()).includes(victim) && ownersByName(), 60_000).catch(() => undefined);
-      fault.ownersAfterRestart = back ?? ownersByName();
-      fault.shardsBackMs = back ? Date.now() - restartAt : 'not within 60 s';
-    })();
-
-    let drive: Awaited<ReturnType<typeof driveLeads>>;
-    try {
-      drive = await driveLeads(suite.h, suite.demo, {
-        leads: FAULT_LEADS,
-        concurrency: FAULT_CONCURRENCY,
-        seed: FAULT_SEED + 12,
-        tag: `chk${FAULT_SEED}`,
-        apiUrl: suite.nextApi,
-        onResponse: log.record,
-        onProgress: (done, total) => (progress = done / total),
-      });
-    } finally {
-      driving = false;
-      await chaos;
-    }
-    const drivenMs = Date.now() - started;
-    const check = await checkLeads(suite.h, drive.runs, { tag: `chk${FAULT_SEED}`, settleTimeoutMs: 180_000 });
+      figures.ownersAfterRestart = back ?? ownersByName();
+      figures.shardsBackMs = back ? Date.now() - restartAt : 'not within 60 s';
+    };
+    const { drive, check, drivenMs, started, figures: run } = await runLeadsUnderFault(suite, { tag: `chk${FAULT_SEED}`, seed: FAULT_SEED + 12, log, fault });
 
     report('cluster-history-kill', {
-      leads: FAULT_LEADS,
-      concurrency: FAULT_CONCURRENCY,
-      seed: FAULT_SEED,
-      ...fault,
+      ...run,
+      ...figures,
       ...leadRunFigures(drive, check),
       drivenMs,
       elapsedMs: Date.now() - started,
       problems: check.problems.slice(0, 20),
     });
 
-    expect(fault.shardsMovedMs).toEqual(expect.any(Number));
+    expect(figures.shardsMovedMs).toEqual(expect.any(Number));
     expect(Object.keys(after)).toHaveLength(4);
     expect(new Set(Object.values(after))).toEqual(new Set([survivor]));
     expectEveryLeadSound(drive, check, FAULT_LEADS);

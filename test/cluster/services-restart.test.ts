@@ -2,20 +2,9 @@ import { LEAD_STAGES } from '../../scripts/templates/partner-lead';
 import { eventually, type Harness } from '../support/harness';
 import { startedInstanceId } from '../support/instances';
 import { instancePath } from '../support/pipelines';
-import {
-  checkLeads,
-  driveLeads,
-  envInt,
-  expectEveryLeadSound,
-  FAULT_CONCURRENCY,
-  FAULT_LEADS,
-  FAULT_SEED,
-  leadRunFigures,
-  report,
-  seededRandom,
-} from '../integration/faults/lead-lifecycles';
+import { envInt, expectEveryLeadSound, FAULT_LEADS, FAULT_SEED, leadRunFigures, report, seededRandom } from '../integration/faults/lead-lifecycles';
 import { probe, type Probe } from '../integration/faults/probes';
-import { ResponseLog, useClusterSuite } from './cluster-suite';
+import { ResponseLog, runLeadsUnderFault, useClusterSuite } from './cluster-suite';
 
 /**
  * The matching service, and then the frontend, are SIGKILLed mid-run, kept
@@ -34,7 +23,6 @@ describe('Cluster: matching and the frontend are killed and restarted mid-run', 
   const suite = useClusterSuite('services-restart');
 
   it(`When matching and then the frontend are each SIGKILLed for ${OUTAGE_MS} ms during ${FAULT_LEADS} lead lifecycles, then the API answers 503 meanwhile, recovers without a restart, and every lead ends where its operations say`, async () => {
-    const started = Date.now();
     const { stack, demo } = suite;
     const { sales, partnerA_user: partner } = demo.users;
     const apiPids = suite.apis.map((a) => a.child.pid);
@@ -47,15 +35,12 @@ describe('Cluster: matching and the frontend are killed and restarted mid-run', 
 
     const random = seededRandom(FAULT_SEED + 13);
     const moments = [0.15 + random() * 0.2, 0.5 + random() * 0.2];
-    let progress = 0;
-    let driving = true;
     const log = new ResponseLog();
     const outages: Record<string, Record<string, unknown>> = {};
     let frontendProbes: Probe[] = [];
 
-    const outage = async (node: 'matching' | 'frontend', moment: number) => {
-      await eventually(async () => progress >= moment || !driving, 30 * 60_000);
-      const figures: Record<string, unknown> = { atProgress: Math.round(progress * 1000) / 1000 };
+    const outage = async (at: (moment: number) => Promise<number>, node: 'matching' | 'frontend', moment: number) => {
+      const figures: Record<string, unknown> = { atProgress: await at(moment) };
       const down = Date.now();
       await stack.cluster.kill(node, 'SIGKILL');
       const probes = Promise.all(
@@ -79,36 +64,21 @@ describe('Cluster: matching and the frontend are killed and restarted mid-run', 
       figures.apisReadyAfterRestartMs = Date.now() - recovered;
       outages[node] = figures;
     };
-    const chaos = (async () => {
-      await outage('matching', moments[0]!);
-      await outage('frontend', moments[1]!);
-    })();
-
-    let drive: Awaited<ReturnType<typeof driveLeads>>;
-    try {
-      drive = await driveLeads(suite.h, demo, {
-        leads: FAULT_LEADS,
-        concurrency: FAULT_CONCURRENCY,
-        seed: FAULT_SEED + 13,
-        tag: `csr${FAULT_SEED}`,
-        apiUrl: suite.nextApi,
-        onResponse: log.record,
-        onProgress: (done, total) => (progress = done / total),
-      });
-    } finally {
-      driving = false;
-      await chaos;
-    }
-    const drivenMs = Date.now() - started;
-    const check = await checkLeads(suite.h, drive.runs, { tag: `csr${FAULT_SEED}`, settleTimeoutMs: 180_000 });
+    const { drive, check, drivenMs, started, figures } = await runLeadsUnderFault(suite, {
+      tag: `csr${FAULT_SEED}`,
+      seed: FAULT_SEED + 13,
+      log,
+      fault: async (at) => {
+        await outage(at, 'matching', moments[0]!);
+        await outage(at, 'frontend', moments[1]!);
+      },
+    });
     // The move refused while the frontend was down never happened; the lead can be accepted now, through either API.
     const probeTrail = (await suite.h.stores.events.forRecord(probeLead)).map((e) => e.kind);
     const acceptedAfter = await probe(via(suite.apis[1]!.url), 'POST', `/v1/leads/${probeLead}/accept`, partner, {});
 
     report('cluster-services-restart', {
-      leads: FAULT_LEADS,
-      concurrency: FAULT_CONCURRENCY,
-      seed: FAULT_SEED,
+      ...figures,
       ...outages,
       ...leadRunFigures(drive, check),
       drivenMs,

@@ -1,18 +1,6 @@
-import { eventually } from '../support/harness';
 import { spawnWorker } from '../support/worker-process';
-import {
-  checkLeads,
-  driveLeads,
-  envInt,
-  expectEveryLeadSound,
-  FAULT_CONCURRENCY,
-  FAULT_LEADS,
-  FAULT_SEED,
-  leadRunFigures,
-  report,
-  seededRandom,
-} from '../integration/faults/lead-lifecycles';
-import { ResponseLog, useClusterSuite } from './cluster-suite';
+import { envInt, expectEveryLeadSound, FAULT_LEADS, FAULT_SEED, leadRunFigures, report, seededRandom } from '../integration/faults/lead-lifecycles';
+import { ResponseLog, runLeadsUnderFault, useClusterSuite } from './cluster-suite';
 
 /**
  * On the cluster, with two workers: one of them is SIGKILLed again and again
@@ -26,55 +14,34 @@ describe('Cluster: one of two workers is SIGKILLed again and again while leads r
   const suite = useClusterSuite('worker-kill');
 
   it(`When worker 1 of 2 is SIGKILLed ${KILLS} times during ${FAULT_LEADS} lead lifecycles, then worker 2 carries on and every lead ends where its operations say, each step once, every deadline fired`, async () => {
-    const started = Date.now();
     const random = seededRandom(FAULT_SEED + 11);
     const moments = Array.from({ length: KILLS }, () => 0.05 + random() * 0.6).sort((a, b) => a - b);
-    let progress = 0;
-    let driving = true;
     const kills: Array<{ atProgress: number; downMs: number; from: number; to: number }> = [];
     const log = new ResponseLog();
     const survivor = suite.workers[1]!;
 
-    const chaos = (async () => {
-      for (const moment of moments) {
-        await eventually(async () => progress >= moment || !driving, 30 * 60_000);
-        const at = progress;
-        const from = Date.now();
-        suite.workers[0]!.child.kill('SIGKILL');
-        await suite.workers[0]!.exited;
-        suite.workers[0] = await spawnWorker(suite.h);
-        kills.push({ atProgress: Math.round(at * 1000) / 1000, downMs: Date.now() - from, from, to: Date.now() });
-      }
-    })();
-
-    let drive: Awaited<ReturnType<typeof driveLeads>>;
-    try {
-      drive = await driveLeads(suite.h, suite.demo, {
-        leads: FAULT_LEADS,
-        concurrency: FAULT_CONCURRENCY,
-        seed: FAULT_SEED + 11,
-        tag: `cwk${FAULT_SEED}`,
-        apiUrl: suite.nextApi,
-        onResponse: log.record,
-        onProgress: (done, total) => (progress = done / total),
-      });
-    } finally {
-      driving = false;
-      await chaos;
-    }
-    const drivenMs = Date.now() - started;
-    const check = await checkLeads(suite.h, drive.runs, { tag: `cwk${FAULT_SEED}`, settleTimeoutMs: 180_000 });
-    const whileDown = kills.map((k) => log.moves(k.from, k.to));
+    const { drive, check, drivenMs, started, figures } = await runLeadsUnderFault(suite, {
+      tag: `cwk${FAULT_SEED}`,
+      seed: FAULT_SEED + 11,
+      log,
+      fault: async (at) => {
+        for (const moment of moments) {
+          const atProgress = await at(moment);
+          const from = Date.now();
+          suite.workers[0]!.child.kill('SIGKILL');
+          await suite.workers[0]!.exited;
+          suite.workers[0] = await spawnWorker(suite.h);
+          kills.push({ atProgress, downMs: Date.now() - from, from, to: Date.now() });
+        }
+      },
+    });
 
     report('cluster-worker-kill', {
-      leads: FAULT_LEADS,
-      concurrency: FAULT_CONCURRENCY,
-      seed: FAULT_SEED,
+      ...figures,
       kills: kills.length,
       killMoments: kills.map((k) => k.atProgress),
       workerDownMs: kills.map((k) => k.downMs),
-      movesWhileWorker1Down: whileDown.map((m) => `${m.ok}/${m.count} ok, max ${m.maxMs} ms`),
-      survivorExited: survivor.child.exitCode !== null || survivor.child.signalCode !== null,
+      movesWhileWorker1Down: kills.map((k) => log.moves(k.from, k.to)).map((m) => `${m.ok}/${m.count} ok, max ${m.maxMs} ms`),
       ...leadRunFigures(drive, check),
       drivenMs,
       elapsedMs: Date.now() - started,

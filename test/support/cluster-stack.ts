@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { parsePostgresUrl, postgresDatabaseUrl } from '../../scripts/stack/cluster-config';
 import { dropDatabase, ensureDatabase, freeClusterLayout, startTemporalCluster, type TemporalCluster } from '../../scripts/stack/cluster';
 import { freePort } from '../../scripts/stack/ports';
+import { startTogether } from '../../scripts/stack/process';
 import { startFerretdb, type FerretdbServer } from '../../scripts/stack/servers';
 import type { HarnessServers } from './harness';
 import { testStack, type TestStack } from './stack';
@@ -52,7 +53,7 @@ export async function startClusterStack(name: string): Promise<ClusterStack> {
   const ferretdbDatabase = `ptest_${id}_ferretdb`;
   const layout = await freeClusterLayout();
   await ensureDatabase(shared.clusterBinary, pg, ferretdbDatabase);
-  const started = await Promise.allSettled([
+  const [cluster, ferretdb] = await startTogether(
     startTemporalCluster({ binary: shared.clusterBinary, dir, layout, pg, databases, namespace: 'default', logLevel: 'error' }),
     freePort().then((port) =>
       startFerretdb({
@@ -64,13 +65,7 @@ export async function startClusterStack(name: string): Promise<ClusterStack> {
         logFile: path.join(dir, 'ferretdb.log'),
       }),
     ),
-  ] as const);
-  const [clusterStart, ferretdbStart] = started;
-  if (clusterStart.status === 'rejected' || ferretdbStart.status === 'rejected') {
-    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
-    throw clusterStart.status === 'rejected' ? clusterStart.reason : (ferretdbStart as PromiseRejectedResult).reason;
-  }
-  const [cluster, ferretdb] = [clusterStart.value, ferretdbStart.value];
+  );
   const temporalUrl = postgresDatabaseUrl(pg, databases.temporal);
   return {
     temporalAddress: cluster.address,
@@ -80,11 +75,11 @@ export async function startClusterStack(name: string): Promise<ClusterStack> {
     dir,
     shardOwners() {
       // ShardInfo is a protobuf blob; its owner field is the history's "ip:port" in plain bytes.
-      const rows = psql(temporalUrl, "select shard_id, encode(data, 'escape') from shards order by shard_id").trim().split('\n');
+      const rows = psql(temporalUrl, "select shard_id, encode(data, 'hex') from shards order by shard_id").trim().split('\n');
       const owners: Record<number, string> = {};
       for (const row of rows.filter(Boolean)) {
-        const [shard, blob] = [row.slice(0, row.indexOf('|')), row.slice(row.indexOf('|') + 1)];
-        owners[Number(shard)] = /127\.0\.0\.\d+:\d+/.exec(blob)?.[0] ?? 'unknown';
+        const [shard, hex] = row.split('|');
+        owners[Number(shard)] = /127\.0\.0\.\d+:\d+/.exec(Buffer.from(hex ?? '', 'hex').toString('latin1'))?.[0] ?? 'unknown';
       }
       return owners;
     },
