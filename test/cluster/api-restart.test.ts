@@ -17,7 +17,7 @@ describe('Cluster: both API processes are restarted one after the other under lo
 
   it(`When API 1 is stopped (SIGTERM) and API 2 killed (SIGKILL), each then started again, during ${FAULT_LEADS} lead lifecycles, then every acknowledged change holds, each step once`, async () => {
     const random = seededRandom(FAULT_SEED + 14);
-    const moments = [0.15 + random() * 0.25, 0.5 + random() * 0.25];
+    const moments = [0.1 + random() * 0.2, 0.45 + random() * 0.2];
     const log = new ResponseLog();
     const restarts: Array<Record<string, unknown>> = [];
 
