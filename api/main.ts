@@ -37,10 +37,14 @@ async function main(): Promise<void> {
   });
   server.on('listening', () => log.info({ port: config.api.port }, 'api listening'));
 
-  // Stop accepting, let in-flight requests finish, then close the connections and exit 0.
+  // Stop accepting, let in-flight requests finish, then close the connections and exit 0. A kept-alive
+  // connection is closed as soon as it goes idle: a client that keeps sending on one (any pooled HTTP
+  // client does) would otherwise be served by a stopping process for as long as it keeps sending.
   const shutdown = (signal: string) => {
     log.info({ signal }, 'api stopping');
+    const closer = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
+      clearInterval(closer);
       void Promise.all([temporal.connection.close(), mongo.client.close()]).finally(() => {
         log.info('api stopped');
         process.exit(0);

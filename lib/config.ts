@@ -30,6 +30,8 @@ const Env = z.object({
   FERRETDB_HANDLER: z.enum(['sqlite', 'postgresql']).default('sqlite'),
   FERRETDB_POSTGRESQL_URL: optionalText,
   DATA_DIR: z.string().min(1).default('.data'),
+  /** `npm run cluster`: the PostgreSQL server its Temporal databases (and FerretDB's) live on. */
+  TEMPORAL_POSTGRES_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432'),
   PROPELLER_CACHE_DIR: optionalText,
   // API
   API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -69,6 +71,7 @@ export interface Config {
     ferretdbPostgresUrl: string | undefined;
     dataDir: string;
     cacheDir: string | undefined;
+    temporalPostgresUrl: string;
   };
   api: { host: string; port: number; rateLimitPerMinute: number; requestTimeoutMs: number };
   worker: {
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       ferretdbPostgresUrl: e.FERRETDB_POSTGRESQL_URL,
       dataDir: path.resolve(e.DATA_DIR),
       cacheDir: e.PROPELLER_CACHE_DIR,
+      temporalPostgresUrl: e.TEMPORAL_POSTGRES_URL,
     },
     api: { host: e.API_HOST, port: e.API_PORT, rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     worker: {

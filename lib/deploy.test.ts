@@ -35,7 +35,7 @@ const LISTEN_ON_ALL = ['API_HOST', 'WORKER_METRICS_HOST'];
 
 describe('docker-compose.yml', () => {
   it('When parsed, then it has every service of the cluster', () => {
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'temporal-setup', 'mongo', 'worker', 'api']) {
+    for (const name of ['postgresql', 'temporal-schema', 'temporal', 'temporal-history-1', 'temporal-history-2', 'temporal-matching', 'temporal-worker', 'temporal-ui', 'temporal-setup', 'mongo', 'worker', 'api', 'api-2']) {
       expect(services[name]).toBeDefined();
     }
   });
@@ -109,14 +109,29 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-setup'].restart).toBe('no');
   });
 
-  it('When Temporal starts, then it is a pinned server on PostgreSQL with its schema set up, and the UI points at it', () => {
-    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:1\.2\d\.\d+$/);
-    expect(services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
-    expect(services.temporal.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+  it('When Temporal starts, then it is a cluster of pinned server containers, one per service, on a PostgreSQL schema set up first; the UI points at the frontend', () => {
+    const roles = { temporal: 'frontend', 'temporal-history-1': 'history', 'temporal-history-2': 'history', 'temporal-matching': 'matching', 'temporal-worker': 'worker' };
+    for (const [name, role] of Object.entries(roles)) {
+      expect({ name, image: services[name].image }).toEqual({ name, image: 'temporalio/server:1.29.1' });
+      expect(services[name].environment).toMatchObject({ SERVICES: role, DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', NUM_HISTORY_SHARDS: '4' });
+      expect(services[name].depends_on).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+    }
+    const schema = String(services['temporal-schema'].command);
+    expect(schema).toContain('postgresql/v12/temporal');
+    expect(schema).toContain('postgresql/v12/visibility');
+    expect(schema).toContain('update-schema');
+    expect(services['temporal-schema'].depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:2\.\d+\.\d+$/);
     expect(services['temporal-ui'].environment.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(services['temporal-ui'].ports).toEqual(['${TEMPORAL_UI_PUBLISH_PORT:-8080}:8080']);
     expect(services.postgresql.image).toBe('postgres:16');
+    expect(String(services['temporal-setup'].command)).toContain('temporal operator namespace create --namespace "$$ns"');
+  });
+
+  it('When the API starts, then there are two processes of the same image on two host ports', () => {
+    expect(services['api-2'].image).toBe(services.api.image);
+    expect(services['api-2'].command).toEqual(services.api.command);
+    expect(services['api-2'].ports).toEqual(['${API_PUBLISH_PORT_2:-3001}:${API_PORT:-3000}']);
   });
 
   it('When MongoDB starts, then it is a single-node replica set that initiates itself', () => {
@@ -129,7 +144,7 @@ describe('docker-compose.yml', () => {
     for (const service of ['postgresql', 'temporal', 'mongo', 'api', 'worker']) {
       expect({ service, test: services[service].healthcheck?.test }).toEqual({ service, test: expect.arrayContaining([expect.any(String)]) });
     }
-    for (const service of ['worker', 'api']) {
+    for (const service of ['worker', 'api', 'api-2']) {
       expect(services[service].depends_on).toEqual({
         mongo: { condition: 'service_healthy' },
         'temporal-setup': { condition: 'service_completed_successfully' },

@@ -3,6 +3,7 @@ import { round } from './stats';
 
 /** The servers whose CPU time a scenario can split its work by (those the bench started: their pids are known). */
 export interface ServerPids {
+  [process: string]: number | undefined;
   temporal?: number;
   ferretdb?: number;
 }

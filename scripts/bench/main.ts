@@ -6,6 +6,9 @@ import { ConfigError, loadConfig } from '../../lib/config';
 import { clientVersions, machineInfo, renderMarkdown, type BenchResult } from './report';
 import type { ScenarioResult } from './scenario';
 import { runScenario, scenarioNamed, SCENARIOS } from './scenarios';
+import { clusterScenarios, startClusterBenchStack } from './cluster';
+import { lifecycle } from './scenarios/lifecycle';
+import { moveLatency } from './scenarios/move-latency';
 import { startBenchStack, type BenchStack } from './stack';
 
 const USAGE = `npm run bench [-- options]
@@ -14,6 +17,8 @@ const USAGE = `npm run bench [-- options]
   --n N                   the size of each scenario run (default: each scenario's own, below)
   --full                  the issue's full sizes instead of the defaults
   --out DIR               where to write result.json and result.md (default bench-results/<timestamp>)
+  --cluster               instead: lifecycle and move latency on a self-hosted Temporal cluster (PostgreSQL at
+                          TEMPORAL_POSTGRES_URL, 4 shards, separate services) against the dev server, in one run
 
 Defaults (--full): ${SCENARIOS.map((s) => `${s.name} ${s.defaultN} (${s.fullN})`).join(', ')}.
 Uses TEMPORAL_ADDRESS / MONGODB_URI when set, else starts its own servers on free ports.`;
@@ -27,6 +32,7 @@ async function main(): Promise<number> {
       scenario: { type: 'string' },
       n: { type: 'string' },
       full: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -47,7 +53,17 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void stack.stop().finally(() => process.exit(130)));
   const results: ScenarioResult[] = [];
   try {
-    for (const scenario of scenarios) {
+    if (values.cluster) {
+      const cluster = await startClusterBenchStack(stack, config, say);
+      stack.versions = { ...stack.versions, ...cluster.versions };
+      try {
+        const sizeOf = (s: typeof lifecycle) => n ?? (values.full ? s.fullN : s.defaultN);
+        results.push(...(await clusterScenarios(stack, cluster, { lifecycles: sizeOf(lifecycle), moves: sizeOf(moveLatency) }, say)));
+      } finally {
+        await cluster.stop();
+      }
+    }
+    for (const scenario of values.cluster ? [] : scenarios) {
       const size = n ?? (values.full ? scenario.fullN : scenario.defaultN);
       try {
         results.push(await runScenario(scenario, { stack, n: size, say }));

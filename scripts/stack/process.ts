@@ -76,3 +76,11 @@ export function readTail(file: string, lines = 20): string {
     return '';
   }
 }
+
+/** Starts two servers side by side; if either fails, stops the one that came up (nothing is left running) and throws its error. */
+export async function startTogether<A extends { stop(): Promise<void> }, B extends { stop(): Promise<void> }>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'fulfilled' && second.status === 'fulfilled') return [first.value, second.value];
+  await Promise.all([first, second].map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+  throw first.status === 'rejected' ? first.reason : (second as PromiseRejectedResult).reason;
+}

@@ -10,14 +10,20 @@ import path from 'node:path';
  *   - the `temporal` CLI (dev server with the Web UI), with `go install`;
  *   - FerretDB, from the small Go main in scripts/ferretdb that embeds its
  *     `ferretdb` package (FerretDB's own command panics at start when built
- *     from the published module).
+ *     from the published module);
+ *   - for `npm run cluster`, the Temporal server and Web UI from scripts/temporal-cluster.
  */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const FERRETDB_VERSION = '1.24.2';
 /** `go install` builds print "0.0.0-DEV", so the bundled server version identifies v1.5.1 too. */
 const TEMPORAL_CLI_SIGNATURES = [`version ${TEMPORAL_CLI_VERSION}`, 'Server 1.29.1,'];
 
+/** The server and Web UI versions the temporal CLI v1.5.1 embeds; the cluster runs the same. */
+export const TEMPORAL_SERVER_VERSION = '1.29.1';
+export const UI_SERVER_VERSION = '2.42.1';
+
 const FERRETDB_SOURCE_DIR = path.resolve(__dirname, '..', 'ferretdb');
+const TEMPORAL_CLUSTER_SOURCE_DIR = path.resolve(__dirname, '..', 'temporal-cluster');
 
 export class ProvisionError extends Error {
   override name = 'ProvisionError';
@@ -118,29 +124,36 @@ export async function ensureTemporalCli(opts: { cacheDir?: string; say: Say }): 
   return target;
 }
 
-/** The FerretDB binary is keyed by version and by a hash of our Go main, so editing it rebuilds. */
-function ferretdbSourceHash(): string {
+/** A binary built from a Go main of ours is keyed by version and by a hash of its sources, so editing them rebuilds. */
+function sourceHash(sourceDir: string, files: string[]): string {
   const hash = crypto.createHash('sha256');
-  for (const file of ['main.go', 'go.mod', 'go.sum']) {
-    hash.update(fs.readFileSync(path.join(FERRETDB_SOURCE_DIR, file)));
-  }
+  for (const file of files) hash.update(fs.readFileSync(path.join(sourceDir, file)));
   return hash.digest('hex').slice(0, 12);
 }
 
-export async function ensureFerretdb(opts: { cacheDir?: string; say: Say }): Promise<string> {
-  const dir = path.join(cacheRoot(opts.cacheDir), `ferretdb-${FERRETDB_VERSION}-${ferretdbSourceHash()}`);
-  const target = path.join(dir, 'ferretdb');
+/** Builds one of our Go mains (`go build`) into the cache once; later calls return the cached binary. */
+async function ensureGoMain(opts: {
+  cacheDir?: string;
+  say: Say;
+  name: string;
+  version: string;
+  sourceDir: string;
+  hashedFiles: string[];
+  what: string;
+}): Promise<string> {
+  const dir = path.join(cacheRoot(opts.cacheDir), `${opts.name}-${opts.version}-${sourceHash(opts.sourceDir, opts.hashedFiles)}`);
+  const target = path.join(dir, opts.name);
   if (fs.existsSync(target)) return target;
 
   requireGo();
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = fs.mkdtempSync(path.join(path.dirname(dir), '.build-'));
   try {
-    const built = path.join(tmp, 'ferretdb');
+    const built = path.join(tmp, opts.name);
     await runGo(['build', '-trimpath', '-o', built, '.'], {
-      cwd: FERRETDB_SOURCE_DIR,
+      cwd: opts.sourceDir,
       env: { ...process.env, GOFLAGS: '-buildvcs=false -mod=readonly' },
-      what: `FerretDB v${FERRETDB_VERSION}`,
+      what: opts.what,
       say: opts.say,
     });
     install(built, target);
@@ -148,4 +161,31 @@ export async function ensureFerretdb(opts: { cacheDir?: string; say: Say }): Pro
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   return target;
+}
+
+export function ensureFerretdb(opts: { cacheDir?: string; say: Say }): Promise<string> {
+  return ensureGoMain({
+    ...opts,
+    name: 'ferretdb',
+    version: FERRETDB_VERSION,
+    sourceDir: FERRETDB_SOURCE_DIR,
+    hashedFiles: ['main.go', 'go.mod', 'go.sum'],
+    what: `FerretDB v${FERRETDB_VERSION}`,
+  });
+}
+
+/**
+ * The self-hosted Temporal cluster of `npm run cluster` and `npm run test:cluster`:
+ * one binary (scripts/temporal-cluster) that runs any Temporal service, the Web UI
+ * and temporal-sql-tool, on the server version the pinned CLI embeds.
+ */
+export function ensureTemporalCluster(opts: { cacheDir?: string; say: Say }): Promise<string> {
+  return ensureGoMain({
+    ...opts,
+    name: 'temporal-cluster',
+    version: TEMPORAL_SERVER_VERSION,
+    sourceDir: TEMPORAL_CLUSTER_SOURCE_DIR,
+    hashedFiles: ['main.go', 'server.go', 'ui.go', 'go.mod', 'go.sum'],
+    what: `the Temporal server v${TEMPORAL_SERVER_VERSION} and UI server v${UI_SERVER_VERSION}`,
+  });
 }

@@ -1,20 +1,17 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { newId } from '../../../activities/store';
-import { freePort } from '../../stack/ports';
 import { startBaseline } from '../baseline';
 import { startedUpdate } from '../baseline-workflows';
 import type { BaselineWorkerOptions } from '../baseline-worker';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, shortId } from '../env';
-import { pollUntil, progress, runPool, sleep, type Say } from '../load';
+import { progress, runPool, sleep, type Say } from '../load';
 import { startPropeller } from '../propeller';
+import { propellerWorkerEnv, spawnWorker } from '../worker-process';
 import { row, type Scenario } from '../scenario';
 import { percentile, round } from '../stats';
 import { SEVEN_DAYS_MS } from './drivers';
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** The resident set of a process, from /proc/<pid>/status, in MB. */
 export function rssMB(pid: number): number {
@@ -28,34 +25,6 @@ async function steadyRss(pid: number, n: number): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < 5; i++, await sleep(n < 100 ? 200 : 500)) samples.push(rssMB(pid));
   return percentile(samples, 50);
-}
-
-/** A worker process (`node --import tsx <script>`), its output in the log folder; resolves once it says it started. */
-async function spawnWorker(script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = fs.createWriteStream(logFile);
-  let output = '';
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.setEncoding('utf8').on('data', (chunk: string) => {
-      log.write(chunk);
-      if (output.length < 100_000) output += chunk;
-    });
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await pollUntil(`${script} start`, async () => {
-    if (child.exitCode !== null) throw new Error(`${script} exited (${child.exitCode}): ${output.slice(-2_000)}`);
-    return output.includes('worker started');
-  }, 120_000, 200);
-  return {
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killer);
-      log.end();
-    },
-  };
 }
 
 /** Idle RSS, then RSS once `open(i)` has opened n instances that stay in the worker's cache. */
@@ -81,18 +50,8 @@ export const memory: Scenario = {
     const env = await startPropeller(stack, { name: 'memory', worker: false });
     let p: { idle: number; loaded: number };
     try {
-      const worker = await spawnWorker('workers/main.ts', [], {
-        ...process.env,
-        TEMPORAL_ADDRESS: stack.temporal.address,
-        TEMPORAL_NAMESPACE: stack.temporal.namespace,
-        TEMPORAL_TASK_QUEUE: env.taskQueue,
-        MONGODB_URI: stack.mongoUri,
-        MONGODB_DB: env.db.databaseName,
-        WORKFLOW_BUNDLE_PATH: stack.workflowBundlePath,
-        WORKER_MAX_CACHED_WORKFLOWS: String(cache),
-        WORKER_METRICS_PORT: String(await freePort()),
-        LOG_LEVEL: 'info',
-      }, path.join(stack.logDir, `worker-memory-${shortId()}.log`));
+      const workerEnv = await propellerWorkerEnv(stack, env, { WORKER_MAX_CACHED_WORKFLOWS: String(cache) });
+      const worker = await spawnWorker('workers/main.ts', [], workerEnv, path.join(stack.logDir, `worker-memory-${shortId()}.log`));
       try {
         const { sales, partner } = env.users;
         // Partner leads waiting in Pending on their 7-day deadline, started by hand (POST /v1/instances) on stored leads.

@@ -6,7 +6,8 @@ import type { AuditEvent } from '../../../workflows/transition';
 import type { TestUser } from '../../support/auth';
 import type { DemoWorld } from '../../support/demo';
 import { eventually, type Harness } from '../../support/harness';
-import { publishPipeline, recordInstanceId } from '../../support/pipelines';
+import { startedInstanceId } from '../../support/instances';
+import { publishPipeline } from '../../support/pipelines';
 
 /**
  * The lead lifecycles the fault suites run through the HTTP API while a fault
@@ -98,6 +99,10 @@ export interface DriveOptions {
   clientTimeoutMs?: number;
   /** Called after every completed operation with the number done so far (drives the fault schedule). */
   onProgress?: (done: number, total: number) => void;
+  /** Which API each request goes to (several API processes behind a client-side balancer); `h.apiUrl` by default. */
+  apiUrl?: () => string;
+  /** Called with every answer (or network error, status 0): when it was sent and how long it took. */
+  onResponse?: (r: { method: string; path: string; status: number; sentAt: number; ms: number }) => void;
 }
 
 const PLAN_WEIGHTS: Array<[LeadPlan, number]> = [
@@ -164,8 +169,9 @@ export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions
   async function send(method: string, urlPath: string, user: TestUser, body: unknown, key?: string) {
     stats.requests++;
     const started = Date.now();
+    let status = 0;
     try {
-      const res = await fetch(`${h.apiUrl}${urlPath}`, {
+      const res = await fetch(`${opts.apiUrl?.() ?? h.apiUrl}${urlPath}`, {
         method,
         headers: { ...user.headers, ...(key ? { 'idempotency-key': key } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -173,6 +179,7 @@ export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions
       });
       const text = await res.text();
       const parsed: any = text ? JSON.parse(text) : undefined;
+      status = res.status;
       stats.byStatus[res.status] = (stats.byStatus[res.status] ?? 0) + 1;
       if (res.status >= 500 && res.status !== 503) stats.unexpected.push({ path: urlPath, status: res.status, body: parsed });
       if ((res.status === 503 || res.status === 429) && stats.retries.length < 20) {
@@ -187,6 +194,7 @@ export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions
       return { status: 0, body: { error: { code: name, message: String(err) } } };
     } finally {
       stats.maxResponseMs = Math.max(stats.maxResponseMs, Date.now() - started);
+      opts.onResponse?.({ method, path: urlPath, status, sentAt: started, ms: Date.now() - started });
     }
   }
 
@@ -214,6 +222,7 @@ export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions
       const res = await send('POST', '/v1/records/lead', sales, { fields, partnerCompanyId: demo.companies.partnerA });
       if (res.status === 201) {
         run.id = res.body.id;
+        run.instanceId = startedInstanceId(res.body);
         break;
       }
       if (!retryable(res.status)) throw new Error(`creating lead ${run.title}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -233,12 +242,10 @@ export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions
       if (Date.now() - firstTry > GIVE_UP_MS) throw new Error(`creating lead ${run.title}: gave up after ${attempt + 1} attempts`);
       await backoff(attempt);
     }
-    const instanceKey = run.plan === 'expire_accepted' ? FAST_KEY : LEAD_KEY;
-    run.instanceId = recordInstanceId(demo.companies.owner, instanceKey, 'lead', run.id!);
     // A create that went through after an error: the instance enters Pending on its own, a moment later.
     await eventually(async () => {
-      const doc = await h.db.collection(COLLECTIONS.instances).findOne({ _id: run.instanceId as never });
-      return doc !== null;
+      run.instanceId ??= (await h.stores.instances.forRecord(run.id!).catch(() => []))[0]?.instanceId;
+      return run.instanceId !== undefined && (await h.db.collection(COLLECTIONS.instances).findOne({ _id: run.instanceId as never })) !== null;
     }, GIVE_UP_MS);
     progressed();
   }

@@ -2,6 +2,7 @@ import { LEAD_STAGES } from '../../../scripts/templates/partner-lead';
 import type { TestUser } from '../../support/auth';
 import { seedDemo, type DemoWorld } from '../../support/demo';
 import { eventually, startHarness, type Harness } from '../../support/harness';
+import { startedInstanceId } from '../../support/instances';
 import { startPrivateStack, type PrivateStack } from '../../support/private-stack';
 import { superviseWorker, type SupervisedWorker } from '../../support/worker-process';
 import {
@@ -35,7 +36,7 @@ export interface OutageSpec {
   readyMessage: string;
   downCode: string;
   /** A read and a move of the probe lead, tried while the server is down: the move must not happen later. */
-  probesWhileDown(h: Harness, lead: { id: string; sales: TestUser; partner: TestUser }): [Promise<Probe>, Promise<Probe>];
+  probesWhileDown(h: Harness, lead: { id: string; instanceId: string; sales: TestUser; partner: TestUser }): [Promise<Probe>, Promise<Probe>];
 }
 
 /**
@@ -76,6 +77,7 @@ export function describeServerOutage(spec: OutageSpec): void {
       const created = await probe(h, 'POST', '/v1/records/lead', sales, { fields: { title: 'probe lead' }, partnerCompanyId: demo.companies.partnerA });
       expect(created.status).toBe(201);
       const probeLead = String((created.body as any).id);
+      const probeInstance = startedInstanceId(created.body)!;
 
       const random = seededRandom(FAULT_SEED + spec.seedOffset);
       const moment = 0.2 + random() * 0.5;
@@ -94,7 +96,7 @@ export function describeServerOutage(spec: OutageSpec): void {
         // While it is down: the API says so, at once, and changes nothing.
         const [ready, [read, move]] = await Promise.all([
           probe(h, 'GET', '/readyz'),
-          Promise.all(spec.probesWhileDown(h, { id: probeLead, sales, partner })),
+          Promise.all(spec.probesWhileDown(h, { id: probeLead, instanceId: probeInstance, sales, partner })),
           // The deliberate outage: the server stays down at least this long.
           new Promise((r) => setTimeout(r, spec.outageMs)),
         ]);

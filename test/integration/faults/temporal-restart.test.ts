@@ -1,6 +1,6 @@
 import { LEAD_STAGES } from '../../../scripts/templates/partner-lead';
-import { instancePath, recordInstanceId } from '../../support/pipelines';
-import { envInt, FAULT_LEADS, LEAD_KEY } from './lead-lifecycles';
+import { instancePath } from '../../support/pipelines';
+import { envInt, FAULT_LEADS } from './lead-lifecycles';
 import { probe } from './probes';
 import { describeServerOutage } from './server-outage';
 
@@ -21,7 +21,7 @@ describeServerOutage({
   readyMessage: 'Temporal unreachable',
   downCode: 'temporal_unavailable',
   probesWhileDown: (h, lead) => {
-    const instance = instancePath(recordInstanceId(lead.sales.actor.companyId!, LEAD_KEY, 'lead', lead.id));
+    const instance = instancePath(lead.instanceId);
     return [probe(h, 'GET', instance, lead.sales), probe(h, 'POST', `${instance}/moves`, lead.partner, { to: LEAD_STAGES.accepted })];
   },
 });
