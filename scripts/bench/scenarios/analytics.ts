@@ -59,7 +59,9 @@ export const analytics: Scenario = {
     try {
       const companyId = env.users.admin.companyId;
       const events = await seedYear(env.db, companyId, n, say);
-      const query = `from=${encodeURIComponent(new Date(Date.now() - YEAR_MS - 86_400_000).toISOString())}&to=${encodeURIComponent(new Date().toISOString())}`;
+      // The seeded year and the day after it: the widest window the route answers (366 days).
+      const end = Date.now() + 86_400_000;
+      const query = `from=${encodeURIComponent(new Date(end - YEAR_MS - 86_400_000).toISOString())}&to=${encodeURIComponent(new Date(end).toISOString())}`;
       const api: number[] = [];
       const read: number[] = [];
       let answer: { stages?: Array<{ stage: string; entered: number }> } = {};
