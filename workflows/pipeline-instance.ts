@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { armReminders, autoAdvanceTarget, nextReminder, reminderDue, stageHasReminders, type DueReminder } from './domain';
+import { armReminders, autoAdvanceTarget, nextReminder, stageHasReminders, timerStep, type DueReminder } from './domain';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { SYSTEM_ACTOR, type Actor, type InstanceState } from './domain/types';
 import { InstanceMachine, Refusal } from './instance-machine';
@@ -298,13 +298,8 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
     await drain();
 
     if (!woke && machine.state.deadline === deadline && deadline) {
-      // A reminder whose time came after its deadline's (a worker down meanwhile) gives way to the deadline.
-      // Without a reminder the timer was the deadline's, and it fires as it always has.
-      const step = !reminder
-        ? machine.planDeadline(SYSTEM_ACTOR, now())
-        : reminderDue(reminder, deadline.at, now())
-          ? machine.planReminder(reminder.before, SYSTEM_ACTOR, now())
-          : Date.now() >= Date.parse(deadline.at) ? machine.planDeadline(SYSTEM_ACTOR, now()) : undefined;
+      const due = timerStep(reminder, deadline.at, now());
+      const step = due === 'deadline' ? machine.planDeadline(SYSTEM_ACTOR, now()) : due === 'reminder' ? machine.planReminder(reminder!.before, SYSTEM_ACTOR, now()) : undefined;
       if (step) await apply(step);
     }
     const next = machine.state.status === 'running' ? autoAdvanceTarget(machine.def, machine.state) : undefined;

@@ -1,6 +1,6 @@
 import type { Stores } from '../../activities/store';
 import { newId } from '../../activities/store';
-import { canSeeRecord, describeWho, findStage, matchesWho } from '../../workflows/domain';
+import { canSeeRecord, checkStageRule, findStage } from '../../workflows/domain';
 import { toRecordView } from '../../activities/store/records';
 import type { Actor, MoveRequest } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
@@ -77,10 +77,8 @@ export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
       // Who may send the lead back to Pending is asked first: a caller the rule refuses (a partner)
       // learns nothing of which companies are in the owner's program.
       const pending = findStage(found.def, LEAD_STAGES.pending);
-      const who = pending?.rules?.enter;
-      if (!matchesWho(who, actor, toRecordView(found.lead))) {
-        throw new AppError(409, 'not_allowed', `Only ${describeWho(who ?? {})} may move into ${pending?.name} (rule enter of stage ${pending?.name}).`);
-      }
+      const allowed = checkStageRule(pending, 'enter', `move into ${pending?.name}`, actor, toRecordView(found.lead));
+      if (!allowed.ok) throw new AppError(409, allowed.code, allowed.message);
       // Into the lead's owning company's program only, checked before anything moves.
       const partner = await partnerCompany(stores, partnerCompanyId, found.lead.companyId);
       const cleared = { expiresAt: null, acceptedAt: null, acceptedBy: null, declinedAt: null, declineReason: null, expiredAt: null };

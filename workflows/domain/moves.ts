@@ -1,4 +1,4 @@
-import type { Actor, Check, InstanceState, MoveRequest, PipelineDefinition, RefusalCode, StageDef } from './types';
+import type { Actor, Check, InstanceState, MoveRequest, PipelineDefinition, RecordView, RefusalCode, StageDef } from './types';
 import { isEmptyValue } from './values';
 import { describeWho, matchesWho } from './who';
 
@@ -77,10 +77,8 @@ function checkStructure(def: PipelineDefinition, state: InstanceState, actor: Ac
     ];
     if (direction === 'backward') rules.push([`move back from ${currentName}`, current, 'back']);
     for (const [what, stage, rule] of rules) {
-      const who = stage?.rules?.[rule];
-      if (!matchesWho(who, actor, state.record)) {
-        return refuse('not_allowed', `Only ${describeWho(who ?? {})} may ${what} (rule ${rule} of stage ${stage?.name}).`);
-      }
+      const allowed = checkStageRule(stage, rule, what, actor, state.record);
+      if (!allowed.ok) return allowed;
     }
   }
   return { ok: true, value: { from: state.stage, to, direction } };
@@ -107,6 +105,19 @@ export function outsideFields(
 
 export const outsideFieldsMessage = (to: string, fields: { allowed: string[]; refused: string[] }) =>
   `only the owning company edits this record; a move to ${to} may carry ${fields.allowed.join(', ') || 'no fields'}, not: ${fields.refused.join(', ')}`;
+
+/** Whether `actor` passes one who-rule of a stage (`enter`, `exit`, `back`); `what` names the move in the refusal. */
+export function checkStageRule(
+  stage: StageDef | undefined,
+  rule: 'exit' | 'enter' | 'back',
+  what: string,
+  actor: Actor,
+  record: RecordView,
+): Check<true> {
+  const who = stage?.rules?.[rule];
+  if (matchesWho(who, actor, record)) return { ok: true, value: true };
+  return refuse('not_allowed', `Only ${describeWho(who ?? {})} may ${what} (rule ${rule} of stage ${stage?.name}).`);
+}
 
 /** Whether `actor` may make `move` now; the one decision shared by the API and the workflow's update validator. */
 export function checkMove(

@@ -1,4 +1,4 @@
-import { armReminders, markFired, nextReminder, reminderDue } from './reminders';
+import { armReminders, markFired, nextReminder, reminderDue, timerStep } from './reminders';
 import { buildDefinition, buildState, NOW } from './test-fixtures';
 import type { InstanceState, ReminderState } from './types';
 
@@ -72,5 +72,17 @@ describe('reminderDue', () => {
     ['after the deadline', 50, false],
   ])('When it is %s, then it is due: %s', (_case, hours, due) => {
     expect(reminderDue(reminder, inHours(48), inHours(hours))).toBe(due);
+  });
+});
+
+describe('timerStep', () => {
+  const reminder = { before: '1h', at: inHours(47) };
+  it.each<[string, typeof reminder | undefined, number, 'deadline' | 'reminder' | undefined]>([
+    ["the deadline's own timer", undefined, 48, 'deadline'],
+    ["a reminder's timer at its time", reminder, 47, 'reminder'],
+    ["a reminder's timer woken after the deadline (a worker was down)", reminder, 49, 'deadline'],
+    ["a reminder's timer woken early", reminder, 46, undefined],
+  ])('When %s runs out, then the step is %s', (_case, due, hours, step) => {
+    expect(timerStep(due, inHours(48), inHours(hours))).toBe(step);
   });
 });

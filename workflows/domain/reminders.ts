@@ -70,6 +70,17 @@ export function reminderDue(reminder: DueReminder, deadlineAt: string, nowIso: s
   return Date.parse(reminder.at) <= now && now < Date.parse(deadlineAt);
 }
 
+/**
+ * What a timer that ran out does: the deadline's own timer fires the deadline;
+ * a reminder's fires the reminder while it is due, gives way to the deadline
+ * once that is due too (a worker down meanwhile), and otherwise nothing.
+ */
+export function timerStep(reminder: DueReminder | undefined, deadlineAt: string, nowIso: string): 'deadline' | 'reminder' | undefined {
+  if (!reminder) return 'deadline';
+  if (reminderDue(reminder, deadlineAt, nowIso)) return 'reminder';
+  return Date.parse(nowIso) >= Date.parse(deadlineAt) ? 'deadline' : undefined;
+}
+
 /** The visit's reminder state once `before` has fired. */
 export function markFired(reminders: ReminderState, before: string): ReminderState {
   return { ...reminders, fired: [...reminders.fired, before], armed: reminders.armed.filter((b) => b !== before) };
