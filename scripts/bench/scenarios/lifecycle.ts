@@ -1,5 +1,6 @@
 import { startBaseline } from '../baseline';
 import { cpuMeter } from '../cpu';
+import { describeHistories, tallyHistories, type HistoryTally } from '../history-tally';
 import { startPropeller } from '../propeller';
 import { row, warmupCount, type Scenario } from '../scenario';
 import { round } from '../stats';
@@ -27,13 +28,16 @@ export const lifecycle: Scenario = {
     let p: LifecycleRun;
     let mongoPerLifecycle: string;
     const cpu: Record<string, string> = {};
+    const histories: Record<string, HistoryTally> = {};
     try {
       await propellerLifecycles(propeller, warmupCount(n), c, say, 'lifecycle · Propeller warm-up');
       propeller.mongoCommands.reset();
       const meter = await cpuMeter(stack.pids);
+      const since = new Date();
       p = await propellerLifecycles(propeller, n, c, say, 'lifecycle · Propeller');
       cpu.Propeller = await meter.per(n);
       mongoPerLifecycle = propeller.mongoCommands.describe(n);
+      histories.Propeller = await tallyHistories(propeller.client, propeller.taskQueue, since, n);
     } finally {
       await propeller.stop();
     }
@@ -43,11 +47,15 @@ export const lifecycle: Scenario = {
     try {
       await bareLifecycles(baseline, warmupCount(n), c, 'bare', say, 'lifecycle · baseline warm-up');
       let meter = await cpuMeter(stack.pids);
+      let since = new Date();
       bare = await bareLifecycles(baseline, n, c, 'bare', say, 'lifecycle · baseline');
       cpu.bare = await meter.per(n);
+      histories.bare = await tallyHistories(baseline.client, baseline.taskQueue, since, n);
       meter = await cpuMeter(stack.pids);
+      since = new Date();
       same = await bareLifecycles(baseline, n, c, 'same-shape', say, 'lifecycle · same-shape baseline');
       cpu['same-shape'] = await meter.per(n);
+      histories['same-shape'] = await tallyHistories(baseline.client, baseline.taskQueue, since, n);
     } finally {
       await baseline.stop();
     }
@@ -57,6 +65,9 @@ export const lifecycle: Scenario = {
       rows: [
         row('lifecycles/s', '/s', n, p.perSecond, bare.perSecond, { target: { op: '>=', value: 0.7 } }),
         row('lifecycles/s vs same-shape bare Temporal', '/s', n, p.perSecond, same.perSecond),
+        row('history events per lifecycle', 'events', n, histories.Propeller!.events, histories.bare!.events),
+        row('history bytes per lifecycle', 'B', n, histories.Propeller!.bytes, histories.bare!.bytes),
+        row('workflow tasks per lifecycle', 'tasks', n, histories.Propeller!.workflowTasks, histories.bare!.workflowTasks),
       ],
       facts: {
         ...stepFacts('Propeller', p, ['create', 'accept', 'convert']),
@@ -64,6 +75,7 @@ export const lifecycle: Scenario = {
         ...stepFacts('bare', bare, ['start', 'update 1', 'update 2']),
         ...stepFacts('same-shape', same, ['start', 'update 1', 'update 2+spawn']),
         ...Object.fromEntries(Object.entries(cpu).map(([side, split]) => [`${side} CPU per lifecycle`, split])),
+        ...Object.fromEntries(Object.entries(histories).map(([side, tally]) => [`${side} Temporal history per lifecycle`, describeHistories(tally)])),
       },
       notes: [
         'The target compares with the bare start → update → update, each step a no-op activity task. The same-shape baseline repeats ' +

@@ -99,7 +99,7 @@ export const memory: Scenario = {
       settings: { 'WORKER_MAX_CACHED_WORKFLOWS': cache, 'instances in the cache': cached },
       rows: [
         row(`worker RSS growth with ${n} idle instances`, 'MB', n, p.loaded - p.idle, b.loaded - b.idle),
-        row('RSS per cached workflow', 'MB', n, (p.loaded - p.idle) / cached, (b.loaded - b.idle) / cached),
+        row('RSS per cached workflow', 'MB', n, (p.loaded - p.idle) / cached, (b.loaded - b.idle) / cached, { target: { op: '<=', value: 1.1 } }),
       ],
       facts: {
         'Propeller worker RSS idle → loaded, MB': `${round(p.idle)} → ${round(p.loaded)}`,

@@ -121,7 +121,7 @@ export const timerStorm: Scenario = {
       settings: { 'creation concurrency': CONCURRENCY, 'probe items (not in the storm)': probeSize(n) },
       rows: [
         row(`storm: instant → all done${late ? ' (creation ran past the instant!)' : ''}`, 'ms', n, propeller.doneMs, bare.doneMs, {
-          target: { op: '<=', value: 1.5 },
+          target: { op: '<=', value: 1.2 },
         }),
         row('storm vs same-shape bare timers (local no-op)', 'ms', n, propeller.doneMs, same.doneMs),
       ],
