@@ -1,7 +1,7 @@
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import type { Stores } from '../activities/store';
+import { inRevisionScope, type RevisionScope, type Stores } from '../activities/store';
 import type { Logger } from '../lib/logger';
 import { createMetrics, type Metrics } from '../lib/metrics';
 import { authenticate } from './auth';
@@ -38,6 +38,21 @@ export interface AppDeps {
   limits?: Partial<Limits>;
 }
 
+/** One revision scope per request, resumed once its body is read (body parsing runs outside the request's async context). */
+function revisionScope(): { enter: express.RequestHandler; resume: express.RequestHandler } {
+  const scopes = new WeakMap<express.Request, RevisionScope>();
+  return {
+    enter(req, _res, next) {
+      const scope: RevisionScope = new Map();
+      scopes.set(req, scope);
+      inRevisionScope(next, scope);
+    },
+    resume(req, _res, next) {
+      inRevisionScope(next, scopes.get(req));
+    },
+  };
+}
+
 /** The HTTP API as an express app, built from its dependencies (tests start it on port 0). */
 export function createApp(deps: AppDeps): express.Express {
   const metrics = deps.metrics ?? createMetrics('api');
@@ -52,11 +67,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(docsRoutes());
   app.use(metricsRoute(metrics));
   // Bodies are read only for authenticated callers.
+  // Every cached read of the request (the key, the people, the pipelines) checks the revision tokens once.
+  const scope = revisionScope();
+  app.use(scope.enter);
   app.use(authenticate(deps.stores.people));
   app.use(rateLimitPerKey(limits.rateLimitPerMinute));
   app.use(recordDataGuard);
   app.use(jsonBodiesOnly);
   app.use(express.json({ limit: '256kb', verify: utf8Only }));
+  app.use(scope.resume);
   app.use(checkBodyStructure);
   app.use(bodylessRoutes(routeTable));
   app.use(companyRoutes(deps));

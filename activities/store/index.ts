@@ -13,6 +13,7 @@ import { webhookStore } from './webhooks';
 
 export { COLLECTIONS, ensureIndexes, isDuplicateKey } from './collections';
 export { prepareDatabase, type UpgradeReport } from './upgrade';
+export { inRevisionScope, type RevisionScope } from './revisions';
 export type { StoredRecord } from './records';
 export type { StoredTask } from './tasks';
 export type { DeliveryOutcome, Webhook } from './webhooks';

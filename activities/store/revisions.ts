@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { MongoNetworkTimeoutError, type Db } from 'mongodb';
@@ -64,6 +65,26 @@ interface TokenReader {
 
 const readers = new WeakMap<Db, TokenReader>();
 
+/** The tokens one request (or one activity) read, per reader, and the epoch they were read in. */
+export type RevisionScope = Map<TokenReader, { epoch: number; tokens: Promise<Map<string, string>> }>;
+const scopes = new AsyncLocalStorage<RevisionScope>();
+
+/**
+ * Runs `work` as one request: every cached read in it checks the tokens
+ * once, the first time one is needed, instead of once per read (an API
+ * request reads people, pipelines and webhooks several times over). What
+ * another process writes meanwhile is seen by the next request, as if this
+ * one had run a moment earlier; a write in this process is still seen by
+ * every read after it, its own request's included.
+ */
+/**
+ * `scope` continues one begun earlier: a request's body is read on stream
+ * events, whose callbacks run outside the context that read its headers.
+ */
+export function inRevisionScope<T>(work: () => T, scope: RevisionScope = new Map()): T {
+  return scopes.run(scope, work);
+}
+
 function tokenReader(db: Db): TokenReader {
   const known = readers.get(db);
   if (known) return known;
@@ -72,6 +93,9 @@ function tokenReader(db: Db): TokenReader {
   const reader: TokenReader = {
     epoch: 0,
     read() {
+      const scope = scopes.getStore();
+      const held = scope?.get(reader);
+      if (held && held.epoch === reader.epoch) return held.tokens;
       if (!inFlight || inFlight.epoch !== reader.epoch) {
         const tokens = revisions
           .find({})
@@ -81,7 +105,13 @@ function tokenReader(db: Db): TokenReader {
         inFlight = mine;
         void mine.tokens.finally(() => inFlight === mine && (inFlight = undefined)).catch(() => undefined);
       }
-      return inFlight.tokens;
+      const { tokens } = inFlight;
+      if (scope) {
+        scope.set(reader, { epoch: reader.epoch, tokens });
+        // A failed read is not kept: the request's next read tries again.
+        tokens.catch(() => scope.get(reader)?.tokens === tokens && scope.delete(reader));
+      }
+      return tokens;
     },
   };
   readers.set(db, reader);
