@@ -1,5 +1,6 @@
+import { Context } from '@temporalio/activity';
 import type { Metrics } from '../lib/metrics';
-import { isDuplicateKey, type Stores } from './store';
+import { inRevisionScope, isDuplicateKey, type Stores } from './store';
 import { toRecordView } from './store/records';
 import { planTriggers, type TriggerAction } from './triggers';
 import type { Actor, RecordView } from '../workflows/domain/types';
@@ -52,7 +53,7 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
     );
   }
 
-  return {
+  return scoped({
     async createRecord(record: StoredRecordInput): Promise<void> {
       await createRecord(record);
     },
@@ -87,9 +88,10 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
     },
 
     /**
-     * Answers the audit event it wrote, so the step's marker in the workflow's
-     * history says what happened (a local activity's input is not recorded), and
-     * the webhook deliveries the step raises, for a delivery workflow.
+     * Answers the webhook deliveries the step raises, for a delivery workflow,
+     * and, run as a local activity, the audit event it wrote, so the step's
+     * marker in the workflow's history says what happened (a remote activity's
+     * input is in its scheduled event already).
      */
     async recordTransition(input: TransitionInput): Promise<StepWritten> {
       const at = input.event.at;
@@ -114,9 +116,18 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
       // After the record change: a webhook's payload holds the record as this step left it.
       const deliveries = await planWebhookDeliveries(stores, input);
       const linked = input.planTriggersAs ? await planLinked(input, input.planTriggersAs) : undefined;
-      return { event: input.event, deliveries, ...(linked ? { linked } : {}) };
+      // A local activity's input is not in history: only its marker says what the step wrote.
+      const echo = Context.current().info.isLocal ? { event: input.event } : {};
+      return { ...echo, deliveries, ...(linked ? { linked } : {}) };
     },
-  };
+  });
+}
+
+/** Each activity execution is one request: its cached reads check the revision tokens once. */
+function scoped<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, (...args: never[]) => inRevisionScope(() => fn(...args))]),
+  ) as T;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -41,14 +41,16 @@ export function instanceSummary(
  * What every start of an instance sets besides its input (the API's and a
  * workflow's alike): the memo, the first search attributes and the summary,
  * so the run's first task need not write them. An instance that creates its
- * record enters its first stage at `createsRecord.at`, so its first state is
- * known here, deadline included (see startSearchAttributes).
+ * record enters its first stage at `createsRecord.at`, one started with
+ * `entersAt` at that time: its first state is then known here, deadline
+ * included (see startSearchAttributes).
  */
-export function instanceStartOptions(input: Pick<PipelineInstanceInput, 'definition' | 'record' | 'startedBy' | 'createsRecord'>) {
-  const { definition, record, startedBy, createsRecord } = input;
+export function instanceStartOptions(input: Pick<PipelineInstanceInput, 'definition' | 'record' | 'startedBy' | 'createsRecord' | 'entersAt'>) {
+  const { definition, record, startedBy, createsRecord, entersAt } = input;
+  const at = entersAt ?? createsRecord?.at;
   return {
     memo: instanceMemo(definition, record),
-    typedSearchAttributes: startSearchAttributes(definition, record, createsRecord && { actor: startedBy, at: createsRecord.at }),
+    typedSearchAttributes: startSearchAttributes(definition, record, at === undefined ? undefined : { actor: startedBy, at }),
     staticSummary: instanceSummary(definition, record),
   };
 }

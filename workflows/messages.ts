@@ -22,6 +22,12 @@ export interface PipelineInstanceInput {
    * one pipeline to start needs no other durable step than the instance's own.
    */
   createsRecord?: { at: string };
+  /**
+   * When the first stage is entered, set by a starter that knows it (the
+   * start's own time): the starter then sets the search attributes of the
+   * first state, deadline included, and the first step writes none.
+   */
+  entersAt?: string;
   /** Carried across continue-as-new; absent on the first run. */
   state?: InstanceState;
   /**
@@ -40,14 +46,16 @@ export interface PipelineInstanceInput {
    * (a deadline firing, an auto-advance) are written by a local activity, and an
    * instance that creates its record enters its first stage at `createsRecord.at`
    * (so its starter knows, and sets, its first deadline). From 4: the run
-   * keeps the `CompanyId` search attribute (its starter sets it). Runs
-   * started before carry a lower one, or none, and replay as they ran.
+   * keeps the `CompanyId` search attribute (its starter sets it). From 5: the
+   * first stage is entered at `entersAt` when set, and reminders are armed
+   * with no patch marker. Runs started before carry a lower one, or none,
+   * and replay as they ran.
    */
   contract?: number;
 }
 
 /** See `PipelineInstanceInput.contract`. */
-export const INSTANCE_CONTRACT = 4;
+export const INSTANCE_CONTRACT = 5;
 
 export interface MoveInput {
   actor: Actor;

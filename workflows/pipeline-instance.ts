@@ -282,7 +282,7 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   const memo = instanceMemo(input.definition, input.record);
   if (!current || !sameMemo(workflowInfo().memo, memo)) upsertMemo(memo);
   // Its starter set the search attributes of the state this leaves (instanceStartOptions): no upsert follows.
-  const startAt = contract3 && input.createsRecord ? input.createsRecord.at : now();
+  const startAt = (contract >= 5 && input.entersAt) || (contract3 && input.createsRecord ? input.createsRecord.at : now());
   if (!machine.started) await apply(machine.planStart(input.startedBy, startAt, input.idempotencyKey, input.createsRecord?.at));
   else if (reopening && input.reopen) await reopen(input.reopen);
   else publish();
@@ -359,7 +359,7 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
 
   /** Arms the current visit's reminders for its deadline as it stands now, and answers the next to fire. */
   function armedReminder(): DueReminder | undefined {
-    if (!stageHasReminders(machine.def, machine.state.stage) || !patched(REMINDERS_PATCH)) return undefined;
+    if (!stageHasReminders(machine.def, machine.state.stage) || !(contract >= 5 || patched(REMINDERS_PATCH))) return undefined;
     const reminders = armReminders(machine.def, machine.state, now());
     if (reminders !== machine.state.reminders) machine.state = { ...machine.state, reminders };
     return nextReminder(reminders);

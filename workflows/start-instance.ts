@@ -16,6 +16,8 @@ export async function startInstance(action: Extract<TriggerAction, { action: 'st
     definition: action.definition,
     record,
     startedBy: actor,
+    // The workflow's clock, so the start options carry the first state's search attributes.
+    entersAt: new Date().toISOString(),
     contract: INSTANCE_CONTRACT,
   };
   await startChild<typeof pipelineInstance>(PIPELINE_INSTANCE_WORKFLOW, {

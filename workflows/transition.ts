@@ -94,7 +94,8 @@ export interface Transition {
 
 /** What writing a step answers: its audit event, and the webhook deliveries it raises. */
 export interface StepWritten {
-  event: AuditEvent;
+  /** Echoed by a local activity only. */
+  event?: AuditEvent;
   deliveries: WebhookDelivery[];
   /** With `planTriggersAs`: the triggers of each record the step created, other than the instance's own. */
   linked?: PlannedTriggers[];

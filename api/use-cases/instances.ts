@@ -104,7 +104,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
         throw new AppError(409, 'reinitiation_disabled', `${def.name} does not allow starting a ${previous.status} instance again`);
       }
       const state = await instances.start(
-        { instanceId, definition: def, record: toRecordView(record), startedBy: actor, idempotencyKey },
+        { instanceId, definition: def, record: toRecordView(record), startedBy: actor, idempotencyKey, entersAt: new Date().toISOString() },
         { allowReinitiation: def.trigger.reinitiate },
       );
       return presentInstance(def, state, actor);
