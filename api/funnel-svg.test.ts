@@ -45,7 +45,7 @@ describe('the funnel as SVG', () => {
     expect(svg).toContain('Funnel of deals (v2)');
     expect(svg).toContain('2026-01-01 00:00 to 2026-01-31 00:00 UTC');
     expect(svg).toContain('entered 4 · now 0 · to Qualified 75%, Lost 25% · median 4.2 s in stage');
-    expect(svg).toContain('entered 1 · now 1 · 1 outcome, 50% of all');
+    expect(svg).toContain('entered 1 · now 1 · count 1 · 50% of outcomes');
     expect(svg).toContain('Time to outcome: median 1.5 min over 2 instances');
     expect(svg).not.toContain(NO_DATA);
     expect(svg).not.toMatch(/<script|on\w+=/i);

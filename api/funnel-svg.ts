@@ -72,7 +72,7 @@ function stageFigures(s: StageFigures, input: FunnelInput): string {
   const parts = [`entered ${s.entered}`, `now ${s.now}`];
   const outcome = input.outcomes.find((o) => o.stage === s.stage);
   if (outcome) {
-    parts.push(`${outcome.count} ${outcome.count === 1 ? 'outcome' : 'outcomes'}, ${percent(outcome.share)} of all`);
+    parts.push(`count ${outcome.count} · ${percent(outcome.share)} of outcomes`);
     return parts.join(' · ');
   }
   const nameOf = (key: string) => input.stages.find((t) => t.stage === key)?.name ?? key;
