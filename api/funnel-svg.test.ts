@@ -44,7 +44,7 @@ describe('the funnel as SVG', () => {
     expect(svg).toContain('font-family:sans-serif');
     expect(svg).toContain('Funnel of deals (v2)');
     expect(svg).toContain('2026-01-01 00:00 to 2026-01-31 00:00 UTC');
-    expect(svg).toContain('entered 4 · now 0 · to Qualified 75%, Lost 25% · median 4.2 s in stage');
+    expect(svg).toContain('entered 4 · now 0 · to Qualified 75%, Lost 25% · median time in stage 4.2 s');
     expect(svg).toContain('entered 1 · now 1 · count 1 · 50% of outcomes');
     expect(svg).toContain('Time to outcome: median 1.5 min over 2 instances');
     expect(svg).not.toContain(NO_DATA);
@@ -56,7 +56,7 @@ describe('the funnel as SVG', () => {
     const out = renderFunnelSvg(funnel([stage('a"b', 'normal', 1, { name: evil, next: [{ stage: 'c', count: 1, rate: 1 }] }), stage('c', 'success', 1, { name: '<b>C</b>' })], { pipelineKey: '<k&>' }));
     expect(out).not.toContain('<script');
     expect(out).not.toContain('<b>');
-    expect(out).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/scrip…');
+    expect(out).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/s…');
     expect(out).toContain('data-stage="a&quot;b"');
     expect(out).toContain('to &lt;b&gt;C&lt;/b&gt; 100%');
     expect(out).toContain('Funnel of &lt;k&amp;&gt; (v2)');
@@ -78,7 +78,7 @@ describe('the funnel as SVG', () => {
     expect(out).not.toMatch(/NaN|Infinity/);
     expect(out).toContain(NO_DATA);
     expect(out).toContain('Funnel of deals (draft)');
-    expect(out).toContain('median — in stage');
+    expect(out).toContain('median time in stage —');
     expect(out).toContain('Time to outcome: no instance reached an outcome');
   });
 

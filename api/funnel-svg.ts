@@ -64,20 +64,20 @@ export function humanDuration(ms: number | null): string {
 }
 
 /** Long names are cut for the label column; the figures line keeps its own width. */
-const label = (name: string, max = 26) => (name.length > max ? `${name.slice(0, max - 1)}…` : name);
+const label = (name: string, max = 22) => (name.length > max ? `${name.slice(0, max - 1)}…` : name);
 
 const when = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 
 function stageFigures(s: StageFigures, input: FunnelInput): string {
   const parts = [`entered ${s.entered}`, `now ${s.now}`];
-  const outcome = input.outcomes.find((o) => o.stage === s.stage);
-  if (outcome) {
-    parts.push(`count ${outcome.count} · ${percent(outcome.share)} of outcomes`);
+  if (s.type !== 'normal') {
+    const outcome = input.outcomes.find((o) => o.stage === s.stage);
+    parts.push(`count ${outcome?.count ?? s.entered} · ${percent(outcome?.share ?? 0)} of outcomes`);
     return parts.join(' · ');
   }
   const nameOf = (key: string) => input.stages.find((t) => t.stage === key)?.name ?? key;
   if (s.next.length > 0) parts.push(`to ${s.next.slice(0, 3).map((n) => `${label(nameOf(n.stage), 18)} ${percent(n.rate)}`).join(', ')}`);
-  parts.push(`median ${humanDuration(s.timeInStage.medianMs)} in stage`);
+  parts.push(`median time in stage ${humanDuration(s.timeInStage.medianMs)}`);
   return parts.join(' · ');
 }
 

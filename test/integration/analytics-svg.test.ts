@@ -152,7 +152,7 @@ describe('the funnel as an SVG picture, in Chromium', () => {
       const shown = await text(`g[data-stage="${s.stage}"]`);
       expect(shown).toContain(s.name);
       expect(shown).toContain(`entered ${s.entered} · now ${s.now}`);
-      if (s.type === 'normal') expect(shown).toContain(`median ${humanDuration(s.timeInStage.medianMs)} in stage`);
+      if (s.type === 'normal') expect(shown).toContain(`median time in stage ${humanDuration(s.timeInStage.medianMs)}`);
     }
     expect(await text('g[data-stage="open"]')).toContain('to Qualified 100%');
     expect(await text('g[data-stage="qualified"]')).toContain(`to Lost 66.7%, ${WON} 33.3%`);
