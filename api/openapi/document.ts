@@ -40,8 +40,10 @@ function parameters(route: RouteSpec): JsonObject[] {
 }
 
 function responses(route: RouteSpec): JsonObject {
-  const { status, description, schema = Responses.object, contentType = 'application/json' } = route.ok;
-  const content = { [contentType]: { schema: contentType === 'application/json' ? jsonSchema(schema) : { type: 'string' } } };
+  const { status, description, schema = Responses.object, contentType = 'application/json', alternative } = route.ok;
+  const content = Object.fromEntries(
+    [contentType, ...(alternative ? [alternative] : [])].map((type) => [type, { schema: type === 'application/json' ? jsonSchema(schema) : { type: 'string' } }]),
+  );
   const errors = new Set([...(route.public ? [] : AUTHENTICATED_ERRORS), ...(route.idempotent ? [422] : []), ...(route.errors ?? [])]);
   const refusals = [...errors].sort((a, b) => a - b).map((code) => {
     const known = ERROR_RESPONSES[code];

@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
+export type ContentType = 'application/json' | 'text/html' | 'text/plain' | 'image/svg+xml';
+
 /**
  * One HTTP route as the OpenAPI document describes it. The request schemas are
  * the very objects the route parses with (imported from api/schemas), so the
@@ -25,7 +27,14 @@ export interface RouteSpec {
   idempotent?: true;
   /** Reads `If-Match` as the expected record version. */
   ifMatch?: true;
-  ok: { status: 200 | 201; description: string; schema?: z.ZodType; contentType?: 'application/json' | 'text/html' | 'text/plain' };
+  ok: {
+    status: 200 | 201;
+    description: string;
+    schema?: z.ZodType;
+    contentType?: ContentType;
+    /** Answered instead of contentType when the request's Accept prefers it. */
+    alternative?: ContentType;
+  };
   /** This route's own refusals; the statuses every authenticated route can answer are added for it. */
   errors?: number[];
 }

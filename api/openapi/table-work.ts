@@ -61,7 +61,12 @@ const instances: RouteSpec[] = [
   {
     method: 'get', path: '/v1/pipelines/:key/analytics', tag: 'forecast',
     summary: 'A pipeline\'s funnel over [from, to) (default the last 30 days, at most 366): per stage entered, left, left by deadline, in it now, conversion to each next stage, median and p90 time in stage; outcomes and median time to an outcome',
-    query: AnalyticsParams, ok: { status: 200, description: 'the funnel' }, errors: [403, 404],
+    query: AnalyticsParams, ok: { status: 200, description: 'the funnel (as an SVG chart when Accept prefers image/svg+xml)', alternative: 'image/svg+xml' }, errors: [403, 404],
+  },
+  {
+    method: 'get', path: '/v1/pipelines/:key/analytics.svg', tag: 'forecast',
+    summary: "The same funnel as an SVG chart, rendered on the server: a bar per stage as long as its entered count, outcomes in their colours, each stage's figures; errors are JSON",
+    query: AnalyticsParams, ok: { status: 200, description: 'the funnel as an SVG image', contentType: 'image/svg+xml' }, errors: [403, 404],
   },
 ];
 

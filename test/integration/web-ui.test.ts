@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { partnerLeadTemplate } from '../../scripts/templates/partner-lead';
 import { call, type TestUser } from '../support/auth';
+import { ensureChromium, launchChromium } from '../support/chromium';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
@@ -23,21 +22,10 @@ import { testStack } from '../support/stack';
 jest.setTimeout(90_000);
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots for a human to look at; test-output/ is not in git. */
 const OUTPUT_DIR = path.join(ROOT, 'test-output', 'web-ui');
 /** What the UI gets to render a page or fetch a list: generous, the SPA loads its bundle first. */
 const UI_MS = 30_000;
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const REASON = 'Out of territory';
 
 describe("The SRE's view of pipeline instances in the Temporal Web UI", () => {
@@ -53,14 +41,10 @@ describe("The SRE's view of pipeline instances in the Temporal Web UI", () => {
   /** The lead partner A declined (with a reason); the others stay Pending. */
   let declined: { id: string; instanceId: string; title: string };
   let pending: Array<{ id: string; instanceId: string; title: string }>;
-  let userDataDir: string | undefined;
-  let browser: BrowserContext | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let page: Page;
 
-  // A fresh machine has no Chromium: the project's script installs Debian's (apt-get, as root).
-  beforeAll(() => {
-    execFileSync('sh', [path.join(ROOT, 'scripts', 'ensure-chromium.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  }, 620_000);
+  beforeAll(() => ensureChromium(), 620_000);
 
   beforeAll(async () => {
     uiUrl = testStack().temporalUiUrl;
@@ -97,20 +81,13 @@ describe("The SRE's view of pipeline instances in the Temporal Web UI", () => {
     }, UI_MS);
 
     fs.mkdirSync(OUTPUT_DIR, { recursive: true });
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'propeller-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1600, height: 1200 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    browser = await launchChromium({ width: 1600, height: 1200 });
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(UI_MS);
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     demo?.cleanup();
     await h?.stop();
   });
