@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { COLLECTIONS, createStores, ensureIndexes, type Stores, type User } from '../../activities/store';
-import { revision } from '../../activities/store/revisions';
+import { inRevisionScope, revision } from '../../activities/store/revisions';
 import { connectMongo, type MongoHandle } from '../../lib/mongo';
 import { testStack } from '../support/stack';
 import { testPipeline } from '../support/pipelines';
@@ -128,5 +128,38 @@ describe('per-process caches of pipelines, people and webhooks', () => {
     expect(await read()).toBe('second');
     await during;
     expect(await read()).toBe('second');
+  });
+
+  it('When one request reads cached values many times, then it reads the tokens once, and still sees its own write and the next request sees another process\'s', async () => {
+    const name = `scope_${crypto.randomBytes(4).toString('hex')}`;
+    const watched = await connectMongo(testStack().mongoUri, mongo.db.databaseName, { monitorCommands: true });
+    let tokenReads = 0;
+    watched.client.on('commandStarted', (e) => {
+      if (e.commandName === 'find' && e.command.find === COLLECTIONS.revisions) tokenReads++;
+    });
+    try {
+      const changes = revision(watched.db, name);
+      const elsewhere = revision(other.db, name);
+      let value = 'first';
+      const read = changes.cached(async () => value);
+      const seen = await inRevisionScope(async () => {
+        const reads = [await read(), await read(), await read()];
+        expect(tokenReads).toBe(1);
+        // A write in this process starts a new epoch: the request's next read checks again.
+        value = 'second';
+        await changes.changed();
+        reads.push(await read());
+        return reads;
+      });
+      expect(seen).toEqual(['first', 'first', 'first', 'second']);
+      expect(tokenReads).toBe(2);
+      // Another process changes the data: the request after it sees the change.
+      value = 'third';
+      await elsewhere.changed();
+      expect(await inRevisionScope(() => read())).toBe('third');
+      expect(tokenReads).toBe(3);
+    } finally {
+      await watched.client.close();
+    }
   });
 });
