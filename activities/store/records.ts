@@ -112,10 +112,11 @@ export function recordStore(db: Db) {
     },
 
     /**
-     * A change an instance made. Keyed by the event id: a retried activity finds
-     * its own event id already applied and writes nothing. Read, then written,
-     * by `_id` alone: FerretDB reads every record for a filter on any other field
-     * (and its update was never atomic with its filter: it reads, modifies and writes back).
+     * A change an instance made. Every value it sets is absolute (the fields, the
+     * version after the step, the step's event id and time), so a retried
+     * activity writes the same document again rather than reading first to skip
+     * it. Written by `_id` alone: FerretDB reads every record for a filter on
+     * any other field (and its update was never atomic with its filter).
      */
     async applyChange(id: string, eventId: string, change: RecordChange, now: string): Promise<void> {
       const $set: Record<string, unknown> = {
@@ -130,8 +131,6 @@ export function recordStore(db: Db) {
       if (change.partnerCompanyId) $set.partnerCompanyId = change.partnerCompanyId;
       const update: Record<string, unknown> = { $set };
       if (change.unset.length > 0) update.$unset = Object.fromEntries(change.unset.map((f) => [`fields.${f}`, '']));
-      const applied = await records.findOne({ _id: id }, { projection: { lastEventId: 1 } });
-      if (applied?.lastEventId === eventId) return;
       await records.updateOne({ _id: id }, update);
     },
   };
