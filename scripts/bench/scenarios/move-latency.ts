@@ -48,6 +48,7 @@ export const moveLatency: Scenario = {
     const warm = warmupCount(n);
     const env = await startPropeller(stack, { name: 'moves', pipelines: [pingPongPipeline()] });
     let p: { seq: LatencySummary; conc: LatencySummary };
+    let mongoPerMove = '';
     try {
       say('move-latency: starting Propeller instances...');
       const ids = await startPingPongs(env, lanes);
@@ -61,7 +62,9 @@ export const moveLatency: Scenario = {
       };
       await measure(warm * 2, [ids[0]!], move, say, 'move-latency · Propeller warm-up');
       const seq = await measure(n, [ids[0]!], move, say, 'move-latency · Propeller sequential');
+      env.mongoCommands.reset();
       const conc = await measure(n, ids, move, say, `move-latency · Propeller c=${c}`);
+      mongoPerMove = env.mongoCommands.describe(n);
       p = { seq, conc };
     } finally {
       await env.stop();
@@ -88,6 +91,7 @@ export const moveLatency: Scenario = {
         'baseline sequential mean ms': round(b.seq.mean),
         'Propeller c=16 max ms': round(p.conc.max),
         'baseline c=16 max ms': round(b.conc.max),
+        'Propeller MongoDB commands per move at c=16 (mean round trip)': mongoPerMove,
       },
       notes: ['A move is POST /v1/instances/:id/moves on a two-stage reversible pipeline; the baseline is executeUpdate on a workflow that runs a no-op activity per update.'],
     };
