@@ -11,6 +11,8 @@ type CursorDoc = Doc<{ companyId: string; pipelineKey: string; cursors: string }
 /** Cursors of a pipeline's instances are spread over this many documents, so a fold rewrites only those it touched. */
 const CURSOR_SHARDS = 16;
 const DAY_MS = 86_400_000;
+/** Inbox entries one fold pass takes. */
+const FOLD_BATCH = 20_000;
 /** Marks a database whose audit trail from before the rollup has been folded in. */
 const BACKFILLED = '~backfilled';
 
@@ -67,7 +69,7 @@ export function rollupStore(db: Db) {
   }
 
   async function foldLocked(companyId: string, pipelineKey: string): Promise<number> {
-    const waiting = await inbox.find({ companyId, pipelineKey }).toArray();
+    const waiting = await inbox.find({ companyId, pipelineKey }).limit(FOLD_BATCH).toArray();
     if (waiting.length === 0) return 0;
     const byInstance = new Map<string, FactEvent[]>();
     for (const { _id, companyId: _c, pipelineKey: _p, ...e } of waiting) byInstance.set(e.instanceId, [...(byInstance.get(e.instanceId) ?? []), { eventId: _id, ...e }]);
@@ -95,7 +97,8 @@ export function rollupStore(db: Db) {
     await Promise.all(
       [...cursors].map(([s, map]) => cursorDocs.replaceOne({ _id: shardId(companyId, pipelineKey, s) }, { companyId, pipelineKey, cursors: JSON.stringify(map) }, { upsert: true })),
     );
-    await inbox.deleteMany({ _id: { $in: waiting.map((w) => w._id) } });
+    // One delete by `_id` each (in one command): FerretDB pushes down only an `_id` equality, and `$in` over a large inbox is quadratic.
+    await inbox.bulkWrite(waiting.map((w) => ({ deleteOne: { filter: { _id: w._id } } })), { ordered: false });
     return waiting.length;
   }
 
@@ -138,7 +141,15 @@ export function rollupStore(db: Db) {
     },
 
     /** Moves the pipeline's inbox into its days and cursors; answers how many stage changes it moved. */
-    fold: (companyId: string, pipelineKey: string) => withFoldLock(locks, pipelineId(companyId, pipelineKey), () => foldLocked(companyId, pipelineKey)),
+    async fold(companyId: string, pipelineKey: string): Promise<number> {
+      let moved = 0;
+      // A pass at a time, each under its own lease, so a large inbox (the first fold after a backfill) never outlives one.
+      for (;;) {
+        const pass = await withFoldLock(locks, pipelineId(companyId, pipelineKey), () => foldLocked(companyId, pipelineKey));
+        moved += pass;
+        if (pass < FOLD_BATCH) return moved;
+      }
+    },
 
     /** The facts dated in [from, to) and where the pipeline's instances stand now, after a fold. */
     async read(companyId: string, pipelineKey: string, window: { from: string; to: string }): Promise<{ facts: StageFact[]; standing: Map<string, number> }> {

@@ -25,8 +25,8 @@ describe('backfilling the analytics rollup from an older audit trail', () => {
   beforeAll(async () => {
     h = await startHarness({ worker: false, api: false });
     // Forty deals over ten days: a quarter won, a quarter lost by deadline, a quarter cancelled in Open, a quarter still open.
-    const instances = [];
-    const events = [];
+    const instances: Array<Record<string, unknown>> = [];
+    const events: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 40; i += 1) {
       const id = `pipeline:${company}:${key}:deal:d${i}`;
       const start = t0 + i * 6 * HOUR;
