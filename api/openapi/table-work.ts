@@ -1,6 +1,7 @@
 import { CancelBody, CompleteTaskBody, AnalyticsParams, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
 import { CloseBody, ConvertBody, DeclineBody, EmptyBody, ExpirationBody, ReassignBody } from '../schemas/leads';
 import { ObjectTypeParam, Page, RecordCreateBody, RecordPatchBody } from '../schemas/records';
+import { ScorecardParams } from '../schemas/scorecard';
 import { Responses, type RouteSpec } from './route-spec';
 
 const type = { type: ObjectTypeParam };
@@ -62,6 +63,11 @@ const instances: RouteSpec[] = [
     method: 'get', path: '/v1/pipelines/:key/analytics', tag: 'forecast',
     summary: 'A pipeline\'s funnel over [from, to) (default the last 30 days, at most 366): per stage entered, left, left by deadline, in it now, conversion to each next stage, median and p90 time in stage; outcomes and median time to an outcome',
     query: AnalyticsParams, ok: { status: 200, description: 'the funnel' }, errors: [403, 404],
+  },
+  {
+    method: 'get', path: '/v1/partners/scorecard', tag: 'forecast',
+    summary: 'Per partner company of a Partner lead program over [from, to): leads received, accepted, declined, expired, converted; acceptance and conversion rates; median time to accept and from accept to convert (a partner sees only its own row)',
+    query: ScorecardParams, ok: { status: 200, description: 'the scorecard, per owner program' }, errors: [403, 404],
   },
 ];
 
