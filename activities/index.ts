@@ -111,7 +111,9 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
         const { id, doneAt, doneBy } = input.taskCompleted;
         await tasks.complete(id, doneAt, doneBy);
       }
-      if (await events.append(input.event)) count(input.event);
+      // The rollup's copy beside the event, not after it: one more insert per stage change, no longer a step.
+      const [written] = await Promise.all([events.append(input.event), stores.rollup.note(input)]);
+      if (written) count(input.event);
       await instances.save(input.instance);
       // After the record change: a webhook's payload holds the record as this step left it.
       const deliveries = await planWebhookDeliveries(stores, input);

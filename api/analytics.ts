@@ -60,12 +60,25 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 const ratio = (n: number, of: number) => (of === 0 ? 0 : Math.round((n / of) * 10_000) / 10_000);
 
-interface Tally {
+/** What one stage's visits added up to in the window, before shares and percentiles. */
+export interface Tally {
   entered: number;
   left: number;
   leftByDeadline: number;
   next: Map<string, number>;
   durations: number[];
+}
+
+/** The tallies of every stage, created on first use. */
+export function tallies(): { tally: (stage: string) => Tally } {
+  const all = new Map<string, Tally>();
+  return {
+    tally(stage) {
+      let t = all.get(stage);
+      if (!t) all.set(stage, (t = { entered: 0, left: 0, leftByDeadline: 0, next: new Map(), durations: [] }));
+      return t;
+    },
+  };
 }
 
 /** `events` may come in any order; only those of `instances` count. */
@@ -74,12 +87,7 @@ export function computeAnalytics(def: Pick<PipelineDefinition, 'stages'>, instan
   const to = Date.parse(window.to);
   const inWindow = (ms: number) => ms >= from && ms < to;
   const known = new Set(instances.map((i) => i.instanceId));
-  const tallies = new Map<string, Tally>();
-  const tally = (stage: string): Tally => {
-    let t = tallies.get(stage);
-    if (!t) tallies.set(stage, (t = { entered: 0, left: 0, leftByDeadline: 0, next: new Map(), durations: [] }));
-    return t;
-  };
+  const { tally } = tallies();
   const outcomeKeys = new Set(def.stages.filter((s) => s.type !== 'normal').map((s) => s.key));
   const toOutcome: number[] = [];
 
@@ -116,7 +124,17 @@ export function computeAnalytics(def: Pick<PipelineDefinition, 'stages'>, instan
 
   const now = new Map<string, number>();
   for (const i of instances) if (i.status !== 'cancelled') now.set(i.stage, (now.get(i.stage) ?? 0) + 1);
+  return assemble(def, tally, now, toOutcome, window);
+}
 
+/** Shares, percentiles and outcomes from the counted tallies: the one shape every way of counting answers. */
+export function assemble(
+  def: Pick<PipelineDefinition, 'stages'>,
+  tally: (stage: string) => Tally,
+  now: ReadonlyMap<string, number>,
+  toOutcome: readonly number[],
+  window: Window,
+): Analytics {
   const stages = def.stages.map((s): StageFigures => {
     const t = tally(s.key);
     const durations = [...t.durations].sort((a, b) => a - b);

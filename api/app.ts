@@ -19,6 +19,7 @@ import { instanceRoutes } from './routes/instances';
 import { leadRoutes } from './routes/leads';
 import { companyRoutes } from './routes/companies';
 import { peopleRoutes } from './routes/people';
+import { partnerRoutes } from './routes/partners';
 import { pipelineRoutes } from './routes/pipelines';
 import { recordRoutes } from './routes/records';
 import { webhookRoutes } from './routes/webhooks';
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): express.Express {
   const instanceCases = instanceUseCases({ stores: deps.stores, instances });
   app.use(instanceRoutes(deps, instanceCases));
   app.use(forecastRoutes(deps));
+  app.use(partnerRoutes(deps));
   app.use(leadRoutes(deps, leadUseCases({ stores: deps.stores, records, moveInstance: instanceCases.moveInstance })));
   app.use(webhookRoutes(deps));
   app.use(unknownRoute);

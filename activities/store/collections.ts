@@ -19,6 +19,13 @@ export const COLLECTIONS = {
   webhookDeliveries: 'webhook_deliveries',
   /** A token per cached catalogue (see `revision` in revisions.ts), changed by every write to it. */
   revisions: 'revisions',
+  /** Stage changes not yet folded into the analytics rollup (see rollup.ts); keyed by event id. */
+  stageFactInbox: 'stage_fact_inbox',
+  /** One document per company, pipeline and UTC day: that day's stage-change facts, packed. */
+  analyticsDays: 'analytics_days',
+  /** Where each instance stands, in a few documents per pipeline: what the next fact looks back on. */
+  analyticsCursors: 'analytics_cursors',
+  analyticsLocks: 'analytics_locks',
 } as const;
 
 const INDEXES: Record<string, IndexDescription[]> = {

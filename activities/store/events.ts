@@ -22,18 +22,6 @@ export function eventStore(db: Db) {
       }
     },
 
-    /**
-     * The stage changes (events that name a `to` stage) of a pipeline's
-     * instances before `before`, every company's: the caller keeps its own.
-     * Only the fields analytics count are read.
-     */
-    async stageChanges(pipelineKey: string, before: string): Promise<Array<Pick<AuditEvent, 'instanceId' | 'kind' | 'from' | 'to' | 'at'>>> {
-      const docs = await events
-        .find({ pipelineKey, at: { $lt: before }, to: { $exists: true } }, { projection: { instanceId: 1, kind: 1, from: 1, to: 1, at: 1 } })
-        .toArray();
-      return docs.map(({ _id: _, ...rest }) => rest);
-    },
-
     async forInstance(instanceId: string): Promise<AuditEvent[]> {
       return (await events.find({ instanceId }).sort({ at: 1, _id: 1 }).toArray()).map(toEvent);
     },

@@ -8,6 +8,7 @@ import { instanceStore } from './instances';
 import { peopleStore } from './people';
 import { pipelineStore } from './pipelines';
 import { recordStore } from './records';
+import { rollupStore } from './rollup';
 import { taskStore } from './tasks';
 import { webhookStore } from './webhooks';
 
@@ -32,6 +33,7 @@ export function createStores(db: Db) {
     pipelines,
     idempotency: idempotencyStore(db),
     webhooks: webhookStore(db),
+    rollup: rollupStore(db),
 
     /**
      * The instances bound to a record, found by the ids they can have (an

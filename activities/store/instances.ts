@@ -34,12 +34,6 @@ export function instanceStore(db: Db) {
       await instances.replaceOne({ _id: instanceId }, rest, { upsert: true });
     },
 
-    /** Where each of the company's instances of the pipeline stands: what analytics count as "in it now". */
-    async standing(companyId: string, pipelineKey: string): Promise<Array<Pick<InstanceProjection, 'instanceId' | 'stage' | 'status'>>> {
-      const docs = await instances.find({ companyId, pipelineKey }, { projection: { stage: 1, status: 1 } }).toArray();
-      return docs.map((d) => ({ instanceId: d._id, stage: d.stage, status: d.status }));
-    },
-
     async get(instanceId: string): Promise<InstanceProjection | undefined> {
       const doc = await instances.findOne({ _id: instanceId });
       return doc ? toProjection(doc) : undefined;

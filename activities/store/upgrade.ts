@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { ensureIndexes } from './collections';
+import { backfillRollup } from './rollup-backfill';
 import type { Stores } from './index';
 
 export interface UpgradeReport {
@@ -9,6 +10,8 @@ export interface UpgradeReport {
   versions: number;
   /** Partner companies from before programs, now in that company's program. */
   partners: number;
+  /** Stage changes of an older audit trail folded into the analytics rollup; absent when there were none. */
+  rollupFacts?: number;
 }
 
 /**
@@ -16,7 +19,10 @@ export interface UpgradeReport {
  * the upgrades of data an earlier version wrote. Idempotent and safe when the
  * worker and the API run it at once (each step copies before it removes).
  *
- * The one upgrade so far: pipelines were global before companies owned them,
+ * The analytics rollup takes in the stage changes of the audit trail written
+ * before it, once (see rollup-backfill.ts).
+ *
+ * The upgrade of pipelines: pipelines were global before companies owned them,
  * and a database of that time has one owning company (its partner program's
  * owner), so its pipelines and versions become that company's, the first
  * owner company created. Its records, instances and running workflows already
@@ -25,9 +31,11 @@ export interface UpgradeReport {
  */
 export async function prepareDatabase(db: Db, stores: Stores): Promise<UpgradeReport> {
   await ensureIndexes(db);
+  const facts = await backfillRollup(db, stores.rollup);
+  const rollup = facts > 0 ? { rollupFacts: facts } : {};
   const owner = (await stores.people.listCompanies()).find((c) => c.kind === 'owner');
-  if (!owner) return { pipelines: 0, versions: 0, partners: 0 };
+  if (!owner) return { pipelines: 0, versions: 0, partners: 0, ...rollup };
   const adopted = await stores.pipelines.adoptGlobal(owner.id);
   const partners = await stores.people.enrolUnassignedPartners(owner.id, new Date().toISOString());
-  return { ...adopted, partners, adoptedBy: adopted.pipelines + adopted.versions + partners > 0 ? owner.id : undefined };
+  return { ...adopted, partners, adoptedBy: adopted.pipelines + adopted.versions + partners > 0 ? owner.id : undefined, ...rollup };
 }

@@ -1,6 +1,7 @@
 import { CancelBody, CompleteTaskBody, AnalyticsParams, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
 import { CloseBody, ConvertBody, DeclineBody, EmptyBody, ExpirationBody, ReassignBody } from '../schemas/leads';
 import { ObjectTypeParam, Page, RecordCreateBody, RecordPatchBody } from '../schemas/records';
+import { ScorecardParams } from '../schemas/scorecard';
 import { Responses, type RouteSpec } from './route-spec';
 
 const type = { type: ObjectTypeParam };
@@ -67,6 +68,11 @@ const instances: RouteSpec[] = [
     method: 'get', path: '/v1/pipelines/:key/analytics.svg', tag: 'forecast',
     summary: "The same funnel as an SVG chart, rendered on the server: a bar per stage as long as its entered count, outcomes in their colours, each stage's figures; errors are JSON",
     query: AnalyticsParams, ok: { status: 200, description: 'the funnel as an SVG image', contentType: 'image/svg+xml' }, errors: [403, 404],
+  },
+  {
+    method: 'get', path: '/v1/partners/scorecard', tag: 'forecast',
+    summary: 'Per partner company of a Partner lead program over [from, to): leads received, accepted, declined, expired, converted; acceptance and conversion rates; median time to accept and from accept to convert (a partner sees only its own row)',
+    query: ScorecardParams, ok: { status: 200, description: 'the scorecard, per owner program' }, errors: [403, 404],
   },
 ];
 

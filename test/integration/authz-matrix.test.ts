@@ -114,6 +114,7 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['GET /v1/forecast',                                 [403,  200,  200,  200,  403,  403,  403,  401,  401], () => get('/v1/forecast?pipelineKey=opportunity-propulsion')],
   ['GET /v1/pipelines/{key}/analytics',                [403,  200,  200,  200,  403,  403,  403,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/analytics`)],
   ['GET /v1/pipelines/{key}/analytics.svg',            [403,  200,  200,  200,  403,  403,  403,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/analytics.svg`)],
+  ['GET /v1/partners/scorecard',                       [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/partners/scorecard?pipelineKey=partner-lead')],
   ['POST /v1/leads/{id}/accept',                       [403,  409,  404,  409,  200,  200,  404,  401,  401], async (w, obj) => post(`/v1/leads/${(await obj(w.fresh.lead)).id}/accept`)],
   ['POST /v1/leads/{id}/decline',                      [403,  409,  404,  409,  200,  200,  404,  401,  401], async (w, obj) => post(`/v1/leads/${(await obj(w.fresh.lead)).id}/decline`, { reason: 'not our region' })],
   ['POST /v1/leads/{id}/convert',                      [403,  409,  404,  409,  200,  200,  404,  401,  401], async (w, obj) => post(`/v1/leads/${(await obj(w.fresh.acceptedLead)).id}/convert`, { opportunity: { fields: {} } })],

@@ -48,7 +48,7 @@ export const moveLatency: Scenario = {
     const warm = warmupCount(n);
     const env = await startPropeller(stack, { name: 'moves', pipelines: [pingPongPipeline()] });
     let p: { seq: LatencySummary; conc: LatencySummary };
-    let mongoPerMove = '';
+    let mongoPerMove: string;
     try {
       say('move-latency: starting Propeller instances...');
       const ids = await startPingPongs(env, lanes);
