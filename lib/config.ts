@@ -46,6 +46,8 @@ const Env = z.object({
   WORKFLOW_BUNDLE_PATH: optionalText,
   WORKER_METRICS_PORT: port.default(9464),
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** How often each worker folds the analytics rollup's waiting stage changes into its day documents. */
+  ROLLUP_FOLD_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   // Logs
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -79,6 +81,7 @@ export interface Config {
     maxCachedWorkflows: number;
     workflowBundlePath: string | undefined;
     metrics: { host: string; port: number };
+    rollupFoldIntervalMs: number;
   };
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
 }
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
       metrics: { host: e.WORKER_METRICS_HOST, port: e.WORKER_METRICS_PORT },
+      rollupFoldIntervalMs: e.ROLLUP_FOLD_INTERVAL_MS,
     },
     logLevel: e.LOG_LEVEL,
   });

@@ -8,6 +8,7 @@ import { temporalConnectionOptions } from '../lib/temporal';
 import { temporalLogger } from '../lib/temporal-logger';
 import { freePort } from '../scripts/stack/ports';
 import { startMetricsServer } from './metrics-server';
+import { startRollupFolder } from './rollup-folder';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -48,8 +49,10 @@ async function main(): Promise<void> {
     { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: config.worker.metrics.port },
     'worker started',
   );
+  const folder = startRollupFolder(stores.rollup, config.worker.rollupFoldIntervalMs, log);
   // The SDK stops polling on SIGINT/SIGTERM and lets running activities finish within the shutdown grace time.
   await worker.run();
+  await folder.stop();
   metricsServer.close();
   await connection.close();
   await mongo.client.close();

@@ -151,6 +151,20 @@ export function rollupStore(db: Db) {
       }
     },
 
+    /**
+     * Folds every pipeline with stage changes waiting, so a question after a
+     * quiet month does not pay for the month's fold; answers how many it moved.
+     */
+    async foldWaiting(): Promise<number> {
+      let moved = 0;
+      for (;;) {
+        const waiting = await inbox.find({}, { projection: { companyId: 1, pipelineKey: 1 } }).limit(FOLD_BATCH).toArray();
+        const pipelines = new Map(waiting.map((w) => [pipelineId(w.companyId, w.pipelineKey), w]));
+        for (const { companyId, pipelineKey } of pipelines.values()) moved += await store.fold(companyId, pipelineKey);
+        if (waiting.length < FOLD_BATCH) return moved;
+      }
+    },
+
     /** The facts dated in [from, to) and where the pipeline's instances stand now, after a fold. */
     async read(companyId: string, pipelineKey: string, window: { from: string; to: string }): Promise<{ facts: StageFact[]; standing: Map<string, number> }> {
       await store.fold(companyId, pipelineKey);

@@ -2,7 +2,8 @@ import { COLLECTIONS, prepareDatabase } from '../../activities/store';
 import { analyticsFromFacts } from '../../api/analytics-facts';
 import { computeAnalytics } from '../../api/analytics';
 import { uid } from '../support/factories';
-import { startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { startRollupFolder } from '../../workers/rollup-folder';
 
 /**
  * A database as the version before the analytics rollup left it: instances
@@ -85,5 +86,29 @@ describe('backfilling the analytics rollup from an older audit trail', () => {
     const { facts, standing } = await h.stores.rollup.read(company, storm, window);
     expect(facts).toHaveLength(200);
     expect(standing).toEqual(new Map([['open', 200]]));
+  });
+
+  it("When stage changes wait in the inbox and nobody asks, then the worker's folder moves them into their day on its own", async () => {
+    const quiet = uid('quiet');
+    const at = iso(t0 + 5 * HOUR);
+    for (let i = 0; i < 3; i += 1) {
+      await h.stores.rollup.note({
+        event: { eventId: `${quiet}:${i}:c:1`, instanceId: `${quiet}:${i}`, pipelineKey: quiet, kind: 'started', to: 'open', at },
+        instance: { companyId: company, stage: 'open', seq: 1 },
+      });
+    }
+    const inbox = h.db.collection(COLLECTIONS.stageFactInbox);
+    expect(await inbox.countDocuments({ pipelineKey: quiet })).toBe(3);
+    const logged: unknown[] = [];
+    const folder = startRollupFolder(h.stores.rollup, 1_000, { info: (o: unknown) => void logged.push(o), warn: () => undefined });
+    try {
+      await eventually(async () => (await inbox.countDocuments({ pipelineKey: quiet })) === 0, 15_000);
+    } finally {
+      await folder.stop();
+    }
+    // In its day document before any read: the answer reads it, it does not fold it.
+    const day = await h.db.collection(COLLECTIONS.analyticsDays).findOne({ _id: `${company}/${quiet}/${at.slice(0, 10)}` as never });
+    expect(day).not.toBeNull();
+    expect(logged).toContainEqual({ moved: 3 });
   });
 });
