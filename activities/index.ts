@@ -6,7 +6,7 @@ import { planTriggers, type TriggerAction } from './triggers';
 import type { Actor, RecordView } from '../workflows/domain/types';
 import type { StepWritten, TransitionInput } from '../workflows/transition';
 import type { PlannedTriggers, StoredRecordInput } from '../workflows/trigger-types';
-import { planWebhookDeliveries, webhookActivities } from './webhooks';
+import { planWebhookDeliveries, webhookActivities, webhooksFor } from './webhooks';
 
 /**
  * Activities, built from their dependencies so tests pass a real database of
@@ -95,6 +95,9 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
      */
     async recordTransition(input: TransitionInput): Promise<StepWritten> {
       const at = input.event.at;
+      // Read while the step writes (it needs none of the writes); a failed write still awaits it below.
+      const hooks = webhooksFor(stores, input);
+      hooks.catch(() => undefined);
       // A record the step created is written first; the instance's own record, when new, is written
       // already changed by the step (keyed by its event id), which leaves nothing to apply to it.
       let ownWritten = false;
@@ -116,7 +119,7 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
       if (written) count(input.event);
       await instances.save(input.instance);
       // After the record change: a webhook's payload holds the record as this step left it.
-      const deliveries = await planWebhookDeliveries(stores, input);
+      const deliveries = await planWebhookDeliveries(stores, input, await hooks);
       const linked = input.planTriggersAs ? await planLinked(input, input.planTriggersAs) : undefined;
       // A local activity's input is not in history: only its marker says what the step wrote.
       const echo = Context.current().info.isLocal ? { event: input.event } : {};

@@ -13,7 +13,7 @@ import {
 } from '../workflows/domain/webhooks';
 import type { TransitionInput } from '../workflows/transition';
 import type { Stores } from './store';
-import type { DeliveryOutcome, DeliveryStatus } from './store/webhooks';
+import type { DeliveryOutcome, DeliveryStatus, Webhook } from './store/webhooks';
 
 const TIMEOUT_MS = 10_000;
 
@@ -27,13 +27,20 @@ const readerOf = (companyId: string): Actor => ({ kind: 'user', userId: 'webhook
  * the record is read only when some webhook matched, right after the step
  * wrote it, so the payload holds the record as that step left it.
  */
-export async function planWebhookDeliveries(stores: Stores, input: TransitionInput): Promise<WebhookDelivery[]> {
+/** The webhooks the step's events go to: read from what the step is, not from what it writes, so it may run beside the writes. */
+export async function webhooksFor(stores: Stores, input: TransitionInput): Promise<Webhook[]> {
   const { event, instance } = input;
   const types = webhookEventTypes(event, instance.objectType);
   if (types.length === 0) return [];
   // Only the owning company and the assigned partner: never another partner, nor an invited participant.
   const companies = [instance.companyId, instance.partnerCompanyId].filter((c): c is string => c !== undefined);
-  const hooks = await stores.webhooks.matching(companies, types);
+  return stores.webhooks.matching(companies, types);
+}
+
+/** The deliveries of the step's events to `hooks` (see webhooksFor), with the record as the step left it. */
+export async function planWebhookDeliveries(stores: Stores, input: TransitionInput, hooks: Webhook[]): Promise<WebhookDelivery[]> {
+  const { event, instance } = input;
+  const types = webhookEventTypes(event, instance.objectType);
   if (hooks.length === 0) return [];
   const record = await stores.records.get(input.recordId);
   if (!record) return [];
