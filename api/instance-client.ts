@@ -9,7 +9,6 @@ import type { InstanceState } from '../workflows/domain/types';
 import {
   cancelUpdate,
   completeTaskUpdate,
-  INSTANCE_CONTRACT,
   moveUpdate,
   PIPELINE_INSTANCE_WORKFLOW,
   RECORD_TRIGGER_WORKFLOW,
@@ -56,7 +55,7 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
     const operation = new WithStartWorkflowOperation(PIPELINE_INSTANCE_WORKFLOW, {
       workflowId: input.instanceId,
       taskQueue,
-      args: [{ ...input, contract: INSTANCE_CONTRACT }],
+      args: [input],
       workflowIdConflictPolicy: 'FAIL',
       ...instanceStartOptions(input),
       ...options,

@@ -8,12 +8,12 @@ import {
   initialStage,
   isTerminalStage,
   markFired,
-  newRecord,
   planStageEntry,
 } from './domain';
 import type { Actor, Check, InstanceState, MoveRequest, PipelineVersion, RecordView, StageVisit, TaskState } from './domain/types';
 import type { CompleteTaskInput, MoveInput } from './messages';
-import type { AuditEvent, InstanceProjection, RecordChange, Transition, TransitionKind } from './transition';
+import { buildTransition, changeRecord, linkedRecord, type EntryOptions } from './instance-step';
+import type { Transition } from './transition';
 import type { StoredRecordInput } from './trigger-types';
 
 /** The state keeps the most recent stage visits; the full trail is the `events` collection. */
@@ -104,7 +104,7 @@ export class InstanceMachine {
   ): Transition {
     if (extra.reopen) unwrap(checkReactivation(this.def, this.state, actor, move));
     else this.validateMove(actor, move);
-    const created = extra.createRecord && this.linkedRecord(extra.createRecord, actor, now);
+    const created = extra.createRecord && linkedRecord(this.state.record, extra.createRecord, actor, now);
     const reassigned = extra.assignPartnerCompanyId;
     return this.planEntry(move.to, actor, now, {
       kind: 'moved',
@@ -131,22 +131,6 @@ export class InstanceMachine {
     return this.planMove(actor, move, now, idempotencyKey, { assignPartnerCompanyId, createRecord, reopen: true });
   }
 
-  /** A record created by a move belongs to the same company, owner, partner and contact as this one. */
-  private linkedRecord(spec: NonNullable<MoveInput['createRecord']>, actor: Actor, now: string): StoredRecordInput {
-    const source = this.state.record;
-    return newRecord(
-      {
-        ...spec,
-        ownerId: source.ownerId,
-        creatorId: actor.userId,
-        companyId: source.companyId,
-        partnerCompanyId: source.partnerCompanyId,
-        contactId: source.contactId,
-      },
-      now,
-    );
-  }
-
   /** A deadline moves the instance as the system, whatever the policy: the definition asked for it. */
   planDeadline(actor: Actor, now: string): Transition | undefined {
     const deadline = this.state.deadline;
@@ -164,7 +148,7 @@ export class InstanceMachine {
     if (!deadline || !reminders || !reminders.armed.includes(before) || this.state.status !== 'running') return undefined;
     const seq = this.state.seq + 1;
     const next: InstanceState = { ...this.state, seq, reminders: markFired(reminders, before) };
-    return this.transition(next, this.eventId(seq), 'deadline_approaching', actor, now, {
+    return buildTransition(this.def, next, this.eventId(seq), 'deadline_approaching', actor, now, {
       reason: `deadline ${deadline.at} in ${before}`,
       details: { stage: this.state.stage, deadlineAt: deadline.at, before, to: deadline.to },
     });
@@ -192,7 +176,7 @@ export class InstanceMachine {
     const done = { id: task.id, doneAt: now, doneBy: actor.userId };
     const created = extra.createRecord && this.taskRecord(task, extra.createRecord, actor, now);
     const set = created ? { ...fields, [created.linkField]: created.record.id } : (fields ?? {});
-    const record = this.changeRecord(set, {});
+    const record = changeRecord(this.state.record, set, {});
     const next: InstanceState = {
       ...this.state,
       seq,
@@ -200,7 +184,7 @@ export class InstanceMachine {
       tasks: this.state.tasks.map((t) => (t.id === task.id ? { ...t, status: 'done', ...done } : t)),
     };
     next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
-    return this.transition(next, eventId, 'task_completed', actor, now, {
+    return buildTransition(this.def, next, eventId, 'task_completed', actor, now, {
       record: Object.keys(set).length > 0 ? record.change : undefined,
       taskCompleted: done,
       idempotencyKey,
@@ -218,27 +202,23 @@ export class InstanceMachine {
     if (task.kind.kind !== 'create_record') throw new Refusal('not_a_create_record_task', `Task ${task.name} creates no record.`);
     const source = this.state.record;
     const fields = { ...spec.fields, [backLinkField(source.type)]: source.id };
-    return { linkField: task.kind.linkField, record: this.linkedRecord({ ...spec, fields }, actor, now) };
+    return { linkField: task.kind.linkField, record: linkedRecord(source, { ...spec, fields }, actor, now) };
   }
 
   planRecordUpdate(actor: Actor, fields: Record<string, unknown>, expectedVersion: number | undefined, now: string): Transition {
     if (this.state.status !== 'running') throw new Refusal('not_running', 'the instance is no longer running');
     if (expectedVersion !== undefined && expectedVersion !== this.state.record.version) {
-      throw new Refusal(
-        'stale_version',
-        `the record is at version ${this.state.record.version}, not ${expectedVersion}`,
-      );
+      throw new Refusal('stale_version', `the record is at version ${this.state.record.version}, not ${expectedVersion}`);
     }
-    const protectedField = this.def.stageField in fields;
-    if (protectedField) {
+    if (this.def.stageField in fields) {
       throw new Refusal('stage_field', `"${this.def.stageField}" follows the stage; move the instance instead`);
     }
     const seq = this.state.seq + 1;
-    const record = this.changeRecord(fields, {});
+    const record = changeRecord(this.state.record, fields, {});
     const next: InstanceState = { ...this.state, seq, record: record.view };
     // A changed date field moves the deadline, also backwards.
     next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
-    return this.transition(next, this.eventId(seq), 'record_updated', actor, now, {
+    return buildTransition(this.def, next, this.eventId(seq), 'record_updated', actor, now, {
       record: record.change,
       details: { fields: Object.keys(fields) },
     });
@@ -264,30 +244,22 @@ export class InstanceMachine {
     if (this.state.status !== 'running') throw new Refusal('not_running', 'the instance is no longer running');
     const seq = this.state.seq + 1;
     const next: InstanceState = { ...this.state, seq, status: 'cancelled', deadline: undefined };
-    return this.transition(next, this.eventId(seq), 'cancelled', actor, now, { reason });
+    return buildTransition(this.def, next, this.eventId(seq), 'cancelled', actor, now, { reason });
   }
 
   private planEntry(
     to: string,
     actor: Actor,
     now: string,
-    opts: {
-      kind: TransitionKind;
-      fields?: Record<string, unknown>;
-      reason?: string;
-      idempotencyKey?: string;
-      details?: Record<string, unknown>;
-      partnerCompanyId?: string;
-      recordsCreated?: StoredRecordInput[];
-    },
+    opts: EntryOptions,
   ): Transition {
     const stage = findStage(this.def, to);
     if (!stage) throw new Refusal('unknown_stage', `"${to}" is not a stage of ${this.def.name}`);
     const seq = this.state.seq + 1;
     const eventId = this.eventId(seq);
-    const withMoveFields = this.changeRecord(opts.fields ?? {}, { partnerCompanyId: opts.partnerCompanyId }).view;
+    const withMoveFields = changeRecord(this.state.record, opts.fields ?? {}, { partnerCompanyId: opts.partnerCompanyId }).view;
     const plan = planStageEntry(this.def, to, withMoveFields, actor, now, eventId);
-    const record = this.changeRecord({ ...(opts.fields ?? {}), ...plan.set, [this.def.stageField]: to }, {
+    const record = changeRecord(this.state.record, { ...(opts.fields ?? {}), ...plan.set, [this.def.stageField]: to }, {
       unset: plan.unset,
       archived: plan.archive,
       invite: plan.invite,
@@ -310,7 +282,7 @@ export class InstanceMachine {
       record: record.view,
     };
     next.deadline = next.status === 'running' ? computeDeadline(this.def, to, next.record, now) : undefined;
-    return this.transition(next, eventId, opts.kind, actor, now, {
+    return buildTransition(this.def, next, eventId, opts.kind, actor, now, {
       record: record.change,
       tasksCreated: plan.tasks,
       from: this.state.stage || undefined,
@@ -320,114 +292,5 @@ export class InstanceMachine {
       details: opts.details && Object.keys(opts.details).length > 0 ? opts.details : undefined,
       recordsCreated: opts.recordsCreated,
     });
-  }
-
-  private changeRecord(
-    set: Record<string, unknown>,
-    opts: {
-      unset?: string[];
-      archived?: boolean;
-      invite?: { users: string[]; companies: string[] };
-      privateFields?: string[];
-      partnerCompanyId?: string;
-    },
-  ): { view: RecordView; change: RecordChange } {
-    const current = this.state.record;
-    const unset = opts.unset ?? [];
-    // A stage effect that clears a field wins over the move's own value for it (effects come after the
-    // move's fields), and one write may not both set and clear a path.
-    const written = Object.fromEntries(Object.entries(set).filter(([field]) => !unset.includes(field)));
-    const fields = { ...current.fields, ...written };
-    for (const f of unset) delete fields[f];
-    const participants = opts.invite
-      ? {
-          users: [...new Set([...current.participants.users, ...opts.invite.users])],
-          companies: [...new Set([...current.participants.companies, ...opts.invite.companies])],
-        }
-      : current.participants;
-    const view: RecordView = {
-      ...current,
-      fields,
-      archived: opts.archived ?? current.archived,
-      participants,
-      privateFields: opts.privateFields ?? current.privateFields,
-      partnerCompanyId: opts.partnerCompanyId ?? current.partnerCompanyId,
-      version: current.version + 1,
-    };
-    const change: RecordChange = {
-      set: written,
-      unset,
-      archived: opts.archived,
-      participants: opts.invite ? participants : undefined,
-      privateFields: opts.privateFields,
-      partnerCompanyId: opts.partnerCompanyId,
-      version: view.version,
-    };
-    return { view, change };
-  }
-
-  private transition(
-    next: InstanceState,
-    eventId: string,
-    kind: TransitionKind,
-    actor: Actor,
-    now: string,
-    extra: Partial<Omit<AuditEvent, 'eventId' | 'kind' | 'actor' | 'at'>> & {
-      record?: RecordChange;
-      tasksCreated?: InstanceState['tasks'];
-      taskCompleted?: Transition['input']['taskCompleted'];
-      recordsCreated?: StoredRecordInput[];
-    },
-  ): Transition {
-    const { record, tasksCreated, taskCompleted, recordsCreated, ...event } = extra;
-    const stage = findStage(this.def, next.stage);
-    const amount = Number(next.record.fields.amount);
-    const forecast =
-      Number.isFinite(amount) && next.record.fields.amount !== null && next.record.fields.amount !== ''
-        ? { amount, winRate: stage?.winRate, weightedAmount: stage?.winRate === undefined ? undefined : (amount * stage.winRate) / 100 }
-        : {};
-    const instance: InstanceProjection = {
-      instanceId: next.instanceId,
-      pipelineKey: next.pipelineKey,
-      pipelineName: next.pipelineName,
-      version: next.version,
-      objectType: next.objectType,
-      recordId: next.recordId,
-      status: next.status,
-      stage: next.stage,
-      stageType: stage?.type ?? 'normal',
-      stageEnteredAt: next.stageEnteredAt,
-      deadline: next.deadline,
-      ownerId: next.record.ownerId,
-      companyId: next.record.companyId,
-      partnerCompanyId: next.record.partnerCompanyId,
-      contactId: next.record.contactId,
-      ...forecast,
-      seq: next.seq,
-      updatedAt: now,
-    };
-    return {
-      next,
-      actor,
-      input: {
-        eventId,
-        recordId: next.recordId,
-        record,
-        event: {
-          ...event,
-          eventId,
-          instanceId: next.instanceId,
-          recordId: next.recordId,
-          pipelineKey: next.pipelineKey,
-          kind,
-          actor: { kind: actor.kind, userId: actor.userId, companyId: actor.companyId },
-          at: now,
-        },
-        tasksCreated: tasksCreated ?? [],
-        taskCompleted,
-        recordsCreated,
-        instance,
-      },
-    };
   }
 }

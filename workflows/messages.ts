@@ -38,24 +38,7 @@ export interface PipelineInstanceInput {
   reopen?: MoveInput;
   /** Continue-as-new after this many updates (default 500; the server allows 2,000 per run). */
   maxUpdatesPerRun?: number;
-  /**
-   * What the run may do without a marker in its history, set by every start
-   * (INSTANCE_CONTRACT). From 2 (starts carry the memo and search attributes):
-   * the run writes only the search attributes that change, and takes the step
-   * behaviours once behind patches. From 3: the steps the run takes on its own
-   * (a deadline firing, an auto-advance) are written by a local activity, and an
-   * instance that creates its record enters its first stage at `createsRecord.at`
-   * (so its starter knows, and sets, its first deadline). From 4: the run
-   * keeps the `CompanyId` search attribute (its starter sets it). From 5: the
-   * first stage is entered at `entersAt` when set, and reminders are armed
-   * with no patch marker. Runs started before carry a lower one, or none,
-   * and replay as they ran.
-   */
-  contract?: number;
 }
-
-/** See `PipelineInstanceInput.contract`. */
-export const INSTANCE_CONTRACT = 5;
 
 export interface MoveInput {
   actor: Actor;
@@ -79,7 +62,7 @@ export interface CompleteTaskInput {
    * Creates the record of a create_record task in the same durable step that
    * completes it, as a move's `createRecord` does; its id becomes the task's
    * link. The caller picks the id (the same for every retry), and the instance
-   * adds the back link to its record. Histories from before it never carry it.
+   * adds the back link to its record.
    */
   createRecord?: MoveInput['createRecord'];
 }

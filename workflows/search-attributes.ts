@@ -43,14 +43,9 @@ export type Indexed = Pick<InstanceState, 'pipelineKey' | 'objectType' | 'record
   record: Pick<RecordView, 'ownerId' | 'partnerCompanyId' | 'companyId'>;
 };
 
-/**
- * Every search attribute of an instance in this state; null for one it does
- * not have. Runs of contract 3 and before never wrote `CompanyId` and replay
- * without it (`withCompany` false).
- */
-export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed, withCompany = true): SearchAttributeUpdatePair[] {
+/** Every search attribute of an instance in this state; null for one it does not have. */
+export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed): SearchAttributeUpdatePair[] {
   const stage = findStage(def, s.stage);
-  const company: SearchAttributeUpdatePair[] = withCompany ? [{ key: CompanyId, value: s.record.companyId }] : [];
   return [
     { key: PipelineKey, value: s.pipelineKey },
     { key: ObjectType, value: s.objectType },
@@ -60,7 +55,7 @@ export function instanceSearchAttributes(def: PipelineDefinition, s: Indexed, wi
     { key: OwnerId, value: s.record.ownerId },
     { key: PartnerCompanyId, value: s.record.partnerCompanyId ?? null },
     { key: DeadlineAt, value: s.deadline ? new Date(s.deadline.at) : null },
-    ...company,
+    { key: CompanyId, value: s.record.companyId },
   ];
 }
 

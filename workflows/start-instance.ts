@@ -2,7 +2,7 @@ import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporali
 import type { TriggerAction } from '../activities/triggers';
 import type { Actor, RecordView } from './domain/types';
 import { instanceStartOptions } from './instance-summary';
-import { INSTANCE_CONTRACT, PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';
+import { PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';
 import type { pipelineInstance } from './pipeline-instance';
 
 /**
@@ -18,7 +18,6 @@ export async function startInstance(action: Extract<TriggerAction, { action: 'st
     startedBy: actor,
     // The workflow's clock, so the start options carry the first state's search attributes.
     entersAt: new Date().toISOString(),
-    contract: INSTANCE_CONTRACT,
   };
   await startChild<typeof pipelineInstance>(PIPELINE_INSTANCE_WORKFLOW, {
     workflowId: action.instanceId,
