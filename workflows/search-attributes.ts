@@ -66,11 +66,11 @@ export function heldSearchAttributes(def: PipelineDefinition, s: Indexed): Searc
 
 /**
  * The search attributes an instance starts with, set by whoever starts it so
- * the run's first task need not write them. With `first` (the instance creates
- * its record, and its first step enters the first stage at the record's
- * creation): those of the state that step leaves, its deadline included.
- * Otherwise the step's time is the task's own: those of the initial stage with
- * no deadline yet (the first step arms it, and writes it).
+ * the run's first task need not write them. With `first` (the starter knows
+ * when the first stage is entered: `entersAt`, or the creation time of a
+ * record the instance creates): those of the state that step leaves, its
+ * deadline included. Otherwise the step's time is the task's own: those of
+ * the initial stage with no deadline yet (the first step arms it, and writes it).
  */
 export function startSearchAttributes(
   def: PipelineVersion,
