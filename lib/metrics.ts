@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PROPELLER_VERSION } from './version';
 
 /** Every metric Propeller exports, on one registry per process. */
 export function createMetrics(process: 'api' | 'worker') {
@@ -6,6 +7,11 @@ export function createMetrics(process: 'api' | 'worker') {
   registry.setDefaultLabels({ process });
   collectDefaultMetrics({ register: registry, prefix: 'propeller_' });
   const registers = [registry];
+  // The usual build-info gauge: always 1, so `propeller_build_info` tells which version each process runs.
+  new Gauge({ name: 'propeller_build_info', help: 'The Propeller version this process runs (always 1)', labelNames: ['version'] as const, registers }).set(
+    { version: PROPELLER_VERSION },
+    1,
+  );
   return {
     registry,
     httpRequests: new Counter({

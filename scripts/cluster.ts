@@ -5,7 +5,7 @@ import { defaultLayout, parsePostgresUrl, postgresDatabaseUrl } from './stack/cl
 import { ensureDatabase, startTemporalCluster } from './stack/cluster';
 import { assertPortFree, PortInUseError } from './stack/ports';
 import { startTogether, waitUntil } from './stack/process';
-import { printSeed, say, seedStack, ServiceGroup, spawnPropeller, workerPolling } from './stack/propeller';
+import { printSeed, say, sayRunning, seedStack, ServiceGroup, spawnPropeller, workerPolling } from './stack/propeller';
 import { ensureFerretdb, ensureTemporalCluster, ProvisionError } from './stack/provision';
 import { startFerretdb } from './stack/servers';
 
@@ -83,8 +83,7 @@ async function main(): Promise<void> {
     apis.map((api, i) => waitUntil(api.name, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok, { timeoutMs: 60_000, service: api })),
   );
 
-  say('');
-  say('Propeller is running on a Temporal cluster.');
+  sayRunning('on a Temporal cluster');
   say(`  API            ${apiUrls.join('  ')}`);
   say(`  Temporal UI    ${cluster.uiUrl}`);
   say(`  Temporal       ${cluster.address} (namespace ${config.temporal.namespace}, ${layout.nodes.length} processes on PostgreSQL ${pg.host}:${pg.port})`);

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, mongoUri, temporalAddress, type Config } from 
 import { temporalConnectionOptions } from '../lib/temporal';
 import { assertPortFree, PortInUseError } from './stack/ports';
 import { waitUntil } from './stack/process';
-import { printSeed, say, seedStack, ServiceGroup, spawnPropeller, workerPolling } from './stack/propeller';
+import { printSeed, say, sayRunning, seedStack, ServiceGroup, spawnPropeller, workerPolling } from './stack/propeller';
 import { ensureFerretdb, ensureTemporalCli, ProvisionError } from './stack/provision';
 import { ensureSearchAttributes } from './stack/search-attributes';
 import { startFerretdb, startTemporalDevServer } from './stack/servers';
@@ -78,8 +78,7 @@ async function main(): Promise<void> {
   await waitUntil('worker', () => workerPolling(config), { timeoutMs: 120_000, service: worker });
   await waitUntil('API', async () => (await fetch(`${apiUrl}/readyz`)).ok, { timeoutMs: 60_000, service: api });
 
-  say('');
-  say('Propeller is running.');
+  sayRunning();
   say(`  API            ${apiUrl}`);
   say(`  Temporal UI    ${config.temporal.address ? '(your Temporal service)' : `http://127.0.0.1:${config.local.temporalUiPort}`}`);
   say(`  Temporal       ${temporalAddress(config)} (namespace ${config.temporal.namespace})`);

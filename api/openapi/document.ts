@@ -103,7 +103,7 @@ function build(): JsonObject {
     openapi: '3.1.0',
     info: {
       title: 'Propeller API',
-      version: '1',
+      version: '1', // the API's version, as in the /v1 paths; Propeller's own is in /healthz
       description: 'CRM stage pipelines on Temporal. Every error is { error: { code, message, details } }.',
     },
     tags: [...new Set(routeTable.map((r) => r.tag))].map((name) => ({ name })),

@@ -74,6 +74,6 @@ export const Responses = {
   object: anyObject,
   items: z.object({ items: z.array(anyObject) }),
   page: z.object({ items: z.array(anyObject), limit: z.number().int(), offset: z.number().int() }),
-  health: z.object({ status: z.literal('ok') }),
+  health: z.object({ status: z.literal('ok'), version: z.string().meta({ description: 'the Propeller version the process runs, e.g. 1.0.0' }) }),
   ready: z.object({ status: z.literal('ready'), checks: z.object({ temporal: z.string(), mongodb: z.string() }) }),
 };

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
+import { PROPELLER_VERSION } from '../../lib/version';
 import { handle } from '../errors';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -22,11 +23,11 @@ async function probe(check: () => Promise<unknown>): Promise<string> {
   }
 }
 
-/** `/healthz`: the process answers. `/readyz`: Temporal and MongoDB answer too (503 names which does not). */
+/** `/healthz`: the process answers, with the version it runs. `/readyz`: Temporal and MongoDB answer too (503 names which does not). */
 export function healthRoutes(deps: { temporal: Client; db: Db }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', version: PROPELLER_VERSION });
   });
   router.get(
     '/readyz',

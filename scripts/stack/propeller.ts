@@ -6,6 +6,7 @@ import { createStores, prepareDatabase } from '../../activities/store';
 import type { Config } from '../../lib/config';
 import { connectMongo } from '../../lib/mongo';
 import { temporalConnectionOptions } from '../../lib/temporal';
+import { runningLine } from '../../lib/version';
 import { seedDemoWorld, seedTemplates } from '../seed';
 import { readTail, spawnService, type ServiceProcess } from './process';
 
@@ -16,6 +17,12 @@ import { readTail, spawnService, type ServiceProcess } from './process';
  */
 const root = path.resolve(__dirname, '..', '..');
 export const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The banner's head, with the version package.json holds: `Propeller 1.0.0 is running.` */
+export function sayRunning(where?: string): void {
+  say('');
+  say(runningLine(where));
+}
 
 export class ServiceGroup {
   readonly services: ServiceProcess[] = [];

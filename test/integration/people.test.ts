@@ -1,4 +1,5 @@
 import { COLLECTIONS } from '../../activities/store';
+import { PROPELLER_VERSION } from '../../lib/version';
 import { hashApiKey } from '../../activities/store/people';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
@@ -53,10 +54,10 @@ describe('companies, users, API keys and authentication', () => {
       expect(await companies().findOne({ name })).toBeNull();
     });
 
-    it('When /healthz is called without a key, then 200', async () => {
+    it('When /healthz is called without a key, then 200 with the version package.json holds', async () => {
       const res = await call(h, 'GET', '/healthz');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ status: 'ok' });
+      expect(res.body).toEqual({ status: 'ok', version: PROPELLER_VERSION });
     });
 
     it('When a seeded user calls /v1/me, then it answers with that user and company', async () => {
