@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
-import type { PeopleStore } from '../activities/store/people';
+import type { PeopleStore, User } from '../activities/store/people';
+import type { Actor } from '../workflows/domain/types';
 import { setActor } from './actor';
 import { AppError } from './errors';
 
@@ -9,6 +10,16 @@ const keyIds = new WeakMap<Request, string>();
 
 /** The id of the API key the request was authenticated with (the rate limit counts per key). */
 export const apiKeyIdOf = (req: Request): string | undefined => keyIds.get(req);
+
+/** The actor a user acts as: who it is, for the rules and the audit trail. */
+export const userActor = (user: User): Actor => ({
+  kind: 'user',
+  userId: user.id,
+  companyId: user.companyId,
+  roles: user.roles,
+  department: user.department,
+  attributes: user.attributes,
+});
 
 /** Resolves `Authorization: Bearer <api key>` to the caller; every route after it needs one. */
 export function authenticate(people: PeopleStore): RequestHandler {
@@ -25,14 +36,7 @@ export function authenticate(people: PeopleStore): RequestHandler {
       const user = await people.getUser(key.userId);
       if (!user) return refuse('the API key is not valid or has been revoked');
       keyIds.set(req, key.id);
-      setActor(req, {
-        kind: 'user',
-        userId: user.id,
-        companyId: user.companyId,
-        roles: user.roles,
-        department: user.department,
-        attributes: user.attributes,
-      });
+      setActor(req, userActor(user));
       next();
     })().catch(next);
   };

@@ -82,7 +82,7 @@ export async function startBenchStack(config: Readonly<Config>, say: Say, logDir
     config.mongo.uri ? undefined : ensureFerretdb({ cacheDir, say }),
   ]);
   say('starting the bench stack and bundling the workflows...');
-  const [temporal, mongoUri, workflowBundlePath, baselineBundlePath] = await Promise.all([
+  const parts = [
     (async () => {
       if (config.temporal.address) return { ...temporalConnectionOptions(config), namespace: config.temporal.namespace };
       const server = await startTemporalDevServer({
@@ -113,7 +113,14 @@ export async function startBenchStack(config: Readonly<Config>, say: Say, logDir
     })(),
     writeBundle(WORKFLOWS_PATH, path.join(dir, 'workflow-bundle.js')),
     writeBundle(BASELINE_WORKFLOWS_PATH, path.join(dir, 'baseline-bundle.js')),
-  ]);
+  ] as const;
+  const stopAll = async () => {
+    await Promise.all(stops.map((s) => s()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  // Settled first: when one part fails, the servers the others started are stopped before the error goes up.
+  if ((await Promise.allSettled(parts)).some((p) => p.status === 'rejected')) await stopAll();
+  const [temporal, mongoUri, workflowBundlePath, baselineBundlePath] = await Promise.all(parts);
   const stack: BenchStack = {
     dir,
     logDir,
@@ -127,15 +134,16 @@ export async function startBenchStack(config: Readonly<Config>, say: Say, logDir
     external: Boolean(config.temporal.address || config.mongo.uri),
     pids,
     versions: {},
-    async stop() {
-      await Promise.all(stops.map((s) => s()));
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    stop: stopAll,
   };
+  const versions = await serverVersions(stack).catch(async (err: unknown) => {
+    await stopAll();
+    throw err;
+  });
   stack.versions = {
     temporalCli: config.temporal.address ? 'external server' : TEMPORAL_CLI_VERSION,
     ...(config.mongo.uri ? {} : { ferretdb: FERRETDB_VERSION }),
-    ...(await serverVersions(stack)),
+    ...versions,
   };
   return stack;
 }

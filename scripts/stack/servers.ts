@@ -24,6 +24,16 @@ export interface TemporalDevServerOptions {
   ownGroup?: boolean;
 }
 
+/** A server that never got ready is stopped, not left running with nobody to stop it. */
+async function stoppedOnFailure(proc: ServiceProcess, ready: () => Promise<void>): Promise<void> {
+  try {
+    await ready();
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw err;
+  }
+}
+
 async function temporalAnswers(address: string, namespace: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });
   try {
@@ -59,17 +69,18 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     ...searchAttributeFlags(),
   ];
   const proc = spawnService('temporal', opts.binary, args, { logFile: opts.logFile, ownGroup: opts.ownGroup });
-  await waitUntil('Temporal dev server', () => temporalAnswers(address, opts.namespace), {
-    timeoutMs: 60_000,
-    service: proc,
+  await stoppedOnFailure(proc, async () => {
+    await waitUntil('Temporal dev server', () => temporalAnswers(address, opts.namespace), {
+      timeoutMs: 60_000,
+      service: proc,
+    });
+    const connection = await Connection.connect({ address });
+    try {
+      await ensureSearchAttributes(connection, opts.namespace);
+    } finally {
+      await connection.close();
+    }
   });
-
-  const connection = await Connection.connect({ address });
-  try {
-    await ensureSearchAttributes(connection, opts.namespace);
-  } finally {
-    await connection.close();
-  }
 
   return {
     address,
@@ -118,6 +129,6 @@ export async function startFerretdb(opts: FerretdbOptions): Promise<FerretdbServ
     ...(opts.postgresqlUrl ? ['--postgresql-url', opts.postgresqlUrl] : []),
   ];
   const proc = spawnService('ferretdb', opts.binary, args, { logFile: opts.logFile, ownGroup: opts.ownGroup });
-  await waitUntil('FerretDB', () => mongoAnswers(uri), { timeoutMs: 30_000, service: proc });
+  await stoppedOnFailure(proc, () => waitUntil('FerretDB', () => mongoAnswers(uri), { timeoutMs: 30_000, service: proc }));
   return { uri, process: proc, stop: () => proc.stop('SIGTERM') };
 }
