@@ -19,7 +19,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** Steps that put the instance into a stage (`to`). */
 const ENTERING_KINDS = new Set(['started', 'moved', 'deadline_fired', 'auto_advanced']);
 
-/** Stage keys of the partner lead program (scripts/templates/partner-lead.ts) that partners follow. */
+/** Stage keys of the partner lead program (workflows/domain/templates/partner-lead.ts) that partners follow. */
 const LEAD_OUTCOMES: Record<string, WebhookEventType> = {
   accepted: 'lead.accepted',
   declined: 'lead.declined',
