@@ -5,6 +5,7 @@ import { redactRecord } from '../workflows/domain/privacy';
 import type { Actor } from '../workflows/domain/types';
 import {
   approachingDeadline,
+  type DeliveryStatus,
   webhookDeliveryId,
   webhookEventTypes,
   WEBHOOK_REJECTED,
@@ -13,7 +14,7 @@ import {
 } from '../workflows/domain/webhooks';
 import type { TransitionInput } from '../workflows/transition';
 import type { Stores } from './store';
-import type { DeliveryOutcome, DeliveryStatus, Webhook } from './store/webhooks';
+import type { DeliveryOutcome, Webhook } from './store/webhooks';
 
 const TIMEOUT_MS = 10_000;
 

@@ -48,6 +48,9 @@ export function approachingDeadline(details: Record<string, unknown> | undefined
 /** The failure type of a delivery the receiver refused for good (a 4xx other than 408 and 429): never retried. */
 export const WEBHOOK_REJECTED = 'WebhookRejected';
 
+/** A delivery's recorded state. The activity answers only `delivered` or `skipped`: otherwise it throws, so that Temporal retries it. */
+export type DeliveryStatus = 'delivered' | 'retrying' | 'failed' | 'skipped';
+
 /** The id a receiver dedups by: one per step, webhook and event type, the same on every retry. */
 export const webhookDeliveryId = (eventId: string, webhookId: string, type: WebhookEventType) => `${eventId}:${webhookId}:${type}`;
 
