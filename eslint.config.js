@@ -15,6 +15,12 @@ const workflowBans = [
   '@temporalio/activity',
 ];
 
+/** The activities depend on the workflows' rules and types; the workflows reach them only through workflows/activity-contract.ts. */
+const activityImports = {
+  group: ['**/activities', '**/activities/**'],
+  message: 'workflows must not import activities/ (an import circle): declare what a workflow calls in workflows/activity-contract.ts',
+};
+
 module.exports = tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'scripts/ferretdb/'] },
   js.configs.recommended,
@@ -35,8 +41,23 @@ module.exports = tseslint.config(
     files: ['workflows/**/*.ts'],
     ignores: ['workflows/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: workflowBans.map((name) => ({ name, message: 'workflow code must stay deterministic: no Node built-ins or I/O here' })), patterns: ['**/activities/store*', '**/lib/*', '**/api/*'] }],
+      // One entry for every ban: a second no-restricted-imports for these files would replace this one, not add to it.
+      'no-restricted-imports': ['error', {
+        paths: workflowBans.map((name) => ({ name, message: 'workflow code must stay deterministic: no Node built-ins or I/O here' })),
+        patterns: [activityImports, { group: ['**/lib/*', '**/api/*'], message: 'workflow code must stay deterministic: lib/ and api/ hold process code (I/O, config)' }],
+      }],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'fetch', 'process'],
+    },
+  },
+  {
+    // Workflow tests may use Node and I/O, but importing activities/ would still close the circle.
+    files: ['workflows/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [activityImports] }] },
+  },
+  {
+    files: ['api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/scripts', '**/scripts/**'], message: 'scripts/ is the local stack and tooling: what the API needs belongs in the domain (workflows/domain/) or lib/' }] }],
     },
   },
 );

@@ -4,6 +4,7 @@ import { inRevisionScope, isDuplicateKey, type Stores } from './store';
 import { toRecordView } from './store/records';
 import { planTriggers, type TriggerAction } from './triggers';
 import type { Actor, RecordView } from '../workflows/domain/types';
+import type { PipelineActivities } from '../workflows/activity-contract';
 import type { StepWritten, TransitionInput } from '../workflows/transition';
 import type { PlannedTriggers, StoredRecordInput } from '../workflows/trigger-types';
 import { planWebhookDeliveries, webhookActivities, webhooksFor } from './webhooks';
@@ -11,9 +12,10 @@ import { planWebhookDeliveries, webhookActivities, webhooksFor } from './webhook
 /**
  * Activities, built from their dependencies so tests pass a real database of
  * their own. Each one is idempotent: every write is keyed by the event id the
- * workflow derived from its id and sequence.
+ * workflow derived from its id and sequence. What they are is the workflows'
+ * PipelineActivities: a signature that drifts from it does not compile.
  */
-export function createActivities(stores: Stores, metrics?: Metrics) {
+export function createActivities(stores: Stores, metrics?: Metrics): PipelineActivities {
   const { records, events, instances, tasks } = stores;
 
   /** Counted once per event: a retried activity finds its event written and counts nothing. */
@@ -125,7 +127,7 @@ export function createActivities(stores: Stores, metrics?: Metrics) {
       const echo = Context.current().info.isLocal ? { event: input.event } : {};
       return { ...echo, deliveries, ...(linked ? { linked } : {}) };
     },
-  });
+  } satisfies PipelineActivities);
 }
 
 /** Each activity execution is one request: its cached reads check the revision tokens once. */
@@ -134,5 +136,3 @@ function scoped<T extends Record<string, (...args: never[]) => Promise<unknown>>
     Object.entries(activities).map(([name, fn]) => [name, (...args: never[]) => inRevisionScope(() => fn(...args))]),
   ) as T;
 }
-
-export type Activities = ReturnType<typeof createActivities>;

@@ -1,12 +1,9 @@
 import type { Stores, StoredRecord } from './store';
 import { evaluateFilter } from '../workflows/domain';
-import type { Actor, PipelineVersion } from '../workflows/domain/types';
+import type { Actor } from '../workflows/domain/types';
+import type { TriggerAction } from '../workflows/trigger-types';
 
-/** What a trigger does for one pipeline: start an instance, hand the new values to a running one, or nothing. */
-export type TriggerAction =
-  | { action: 'start'; instanceId: string; definition: PipelineVersion; allowReinitiation: boolean }
-  | { action: 'signal'; instanceId: string; pipelineKey: string }
-  | { action: 'ignored'; instanceId: string; pipelineKey: string; reason: string };
+export type { TriggerAction };
 
 const MAX_ASSOCIATIONS = 10;
 

@@ -5,6 +5,7 @@ import { redactRecord } from '../workflows/domain/privacy';
 import type { Actor } from '../workflows/domain/types';
 import {
   approachingDeadline,
+  type DeliveryStatus,
   webhookDeliveryId,
   webhookEventTypes,
   WEBHOOK_REJECTED,
@@ -13,7 +14,7 @@ import {
 } from '../workflows/domain/webhooks';
 import type { TransitionInput } from '../workflows/transition';
 import type { Stores } from './store';
-import type { DeliveryOutcome, DeliveryStatus, Webhook } from './store/webhooks';
+import type { DeliveryOutcome, Webhook } from './store/webhooks';
 
 const TIMEOUT_MS = 10_000;
 
@@ -21,13 +22,11 @@ const TIMEOUT_MS = 10_000;
 const readerOf = (companyId: string): Actor => ({ kind: 'user', userId: 'webhook', companyId, roles: [] });
 
 /**
- * The deliveries one recorded step raises. The common case, a step no webhook
- * listens to, costs one read of the revision tokens (the active webhooks are
- * held per process; none for steps that raise no event);
- * the record is read only when some webhook matched, right after the step
- * wrote it, so the payload holds the record as that step left it.
+ * The webhooks the step's events go to: read from what the step is, not from
+ * what it writes, so it may run beside the writes. The common case, a step no
+ * webhook listens to, costs one read of the revision tokens (the active
+ * webhooks are held per process; none for steps that raise no event).
  */
-/** The webhooks the step's events go to: read from what the step is, not from what it writes, so it may run beside the writes. */
 export async function webhooksFor(stores: Stores, input: TransitionInput): Promise<Webhook[]> {
   const { event, instance } = input;
   const types = webhookEventTypes(event, instance.objectType);
@@ -37,7 +36,11 @@ export async function webhooksFor(stores: Stores, input: TransitionInput): Promi
   return stores.webhooks.matching(companies, types);
 }
 
-/** The deliveries of the step's events to `hooks` (see webhooksFor), with the record as the step left it. */
+/**
+ * The deliveries of the step's events to `hooks` (see webhooksFor). The record
+ * is read only when some webhook matched, after the step wrote it, so the
+ * payload holds the record as that step left it.
+ */
 export async function planWebhookDeliveries(stores: Stores, input: TransitionInput, hooks: Webhook[]): Promise<WebhookDelivery[]> {
   const { event, instance } = input;
   const types = webhookEventTypes(event, instance.objectType);

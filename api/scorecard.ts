@@ -1,7 +1,7 @@
 import type { StageFact } from '../lib/stage-facts';
 import { percentile, type Window } from './analytics';
 
-/** The Partner lead template's stage keys (scripts/templates/partner-lead.ts); every company's program keeps them. */
+/** The Partner lead template's stage keys (workflows/domain/templates/partner-lead.ts); every company's program keeps them. */
 export interface LeadStages {
   pending: string;
   accepted: string;

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Company, Stores, User } from '../activities/store';
-import { opportunityPropulsionTemplate } from './templates/opportunity-propulsion';
-import { partnerLeadTemplate } from './templates/partner-lead';
+import { opportunityPropulsionTemplate } from '../workflows/domain/templates/opportunity-propulsion';
+import { partnerLeadTemplate } from '../workflows/domain/templates/partner-lead';
 
 /** `.data/demo-credentials.json`: `{ "<name>": { apiKey, userId, companyId, company, roles } }` (`company` is its name). */
 export type DemoCredentials = Record<string, { apiKey: string; userId: string; companyId: string; company: string; roles: string[] }>;

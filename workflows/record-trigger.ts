@@ -1,13 +1,12 @@
 import { getExternalWorkflowHandle, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities';
-import type { TriggerAction } from '../activities/triggers';
+import type { PipelineActivities } from './activity-contract';
 import type { Actor, RecordView } from './domain/types';
 import { recordChangedSignal } from './messages';
 import { startInstance } from './start-instance';
-import type { StoredRecordInput, TriggerOutcome } from './trigger-types';
+import type { StoredRecordInput, TriggerAction, TriggerOutcome } from './trigger-types';
 
-const { createRecord, planRecordTriggers, recordIgnoredTrigger } = proxyActivities<Activities>({
+const { createRecord, planRecordTriggers, recordIgnoredTrigger } = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });

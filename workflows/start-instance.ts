@@ -1,5 +1,5 @@
 import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
-import type { TriggerAction } from '../activities/triggers';
+import type { TriggerAction } from './trigger-types';
 import type { Actor, RecordView } from './domain/types';
 import { instanceStartOptions } from './instance-summary';
 import { PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';

@@ -6,7 +6,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities';
+import type { PipelineActivities } from './activity-contract';
 import type { Actor } from './domain/types';
 import { RECORD_TRIGGER_WORKFLOW } from './messages';
 import { startInstance } from './start-instance';
@@ -17,8 +17,8 @@ const STEP_WRITES = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 } as const;
-const remote = proxyActivities<Activities>(STEP_WRITES);
-const local = proxyLocalActivities<Activities>(STEP_WRITES);
+const remote = proxyActivities<PipelineActivities>(STEP_WRITES);
+const local = proxyLocalActivities<PipelineActivities>(STEP_WRITES);
 
 /**
  * Steps whose content follows from what history already holds: the start (its

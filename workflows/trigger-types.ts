@@ -1,5 +1,10 @@
-import type { TriggerAction } from '../activities/triggers';
-import type { RecordView } from './domain/types';
+import type { PipelineVersion, RecordView } from './domain/types';
+
+/** What a trigger does for one pipeline: start an instance, hand the new values to a running one, or nothing. */
+export type TriggerAction =
+  | { action: 'start'; instanceId: string; definition: PipelineVersion; allowReinitiation: boolean }
+  | { action: 'signal'; instanceId: string; pipelineKey: string }
+  | { action: 'ignored'; instanceId: string; pipelineKey: string; reason: string };
 
 /** A record as stored, with its timestamps (what a trigger writes). */
 export interface StoredRecordInput extends RecordView {

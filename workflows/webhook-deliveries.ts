@@ -1,10 +1,10 @@
 import { ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities';
+import type { PipelineActivities } from './activity-contract';
 import { WEBHOOK_REJECTED, type WebhookDelivery } from './domain/webhooks';
 
 /** About 15 minutes of tries: 1 s, 2 s, 4 s … then every minute. */
-const { deliverWebhook } = proxyActivities<Activities>({
+const { deliverWebhook } = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '30s',
   retry: {
     initialInterval: '1s',

@@ -1,28 +1,24 @@
 import { LRUCache } from 'lru-cache';
-import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
+import type { Db } from 'mongodb';
 import type { StageFieldClaim } from '../../workflows/domain/stage-field';
 import { instanceIdFor, instanceIdsFor, type IdRecord } from '../../workflows/domain/instances';
 import type { PipelineDefinition, PipelineVersion } from '../../workflows/domain/types';
-import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
+import { COLLECTIONS, isDuplicateKey } from './collections';
+import { adoptGlobalPipelines } from './pipeline-adoption';
+import {
+  pipelineId,
+  toPipeline,
+  toVersion,
+  versionId,
+  withDefaults,
+  type PipelineDoc,
+  type PipelineStatus,
+  type StoredPipeline,
+  type VersionDoc,
+} from './pipeline-docs';
 import { revision } from './revisions';
 
-export type PipelineStatus = 'draft' | 'published' | 'disabled';
-
-export interface StoredPipeline {
-  /** The owning company: keys are unique within it, and its records run only its pipelines. */
-  companyId: string;
-  key: string;
-  draft: PipelineDefinition;
-  status: PipelineStatus;
-  /** 0 until the first publish. */
-  latestVersion: number;
-  /** Adopted from before companies owned pipelines: its older instances have ids without the company. */
-  globalIds?: boolean;
-  createdAt: string;
-  updatedAt: string;
-  createdBy: string;
-  updatedBy: string;
-}
+export type { PipelineStatus, StoredPipeline } from './pipeline-docs';
 
 export interface VersionSummary {
   key: string;
@@ -39,46 +35,13 @@ export class PipelineExistsError extends Error {
   }
 }
 
-/** As found in MongoDB: definitions stored before the multiple-runs toggle existed lack the field. */
-type StoredDefinition = Omit<PipelineDefinition, 'multipleRuns'> & { multipleRuns?: boolean };
-type PipelineFields = Omit<StoredPipeline, 'companyId' | 'key' | 'draft'> & { draft: StoredDefinition };
-type VersionFields = { pipelineKey: string; version: number; definition: StoredDefinition; publishedAt: string; publishedBy: string };
-type PipelineDoc = Doc<PipelineFields & { companyId: string; key: string }>;
-type VersionDoc = Doc<VersionFields & { companyId: string }>;
-/** Written before companies owned pipelines: keyed by the pipeline key alone, with no company. */
-type GlobalPipelineDoc = Doc<PipelineFields>;
-type GlobalVersionDoc = Doc<VersionFields>;
-
-/** Those older pipelines ran one instance per contact, so a missing toggle means off (seed 002); new ones default to on in the API. */
-const withDefaults = (def: StoredDefinition): PipelineDefinition => ({ ...def, multipleRuns: def.multipleRuns ?? false });
-
-const toPipeline = ({ _id: _, draft, ...rest }: PipelineDoc): StoredPipeline => ({ ...rest, draft: withDefaults(draft) });
-
-const toVersion = (doc: VersionDoc): PipelineVersion => ({
-  ...withDefaults(doc.definition),
-  version: doc.version,
-  publishedAt: doc.publishedAt,
-});
-
 /** Published versions kept in memory per process: far more than the pipelines a deployment runs. */
 const VERSION_CACHE_SIZE = 500;
-
-const pipelineId = (companyId: string, key: string) => `${companyId}/${key}`;
-const versionId = (companyId: string, key: string, version: number) => `${pipelineId(companyId, key)}@${version}`;
 
 interface Catalogue {
   pipelines: Array<{ companyId: string; key: string; status: PipelineStatus; objectType: string; newestVersion?: number; globalIds?: boolean }>;
   /** One entry per draft and per published version. */
   objectTypes: Array<{ companyId: string; key: string; objectType: string; stageField: string }>;
-}
-
-/** A copy an earlier, interrupted run already made is left as it is. */
-async function insertOnce<T extends Doc<object>>(collection: Collection<T>, doc: T): Promise<void> {
-  try {
-    await collection.insertOne(doc as OptionalUnlessRequiredId<T>);
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
 }
 
 /** Pipeline drafts and their immutable published versions, each owned by a company. */
@@ -286,27 +249,11 @@ export function pipelineStore(db: Db) {
       return docs.map((d) => ({ key, version: d.version, name: d.definition.name, publishedAt: d.publishedAt, publishedBy: d.publishedBy }));
     },
 
-    /**
-     * The upgrade from pipelines without companies: every pipeline and version
-     * stored before then becomes the given company's, under its company-scoped
-     * id. Each document is copied before its old one is removed, so a start cut
-     * off halfway finishes on the next; a second run finds nothing to do.
-     * Answers how many pipelines and versions moved.
-     */
+    /** The upgrade from pipelines without companies (adoptGlobalPipelines); the change token tells every process its catalogue is stale. */
     async adoptGlobal(companyId: string): Promise<{ pipelines: number; versions: number }> {
-      const unowned = { companyId: { $exists: false } };
-      const oldPipelines = (await pipelines.find(unowned).toArray()) as unknown as GlobalPipelineDoc[];
-      for (const { _id: key, ...rest } of oldPipelines) {
-        await insertOnce(pipelines, { ...rest, _id: pipelineId(companyId, key), companyId, key, globalIds: true });
-        await pipelines.deleteOne({ _id: key });
-      }
-      const oldVersions = (await versions.find(unowned).toArray()) as unknown as GlobalVersionDoc[];
-      for (const { _id: old, ...rest } of oldVersions) {
-        await insertOnce(versions, { ...rest, _id: versionId(companyId, rest.pipelineKey, rest.version), companyId });
-        await versions.deleteOne({ _id: old });
-      }
-      if (oldPipelines.length + oldVersions.length > 0) await changes.changed();
-      return { pipelines: oldPipelines.length, versions: oldVersions.length };
+      const adopted = await adoptGlobalPipelines(pipelines, versions, companyId);
+      if (adopted.pipelines + adopted.versions > 0) await changes.changed();
+      return adopted;
     },
   };
 }

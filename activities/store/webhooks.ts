@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { WebhookEventType } from '../../workflows/domain/webhooks';
+import type { DeliveryStatus, WebhookEventType } from '../../workflows/domain/webhooks';
 import { newWebhookSecret } from '../../lib/webhook-signature';
 import { COLLECTIONS, type Doc } from './collections';
 import { revision } from './revisions';
@@ -16,8 +16,6 @@ export interface Webhook {
   createdBy: string;
   disabledAt?: string;
 }
-
-export type DeliveryStatus = 'delivered' | 'retrying' | 'failed' | 'skipped';
 
 /** What SREs look at: one document per delivery id, rewritten after every attempt. */
 export interface DeliveryOutcome {

@@ -4,7 +4,7 @@ import { canSeeRecord, checkStageRule, findStage } from '../../workflows/domain'
 import { toRecordView } from '../../activities/store/records';
 import type { Actor, MoveRequest } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
-import { LEAD_STAGES, PARTNER_LEAD_KEY } from '../../scripts/templates/partner-lead';
+import { LEAD_STAGES, PARTNER_LEAD_KEY } from '../../workflows/domain/templates/partner-lead';
 import { AppError, notFound } from '../errors';
 import type { InstanceUseCases } from './instances';
 import { partnerCompany, type RecordUseCases } from './records';

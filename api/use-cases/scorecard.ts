@@ -1,5 +1,5 @@
 import type { Stores } from '../../activities/store';
-import { LEAD_STAGES } from '../../scripts/templates/partner-lead';
+import { LEAD_STAGES } from '../../workflows/domain/templates/partner-lead';
 import type { Actor } from '../../workflows/domain/types';
 import type { Window } from '../analytics';
 import { AppError } from '../errors';

@@ -1,4 +1,4 @@
-import { LEAD_STAGES } from '../../scripts/templates/partner-lead';
+import { LEAD_STAGES } from '../../workflows/domain/templates/partner-lead';
 import { eventually, type Harness } from '../support/harness';
 import { startedInstanceId } from '../support/instances';
 import { instancePath } from '../support/pipelines';

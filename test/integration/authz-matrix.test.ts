@@ -1,5 +1,5 @@
 import { COLLECTIONS } from '../../activities/store';
-import { LEAD_STAGES, partnerLeadTemplate } from '../../scripts/templates/partner-lead';
+import { LEAD_STAGES, partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { call } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';

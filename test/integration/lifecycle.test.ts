@@ -1,7 +1,7 @@
 import type { Document } from 'mongodb';
 import type { PipelineDefinition } from '../../workflows/domain/types';
 import { COLLECTIONS } from '../../activities/store/collections';
-import { opportunityPropulsionTemplate } from '../../scripts/templates/opportunity-propulsion';
+import { opportunityPropulsionTemplate } from '../../workflows/domain/templates/opportunity-propulsion';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';

@@ -1,6 +1,6 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { InstanceState, PipelineDefinition } from '../../workflows/domain/types';
-import { opportunityPropulsionTemplate } from '../../scripts/templates/opportunity-propulsion';
+import { opportunityPropulsionTemplate } from '../../workflows/domain/templates/opportunity-propulsion';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, startWorker, type Harness, type TestWorker } from '../support/harness';

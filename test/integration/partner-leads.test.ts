@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { COLLECTIONS } from '../../activities/store';
-import { LEAD_STAGES, partnerLeadTemplate } from '../../scripts/templates/partner-lead';
-import { opportunityPropulsionTemplate, OPPORTUNITY_KEY } from '../../scripts/templates/opportunity-propulsion';
+import { LEAD_STAGES, partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
+import { opportunityPropulsionTemplate, OPPORTUNITY_KEY } from '../../workflows/domain/templates/opportunity-propulsion';
 import type { InstanceState, PipelineDefinition } from '../../workflows/domain/types';
 import { stateQuery } from '../../workflows/messages';
 import * as sa from '../../workflows/search-attributes';

@@ -1,4 +1,4 @@
-import { partnerLeadTemplate } from '../../scripts/templates/partner-lead';
+import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import type { PipelineDefinition, ReminderDef } from '../../workflows/domain/types';
 import type { AuditEvent } from '../../workflows/transition';
 import { call, seedUser, type TestUser } from '../support/auth';

@@ -1,5 +1,5 @@
 import { COLLECTIONS } from '../../activities/store';
-import { LEAD_STAGES, PARTNER_LEAD_KEY, partnerLeadTemplate } from '../../scripts/templates/partner-lead';
+import { LEAD_STAGES, PARTNER_LEAD_KEY, partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { call, type TestUser } from '../support/auth';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { uid } from '../support/factories';

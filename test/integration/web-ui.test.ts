@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { partnerLeadTemplate } from '../../scripts/templates/partner-lead';
+import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { call, type TestUser } from '../support/auth';
 import { ensureChromium, launchChromium } from '../support/chromium';
 import { seedDemo, type DemoWorld } from '../support/demo';

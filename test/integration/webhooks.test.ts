@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { partnerLeadTemplate } from '../../scripts/templates/partner-lead';
+import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { moveUpdate, PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from '../../workflows/messages';
 import { webhookDeliveriesWorkflowId, type WebhookDeliveriesResult } from '../../workflows/webhook-deliveries';
 import { call, type TestUser } from '../support/auth';

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import { LEAD_STAGES, partnerLeadTemplate } from '../../scripts/templates/partner-lead';
-import { OPPORTUNITY_KEY, opportunityPropulsionTemplate } from '../../scripts/templates/opportunity-propulsion';
+import { LEAD_STAGES, partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
+import { OPPORTUNITY_KEY, opportunityPropulsionTemplate } from '../../workflows/domain/templates/opportunity-propulsion';
 import { call, type TestUser } from './auth';
 import { seedDemo, type DemoWorld } from './demo';
 import { uid } from './factories';

@@ -19,7 +19,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** Steps that put the instance into a stage (`to`). */
 const ENTERING_KINDS = new Set(['started', 'moved', 'deadline_fired', 'auto_advanced']);
 
-/** Stage keys of the partner lead program (scripts/templates/partner-lead.ts) that partners follow. */
+/** Stage keys of the partner lead program (workflows/domain/templates/partner-lead.ts) that partners follow. */
 const LEAD_OUTCOMES: Record<string, WebhookEventType> = {
   accepted: 'lead.accepted',
   declined: 'lead.declined',
@@ -47,6 +47,9 @@ export function approachingDeadline(details: Record<string, unknown> | undefined
 
 /** The failure type of a delivery the receiver refused for good (a 4xx other than 408 and 429): never retried. */
 export const WEBHOOK_REJECTED = 'WebhookRejected';
+
+/** A delivery's recorded state. The activity answers only `delivered` or `skipped`: otherwise it throws, so that Temporal retries it. */
+export type DeliveryStatus = 'delivered' | 'retrying' | 'failed' | 'skipped';
 
 /** The id a receiver dedups by: one per step, webhook and event type, the same on every retry. */
 export const webhookDeliveryId = (eventId: string, webhookId: string, type: WebhookEventType) => `${eventId}:${webhookId}:${type}`;

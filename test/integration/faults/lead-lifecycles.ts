@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { COLLECTIONS } from '../../../activities/store';
-import { LEAD_STAGES, partnerLeadTemplate } from '../../../scripts/templates/partner-lead';
+import { LEAD_STAGES, partnerLeadTemplate } from '../../../workflows/domain/templates/partner-lead';
 import type { AuditEvent } from '../../../workflows/transition';
 import type { TestUser } from '../../support/auth';
 import type { DemoWorld } from '../../support/demo';

@@ -1,4 +1,4 @@
-import { LEAD_STAGES } from '../../../scripts/templates/partner-lead';
+import { LEAD_STAGES } from '../../../workflows/domain/templates/partner-lead';
 import type { TestUser } from '../../support/auth';
 import { seedDemo, type DemoWorld } from '../../support/demo';
 import { eventually, startHarness, type Harness } from '../../support/harness';

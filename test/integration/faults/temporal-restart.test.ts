@@ -1,4 +1,4 @@
-import { LEAD_STAGES } from '../../../scripts/templates/partner-lead';
+import { LEAD_STAGES } from '../../../workflows/domain/templates/partner-lead';
 import { instancePath } from '../../support/pipelines';
 import { envInt, FAULT_LEADS } from './lead-lifecycles';
 import { probe } from './probes';

@@ -1,4 +1,4 @@
-import type { PipelineDefinition, StageDef, TaskDef } from '../../workflows/domain/types';
+import type { PipelineDefinition, StageDef, TaskDef } from '../types';
 
 export const OPPORTUNITY_KEY = 'opportunity-propulsion';
 

@@ -1,6 +1,6 @@
-import { checkMove, isTerminalStage, planStageEntry, validateDefinition } from '../../workflows/domain';
-import { buildActor, buildRecord, buildState, DAY, NOW } from '../../workflows/domain/test-fixtures';
-import { startSearchAttributes } from '../../workflows/search-attributes';
+import { checkMove, isTerminalStage, planStageEntry, validateDefinition } from '..';
+import { buildActor, buildRecord, buildState, DAY, NOW } from '../test-fixtures';
+import { startSearchAttributes } from '../../search-attributes';
 import { opportunityPropulsionTemplate } from './opportunity-propulsion';
 import { LEAD_STAGES, partnerLeadTemplate } from './partner-lead';
 

@@ -1,4 +1,4 @@
-import type { PipelineDefinition } from '../../workflows/domain/types';
+import type { PipelineDefinition } from '../types';
 
 export const PARTNER_LEAD_KEY = 'partner-lead';
 

@@ -1,0 +1,30 @@
+import type { Actor, RecordView } from './domain/types';
+import type { DeliveryStatus, WebhookDelivery } from './domain/webhooks';
+import type { StepWritten, TransitionInput } from './transition';
+import type { StoredRecordInput, TriggerAction } from './trigger-types';
+
+/**
+ * The activities the workflows schedule, declared on the workflow side: the
+ * activities depend on the workflows' rules and types, so the workflows
+ * depending back on the activities would make an import circle.
+ * createActivities is checked against it: an activity whose signature drifts
+ * is a compile error, not a failure at run time.
+ */
+export interface PipelineActivities {
+  /** Keyed by the id the caller chose, so a retry writes nothing more. */
+  createRecord: (record: StoredRecordInput) => Promise<void>;
+  /** Retried by Temporal until the receiver accepts or refuses it for good (a WEBHOOK_REJECTED failure). */
+  deliverWebhook: (delivery: WebhookDelivery) => Promise<DeliveryStatus>;
+  planRecordTriggers: (input: { recordId: string; actor: Actor }) => Promise<{ record: RecordView; actions: TriggerAction[] }>;
+  /** A trigger that started nothing is still part of the audit trail (seed 002). */
+  recordIgnoredTrigger: (input: {
+    eventId: string;
+    instanceId: string;
+    recordId: string;
+    pipelineKey: string;
+    reason: string;
+    actor: Actor;
+  }) => Promise<void>;
+  /** Run remote or local (see step-writer.ts); every write is keyed by the step's event id. */
+  recordTransition: (input: TransitionInput) => Promise<StepWritten>;
+}
