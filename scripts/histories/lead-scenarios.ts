@@ -1,7 +1,7 @@
 import type { PipelineDefinition } from '../../workflows/domain/types';
 import { RECORD_TRIGGER_WORKFLOW } from '../../workflows/messages';
 import type { PropellerEnv } from '../bench/propeller';
-import { LEAD_STAGES, PARTNER_LEAD_KEY, partnerLeadTemplate } from '../templates/partner-lead';
+import { LEAD_STAGES, PARTNER_LEAD_KEY, partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { until } from './recorder';
 import { inMs, onlyInstance, untilStage, type CreatedRecord, type HistoryScenario } from './scenario';
 
