@@ -1,14 +1,12 @@
 import express from 'express';
-import type { Client } from '@temporalio/client';
-import type { Db } from 'mongodb';
-import { inRevisionScope, type RevisionScope, type Stores } from '../activities/store';
-import type { Logger } from '../lib/logger';
-import { createMetrics, type Metrics } from '../lib/metrics';
+import { inRevisionScope, type RevisionScope } from '../activities/store';
+import { createMetrics } from '../lib/metrics';
+import type { AppDeps } from './deps';
 import { authenticate } from './auth';
 import { bodylessRoutes, checkBodyStructure, jsonBodiesOnly, utf8Only } from './body';
 import { errorMiddleware, unknownRoute } from './errors';
 import { instanceClient } from './instance-client';
-import { DEFAULT_LIMITS, rateLimitPerKey, requestTimeout, type Limits } from './limits';
+import { DEFAULT_LIMITS, rateLimitPerKey, requestTimeout } from './limits';
 import { routeTable } from './openapi/document';
 import { recordDataGuard } from './record-data';
 import { docsRoutes } from './openapi/serve';
@@ -27,17 +25,7 @@ import { instanceUseCases } from './use-cases/instances';
 import { leadUseCases } from './use-cases/leads';
 import { recordUseCases } from './use-cases/records';
 
-export interface AppDeps {
-  temporal: Client;
-  taskQueue: string;
-  db: Db;
-  stores: Stores;
-  log: Logger;
-  /** One registry per process; made here when the caller has none (tests). */
-  metrics?: Metrics;
-  /** Rate limit and request timeout; DEFAULT_LIMITS where left out (tests set their own per app). */
-  limits?: Partial<Limits>;
-}
+export type { AppDeps } from './deps';
 
 /** One revision scope per request, resumed once its body is read (body parsing runs outside the request's async context). */
 function revisionScope(): { enter: express.RequestHandler; resume: express.RequestHandler } {

@@ -3,7 +3,6 @@ import type { TriggerAction } from './trigger-types';
 import type { Actor, RecordView } from './domain/types';
 import { instanceStartOptions } from './instance-summary';
 import { PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';
-import type { pipelineInstance } from './pipeline-instance';
 
 /**
  * Starts the instance a trigger planned, as a child that outlives the workflow
@@ -19,7 +18,7 @@ export async function startInstance(action: Extract<TriggerAction, { action: 'st
     // The workflow's clock, so the start options carry the first state's search attributes.
     entersAt: new Date().toISOString(),
   };
-  await startChild<typeof pipelineInstance>(PIPELINE_INSTANCE_WORKFLOW, {
+  await startChild(PIPELINE_INSTANCE_WORKFLOW, {
     workflowId: action.instanceId,
     args: [args],
     parentClosePolicy: ParentClosePolicy.ABANDON,

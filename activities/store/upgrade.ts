@@ -1,7 +1,9 @@
 import type { Db } from 'mongodb';
 import { ensureIndexes } from './collections';
 import { backfillRollup } from './rollup-backfill';
-import type { Stores } from './index';
+import type { PeopleStore } from './people';
+import type { PipelineStore } from './pipelines';
+import type { RollupStore } from './rollup';
 
 export interface UpgradeReport {
   /** The owning company that took on what was stored before companies owned pipelines; none when there was nothing to adopt. */
@@ -29,7 +31,7 @@ export interface UpgradeReport {
  * carry their company and keep their ids. Its partner companies, from before
  * programs, join that company's program.
  */
-export async function prepareDatabase(db: Db, stores: Stores): Promise<UpgradeReport> {
+export async function prepareDatabase(db: Db, stores: { people: PeopleStore; pipelines: PipelineStore; rollup: RollupStore }): Promise<UpgradeReport> {
   await ensureIndexes(db);
   const facts = await backfillRollup(db, stores.rollup);
   const rollup = facts > 0 ? { rollupFacts: facts } : {};

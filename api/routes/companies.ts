@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { newId } from '../../activities/store';
 import { actorOf, enforce } from '../actor';
 import { AppError, handle, notFound } from '../errors';

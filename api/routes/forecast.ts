@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import { handle } from '../errors';
 import { renderFunnelSvg, type FunnelInput } from '../funnel-svg';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import { handle } from '../errors';
 import { ScorecardQuery } from '../schemas/scorecard';

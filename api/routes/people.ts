@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { newId, type User } from '../../activities/store';
 import type { Actor } from '../../workflows/domain/types';
 import { actorOf, enforce } from '../actor';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { PipelineExistsError, type StoredPipeline } from '../../activities/store/pipelines';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf, requireAdmin } from '../actor';
 import { AppError, handle, notFound } from '../errors';
 import { param } from '../params';

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import { AppError, handle } from '../errors';
 import { param } from '../params';

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
-import type { BenchStack } from './stack';
+import type { temporalConnectionOptions } from '../../lib/temporal';
 
 /** The product's default workflow cache (WORKER_MAX_CACHED_WORKFLOWS); the baseline worker gets the same. */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 2_000;
@@ -30,15 +30,30 @@ export function quietRuntime(logFile?: string): void {
   }
 }
 
+/** The Temporal server a bench run talks to. */
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  tls?: ReturnType<typeof temporalConnectionOptions>['tls'];
+}
+
+/** What the helpers below need of the bench's stack (its own module imports them). */
+interface Target {
+  temporal: TemporalTarget;
+  /** Set when the servers are not the bench's own. */
+  external?: boolean;
+}
+
 /** A short random suffix, so every scenario has a task queue and a database of its own. */
 export const shortId = () => crypto.randomBytes(4).toString('hex');
 
-export async function connectClient(stack: BenchStack): Promise<{ connection: Connection; client: Client }> {
+export async function connectClient(stack: Target): Promise<{ connection: Connection; client: Client }> {
   const connection = await Connection.connect(stack.temporal);
   return { connection, client: new Client({ connection, namespace: stack.temporal.namespace }) };
 }
 
-export function connectWorker(stack: BenchStack): Promise<NativeConnection> {
+export function connectWorker(stack: Target): Promise<NativeConnection> {
   return NativeConnection.connect(stack.temporal);
 }
 
@@ -46,7 +61,7 @@ export function connectWorker(stack: BenchStack): Promise<NativeConnection> {
  * On a server the bench did not start, ends whatever the scenario left running
  * on its task queue (idle instances, opportunities started by conversions).
  */
-export async function terminateOpen(stack: BenchStack, client: Client, taskQueue: string): Promise<void> {
+export async function terminateOpen(stack: Target, client: Client, taskQueue: string): Promise<void> {
   if (!stack.external) return;
   const query = `TaskQueue='${taskQueue}' AND ExecutionStatus='Running'`;
   const ids: string[] = [];

@@ -10,7 +10,7 @@ import { WORKFLOWS_PATH } from '../../workers/worker';
 import { freePort } from '../stack/ports';
 import { ensureFerretdb, ensureTemporalCli, FERRETDB_VERSION, TEMPORAL_CLI_VERSION } from '../stack/provision';
 import { startFerretdb, startTemporalDevServer } from '../stack/servers';
-import { quietRuntime } from './env';
+import { quietRuntime, type TemporalTarget } from './env';
 import type { ServerPids } from './cpu';
 import type { Say } from './load';
 
@@ -22,7 +22,7 @@ export interface BenchStack {
   dir: string;
   /** The servers' and the API's logs; kept (the results folder for `npm run bench`). */
   logDir: string;
-  temporal: { address: string; namespace: string; apiKey?: string; tls?: ReturnType<typeof temporalConnectionOptions>['tls'] };
+  temporal: TemporalTarget;
   mongoUri: string;
   workflowBundlePath: string;
   baselineBundlePath: string;
