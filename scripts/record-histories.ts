@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config';
+import { PROPELLER_VERSION as version } from '../lib/version';
 import { startPropeller } from './bench/propeller';
 import { startBenchStack } from './bench/stack';
 import { INSTANCE_SCENARIOS } from './histories/instance-scenarios';
@@ -45,7 +46,6 @@ async function main(): Promise<number> {
   }
   const scenarios = scenariosNamed(values.only);
   const outDir = path.resolve(values.out ?? path.join(root, 'workflows', 'histories'));
-  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
 
   // Always servers of its own: a recorded history must not depend on what else runs on a server.
   const config = loadConfig();
