@@ -4,7 +4,7 @@ import { inRevisionScope, isDuplicateKey, type Stores } from './store';
 import { toRecordView } from './store/records';
 import { planTriggers, type TriggerAction } from './triggers';
 import type { Actor, RecordView } from '../workflows/domain/types';
-import type { PipelineActivities } from '../workflows/activity-contract';
+import type { IgnoredTrigger, PipelineActivities } from '../workflows/activity-contract';
 import type { StepWritten, TransitionInput } from '../workflows/transition';
 import type { PlannedTriggers, StoredRecordInput } from '../workflows/trigger-types';
 import { planWebhookDeliveries, webhookActivities, webhooksFor } from './webhooks';
@@ -68,14 +68,7 @@ export function createActivities(stores: Stores, metrics?: Metrics): PipelineAct
     },
 
     /** A trigger that started nothing is still part of the audit trail (seed 002). */
-    async recordIgnoredTrigger(input: {
-      eventId: string;
-      instanceId: string;
-      recordId: string;
-      pipelineKey: string;
-      reason: string;
-      actor: Actor;
-    }): Promise<void> {
+    async recordIgnoredTrigger(input: IgnoredTrigger): Promise<void> {
       const written = await events.append({
         eventId: input.eventId,
         instanceId: input.instanceId,

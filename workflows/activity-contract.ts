@@ -3,6 +3,16 @@ import type { DeliveryStatus, WebhookDelivery } from './domain/webhooks';
 import type { StepWritten, TransitionInput } from './transition';
 import type { StoredRecordInput, TriggerAction } from './trigger-types';
 
+/** A trigger that started nothing is still part of the audit trail (seed 002). */
+export interface IgnoredTrigger {
+  eventId: string;
+  instanceId: string;
+  recordId: string;
+  pipelineKey: string;
+  reason: string;
+  actor: Actor;
+}
+
 /**
  * The activities the workflows schedule, declared on the workflow side: the
  * activities depend on the workflows' rules and types, so the workflows
@@ -16,15 +26,7 @@ export interface PipelineActivities {
   /** Retried by Temporal until the receiver accepts or refuses it for good (a WEBHOOK_REJECTED failure). */
   deliverWebhook: (delivery: WebhookDelivery) => Promise<DeliveryStatus>;
   planRecordTriggers: (input: { recordId: string; actor: Actor }) => Promise<{ record: RecordView; actions: TriggerAction[] }>;
-  /** A trigger that started nothing is still part of the audit trail (seed 002). */
-  recordIgnoredTrigger: (input: {
-    eventId: string;
-    instanceId: string;
-    recordId: string;
-    pipelineKey: string;
-    reason: string;
-    actor: Actor;
-  }) => Promise<void>;
+  recordIgnoredTrigger: (input: IgnoredTrigger) => Promise<void>;
   /** Run remote or local (see step-writer.ts); every write is keyed by the step's event id. */
   recordTransition: (input: TransitionInput) => Promise<StepWritten>;
 }
