@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import type { Stores } from '../activities/store';
 import type { Metrics } from '../lib/metrics';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './bundle';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -15,8 +16,6 @@ export interface WorkerDeps {
   workflowBundlePath?: string;
 }
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
-
 /** The worker that runs pipeline instances: the workflows bundle plus activities bound to MongoDB. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const options: WorkerOptions = {
@@ -28,7 +27,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     shutdownGraceTime: deps.shutdownGraceMs,
     ...(deps.workflowBundlePath
       ? { workflowBundle: { codePath: deps.workflowBundlePath } }
-      : { workflowsPath: WORKFLOWS_PATH }),
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
   };
   return Worker.create(options);
 }

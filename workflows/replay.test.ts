@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../workers/bundle';
 
 /**
  * Instances outlive deployments: a worker running this code must carry on the
@@ -37,7 +38,7 @@ it('When runs recorded by earlier versions are replayed through the current work
     history: JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')) as unknown,
   }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('./index') }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }, histories)) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);

@@ -6,7 +6,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../../lib/config';
 import { temporalConnectionOptions } from '../../lib/temporal';
-import { WORKFLOWS_PATH } from '../../workers/worker';
+import { bundleWorkflows, WORKFLOWS_PATH } from '../../workers/bundle';
 import { freePort } from '../stack/ports';
 import { ensureFerretdb, ensureTemporalCli, FERRETDB_VERSION, TEMPORAL_CLI_VERSION } from '../stack/provision';
 import { startFerretdb, startTemporalDevServer } from '../stack/servers';
@@ -39,8 +39,11 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+/** Propeller's bundle as its workers build it; the baseline's with the SDK's defaults, as a plain Temporal project would. */
 async function writeBundle(workflowsPath: string, file: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  const code = workflowsPath === WORKFLOWS_PATH
+    ? await bundleWorkflows()
+    : (await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') })).code;
   fs.writeFileSync(file, code);
   return file;
 }

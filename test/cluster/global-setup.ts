@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
 import { ensureFerretdb, ensureTemporalCli, ensureTemporalCluster } from '../../scripts/stack/provision';
-import { WORKFLOWS_PATH } from '../../workers/worker';
+import { bundleWorkflows } from '../../workers/bundle';
 import type { ClusterTestStack } from '../support/cluster-stack';
 import { STACK_ENV } from '../support/stack';
 
@@ -22,9 +21,9 @@ export default async function globalSetup(): Promise<void> {
     ensureTemporalCli({ cacheDir: config.local.cacheDir, say }),
   ]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'propeller-cluster-test-'));
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const bundle = await bundleWorkflows();
   const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
-  fs.writeFileSync(workflowBundlePath, bundle.code);
+  fs.writeFileSync(workflowBundlePath, bundle);
 
   const stack: ClusterTestStack = {
     dir,

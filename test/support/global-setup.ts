@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { ensureFerretdb, ensureTemporalCli } from '../../scripts/stack/provision';
 import { freePort } from '../../scripts/stack/ports';
 import { startFerretdb, startTemporalDevServer } from '../../scripts/stack/servers';
-import { WORKFLOWS_PATH } from '../../workers/worker';
+import { bundleWorkflows } from '../../workers/bundle';
 import { STACK_ENV, type TestStack } from './stack';
 
 /**
@@ -35,10 +34,10 @@ export default async function globalSetup(): Promise<void> {
       sqliteDir: path.join(dir, 'ferretdb'),
       logFile: path.join(dir, 'ferretdb.log'),
     }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    bundleWorkflows(),
   ]);
   const bundlePath = path.join(dir, 'workflow-bundle.js');
-  fs.writeFileSync(bundlePath, bundle.code);
+  fs.writeFileSync(bundlePath, bundle);
 
   const stack: TestStack = {
     dir,
