@@ -36,11 +36,37 @@ export async function cpuMeter(pids: ServerPids) {
   const before = await cpuSeconds(pids);
   return {
     async per(n: number): Promise<string> {
-      const after = await cpuSeconds(pids);
-      return Object.keys(after)
-        .filter((name) => before[name] !== undefined)
-        .map((name) => `${name} ${round((after[name]! - before[name]!) / n, 3)} s`)
-        .join(', ');
+      return describeCpu(spent(before, await cpuSeconds(pids)), n);
     },
   };
+}
+
+/**
+ * CPU time summed over several batches of one side (interleaved with the
+ * other sides' batches, which are not counted): `measure` each batch, then
+ * `per(n)` over them all.
+ */
+export function cpuAccount(pids: ServerPids) {
+  const total: Times = {};
+  return {
+    async measure<T>(batch: () => Promise<T>): Promise<T> {
+      const before = await cpuSeconds(pids);
+      try {
+        return await batch();
+      } finally {
+        for (const [name, seconds] of Object.entries(spent(before, await cpuSeconds(pids)))) total[name] = (total[name] ?? 0) + seconds;
+      }
+    },
+    per: (n: number): string => describeCpu(total, n),
+  };
+}
+
+function spent(before: Times, after: Times): Times {
+  return Object.fromEntries(Object.keys(after).filter((name) => before[name] !== undefined).map((name) => [name, after[name]! - before[name]!]));
+}
+
+function describeCpu(times: Times, n: number): string {
+  return Object.entries(times)
+    .map(([name, seconds]) => `${name} ${round(seconds / n, 3)} s`)
+    .join(', ');
 }

@@ -15,6 +15,26 @@ export interface LifecycleRun {
   firstFailure?: string;
   elapsedMs: number;
   steps: [LatencySummary, LatencySummary, LatencySummary];
+  /** Each step's latencies, for merging batches. */
+  samples: [number[], number[], number[]];
+}
+
+/** Several batches of one side as one: their lifecycles, failures and time added up, their latencies pooled. */
+export function mergeRuns(runs: readonly LifecycleRun[]): LifecycleRun {
+  const samples: [number[], number[], number[]] = [[], [], []];
+  for (const run of runs) run.samples.forEach((s, i) => samples[i]!.push(...s));
+  const n = runs.reduce((sum, r) => sum + r.n, 0);
+  const failures = runs.reduce((sum, r) => sum + r.failures, 0);
+  const elapsedMs = runs.reduce((sum, r) => sum + r.elapsedMs, 0);
+  return {
+    n,
+    perSecond: rate(n - failures, elapsedMs),
+    failures,
+    firstFailure: runs.find((r) => r.firstFailure !== undefined)?.firstFailure,
+    elapsedMs,
+    steps: samples.map(summarize) as LifecycleRun['steps'],
+    samples,
+  };
 }
 
 /** The deadline a partner lead's stages arm (7 days); the baseline arms the same timers. */
@@ -27,7 +47,7 @@ async function batch(
   say: Say,
   label: string,
 ): Promise<LifecycleRun> {
-  const times: number[][] = [[], [], []];
+  const times: [number[], number[], number[]] = [[], [], []];
   const failed: string[] = [];
   const p = progress(say, label, n);
   const attempt = (i: number) => one(i, times).catch((err: unknown) => void failed.push(err instanceof Error ? err.message : String(err)));
@@ -36,7 +56,7 @@ async function batch(
   if (failed.length > n / 2) throw new Error(`${label}: ${failed.length} of ${n} lifecycles failed; the first: ${failed[0]}`);
   if (failed.length > 0) say(`${label}: ${failed.length} of ${n} lifecycles failed; the first: ${failed[0]}`);
   const [a, b, c] = times.map(summarize) as [LatencySummary, LatencySummary, LatencySummary];
-  return { n, perSecond: rate(n - failed.length, elapsedMs), failures: failed.length, firstFailure: failed[0], elapsedMs, steps: [a, b, c] };
+  return { n, perSecond: rate(n - failed.length, elapsedMs), failures: failed.length, firstFailure: failed[0], elapsedMs, steps: [a, b, c], samples: times };
 }
 
 /** Lead lifecycles through HTTP: sales creates a lead for partner A, partner A accepts it and converts it. */

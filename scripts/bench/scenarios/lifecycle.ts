@@ -1,10 +1,11 @@
 import { startBaseline } from '../baseline';
-import { cpuMeter } from '../cpu';
+import type { Client } from '@temporalio/client';
+import { cpuAccount, type ServerPids } from '../cpu';
 import { describeHistories, tallyHistories, type HistoryTally } from '../history-tally';
 import { startPropeller } from '../propeller';
 import { row, warmupCount, type Scenario } from '../scenario';
 import { round } from '../stats';
-import { bareLifecycles, propellerLifecycles, type LifecycleRun } from './drivers';
+import { bareLifecycles, mergeRuns, propellerLifecycles, type LifecycleRun } from './drivers';
 
 export const LIFECYCLE_CONCURRENCY = 32;
 
@@ -19,71 +20,96 @@ export function stepFacts(prefix: string, run: LifecycleRun, names: [string, str
 export const lifecycle: Scenario = {
   name: 'lifecycle',
   description: 'lead lifecycles per second (create → accept → convert over HTTP, concurrency 32) vs bare start → update → update',
-  defaultN: 60,
+  defaultN: 128,
   fullN: 500,
   smokeN: 3,
   async run({ stack, n, say }) {
     const c = LIFECYCLE_CONCURRENCY;
+    const rounds = roundsFor(n);
     const propeller = await startPropeller(stack, { name: 'lifecycle' });
-    let p: LifecycleRun;
-    let mongoPerLifecycle: string;
-    const cpu: Record<string, string> = {};
-    const histories: Record<string, HistoryTally> = {};
+    const stops: Array<() => Promise<void>> = [() => propeller.stop()];
     try {
-      await propellerLifecycles(propeller, warmupCount(n), c, say, 'lifecycle · Propeller warm-up');
+      // The bare and same-shape batches on task queues of their own, so each side's histories are told apart.
+      const bareEnv = await startBaseline(stack, { name: 'lifecycle' });
+      stops.push(() => bareEnv.stop());
+      const sameEnv = await startBaseline(stack, { name: 'lifecycle-same' });
+      stops.push(() => sameEnv.stop());
+      const sides: Side[] = [
+        { name: 'Propeller', client: propeller.client, taskQueue: propeller.taskQueue, batch: (count, label) => propellerLifecycles(propeller, count, c, say, label) },
+        { name: 'bare', client: bareEnv.client, taskQueue: bareEnv.taskQueue, batch: (count, label) => bareLifecycles(bareEnv, count, c, 'bare', say, label) },
+        { name: 'same-shape', client: sameEnv.client, taskQueue: sameEnv.taskQueue, batch: (count, label) => bareLifecycles(sameEnv, count, c, 'same-shape', say, label) },
+      ];
+      for (const side of sides) await side.batch(warmupCount(n), `lifecycle · ${side.name} warm-up`);
       propeller.mongoCommands.reset();
-      const meter = await cpuMeter(stack.pids);
       const since = new Date();
-      p = await propellerLifecycles(propeller, n, c, say, 'lifecycle · Propeller');
-      cpu.Propeller = await meter.per(n);
-      mongoPerLifecycle = propeller.mongoCommands.describe(n);
-      histories.Propeller = await tallyHistories(propeller.client, propeller.taskQueue, since, n);
+      const measured = await interleaved(sides, n, rounds, stack.pids);
+      const [p, bare, same] = sides.map((side) => measured.get(side.name)!.run) as [LifecycleRun, LifecycleRun, LifecycleRun];
+      const mongoPerLifecycle = propeller.mongoCommands.describe(n);
+      const histories: Record<string, HistoryTally> = {};
+      for (const side of sides) histories[side.name] = await tallyHistories(side.client, side.taskQueue, since, n);
+      const cpu = Object.fromEntries(sides.map((side) => [side.name, measured.get(side.name)!.cpu]));
+      return {
+        n,
+        settings: { concurrency: c, warmup: warmupCount(n), rounds },
+        rows: [
+          row('lifecycles/s', '/s', n, p.perSecond, bare.perSecond, { target: { op: '>=', value: 0.7 } }),
+          row('lifecycles/s vs same-shape bare Temporal', '/s', n, p.perSecond, same.perSecond),
+          row('history events per lifecycle', 'events', n, histories.Propeller!.events, histories.bare!.events),
+          row('history bytes per lifecycle', 'B', n, histories.Propeller!.bytes, histories.bare!.bytes),
+          row('workflow tasks per lifecycle', 'tasks', n, histories.Propeller!.workflowTasks, histories.bare!.workflowTasks),
+        ],
+        facts: {
+          ...stepFacts('Propeller', p, ['create', 'accept', 'convert']),
+          'Propeller MongoDB commands per lifecycle (mean round trip)': mongoPerLifecycle,
+          ...stepFacts('bare', bare, ['start', 'update 1', 'update 2']),
+          ...stepFacts('same-shape', same, ['start', 'update 1', 'update 2+spawn']),
+          ...Object.fromEntries(Object.entries(cpu).map(([side, split]) => [`${side} CPU per lifecycle`, split])),
+          ...Object.fromEntries(Object.entries(histories).map(([side, tally]) => [`${side} Temporal history per lifecycle`, describeHistories(tally)])),
+        },
+        notes: [
+          'The target compares with the bare start → update → update, each step a no-op activity task. The same-shape baseline repeats ' +
+            'the durable work of a Propeller lifecycle (the start a local activity, as Propeller writes its first step; a conversion that starts, ' +
+            'without waiting, a second instance) with no-op activities: the ratio to it is what ' +
+            'HTTP, MongoDB and the rules cost. CPU per lifecycle is split by process (the servers the bench started, and this ' +
+            'process: the API, the worker and the load driver), from each process\'s CPU time before and after each measured batch. ' +
+            `The three sides run in turn, ${rounds} round(s) of about ${Math.ceil(n / rounds)} lifecycles each, the order rotating ` +
+            'every round, so a machine that slows down during the run slows each side alike.',
+        ],
+      };
     } finally {
-      await propeller.stop();
+      for (const stop of stops.reverse()) await stop();
     }
-    const baseline = await startBaseline(stack, { name: 'lifecycle' });
-    let bare: LifecycleRun;
-    let same: LifecycleRun;
-    try {
-      await bareLifecycles(baseline, warmupCount(n), c, 'bare', say, 'lifecycle · baseline warm-up');
-      let meter = await cpuMeter(stack.pids);
-      let since = new Date();
-      bare = await bareLifecycles(baseline, n, c, 'bare', say, 'lifecycle · baseline');
-      cpu.bare = await meter.per(n);
-      histories.bare = await tallyHistories(baseline.client, baseline.taskQueue, since, n);
-      meter = await cpuMeter(stack.pids);
-      since = new Date();
-      same = await bareLifecycles(baseline, n, c, 'same-shape', say, 'lifecycle · same-shape baseline');
-      cpu['same-shape'] = await meter.per(n);
-      histories['same-shape'] = await tallyHistories(baseline.client, baseline.taskQueue, since, n);
-    } finally {
-      await baseline.stop();
-    }
-    return {
-      n,
-      settings: { concurrency: c, warmup: warmupCount(n) },
-      rows: [
-        row('lifecycles/s', '/s', n, p.perSecond, bare.perSecond, { target: { op: '>=', value: 0.7 } }),
-        row('lifecycles/s vs same-shape bare Temporal', '/s', n, p.perSecond, same.perSecond),
-        row('history events per lifecycle', 'events', n, histories.Propeller!.events, histories.bare!.events),
-        row('history bytes per lifecycle', 'B', n, histories.Propeller!.bytes, histories.bare!.bytes),
-        row('workflow tasks per lifecycle', 'tasks', n, histories.Propeller!.workflowTasks, histories.bare!.workflowTasks),
-      ],
-      facts: {
-        ...stepFacts('Propeller', p, ['create', 'accept', 'convert']),
-        'Propeller MongoDB commands per lifecycle (mean round trip)': mongoPerLifecycle,
-        ...stepFacts('bare', bare, ['start', 'update 1', 'update 2']),
-        ...stepFacts('same-shape', same, ['start', 'update 1', 'update 2+spawn']),
-        ...Object.fromEntries(Object.entries(cpu).map(([side, split]) => [`${side} CPU per lifecycle`, split])),
-        ...Object.fromEntries(Object.entries(histories).map(([side, tally]) => [`${side} Temporal history per lifecycle`, describeHistories(tally)])),
-      },
-      notes: [
-        'The target compares with the bare start → update → update, each step a no-op activity task. The same-shape baseline repeats ' +
-          'the durable work of a Propeller lifecycle (the start a local activity, as Propeller writes its first step; a conversion that starts, ' +
-          'without waiting, a second instance) with no-op activities: the ratio to it is what ' +
-          'HTTP, MongoDB and the rules cost. CPU per lifecycle is split by process (the servers the bench started, and this ' +
-          'process: the API, the worker and the load driver), from each process\'s CPU time before and after the measured batch.',
-      ],
-    };
   },
 };
+
+/** One side of the comparison: how to run a batch of its lifecycles, and where its histories are. */
+interface Side {
+  name: string;
+  client: Client;
+  taskQueue: string;
+  batch(count: number, label: string): Promise<LifecycleRun>;
+}
+
+/** Rounds of two pools' worth of lifecycles each, so a round's ramp-down is a small part of it. */
+export function roundsFor(n: number): number {
+  return Math.max(1, Math.round(n / (2 * LIFECYCLE_CONCURRENCY)));
+}
+
+/**
+ * Runs n lifecycles of every side, split into rounds; each round runs one
+ * batch per side, starting with a different side each round. Each side's
+ * batches are merged, with their CPU time summed.
+ */
+export async function interleaved(sides: Side[], n: number, rounds: number, pids: ServerPids) {
+  const accounts = new Map(sides.map((side) => [side.name, { runs: [] as LifecycleRun[], cpu: cpuAccount(pids) }]));
+  for (let r = 0; r < rounds; r++) {
+    const count = Math.floor((n * (r + 1)) / rounds) - Math.floor((n * r) / rounds);
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(r + i) % sides.length]!;
+      const account = accounts.get(side.name)!;
+      const label = rounds > 1 ? `lifecycle · ${side.name} (round ${r + 1}/${rounds})` : `lifecycle · ${side.name}`;
+      account.runs.push(await account.cpu.measure(() => side.batch(count, label)));
+    }
+  }
+  return new Map([...accounts].map(([name, a]) => [name, { run: mergeRuns(a.runs), cpu: a.cpu.per(n) }]));
+}
