@@ -10,9 +10,9 @@ export const MOVE_CONCURRENCY = 16;
 /**
  * `n` timed calls spread over `lanes` targets, each lane calling its own
  * target one call at a time (concurrent updates to one workflow would queue
- * behind each other); answers the latency summary.
+ * behind each other); answers the latencies.
  */
-async function measure(n: number, targets: string[], call: (target: string) => Promise<unknown>, say: Say, label: string) {
+async function measure(n: number, targets: string[], call: (target: string) => Promise<unknown>, say: Say, label: string): Promise<number[]> {
   const latencies: number[] = [];
   const p = progress(say, label, n);
   const perLane = Math.ceil(n / targets.length);
@@ -23,7 +23,29 @@ async function measure(n: number, targets: string[], call: (target: string) => P
     }
   });
   p.finish();
-  return summarize(latencies);
+  return latencies;
+}
+
+/** At most 4 rounds, each with at least 4 moves per lane. */
+export function moveRounds(n: number, lanes: number): number {
+  return Math.max(1, Math.min(4, Math.floor(n / (4 * lanes))));
+}
+
+/**
+ * Both sides' n calls in `rounds` rounds, Propeller first in even rounds and
+ * the baseline first in odd ones, so a machine that slows down during the run
+ * slows both alike; answers each side's pooled latencies.
+ */
+export async function alternate(n: number, rounds: number, sides: Array<(count: number, round: number) => Promise<number[]>>): Promise<LatencySummary[]> {
+  const pooled = sides.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    const count = Math.floor((n * (r + 1)) / rounds) - Math.floor((n * r) / rounds);
+    for (let i = 0; i < sides.length; i++) {
+      const side = (r + i) % sides.length;
+      pooled[side]!.push(...(await sides[side]!(count, r)));
+    }
+  }
+  return pooled.map(summarize);
 }
 
 /** Sequential moves: p50 within 1.5× and p99 within 2× of bare; concurrent ones within 1.2× for both. */
@@ -46,45 +68,50 @@ export const moveLatency: Scenario = {
     // One instance per lane; with fewer moves than lanes, the idle lanes need none.
     const lanes = Math.min(c, n);
     const warm = warmupCount(n);
+    const rounds = moveRounds(n, lanes);
     const env = await startPropeller(stack, { name: 'moves', pipelines: [pingPongPipeline()] });
     let p: { seq: LatencySummary; conc: LatencySummary };
+    let b: { seq: LatencySummary; conc: LatencySummary };
     let mongoPerMove: string;
     try {
-      say('move-latency: starting Propeller instances...');
-      const ids = await startPingPongs(env, lanes);
-      // Each instance moves to the stage it is not in.
-      const stages = new Map(ids.map((id) => [id, 'ping']));
-      const move = async (id: string) => {
-        const to = stages.get(id) === 'ping' ? 'pong' : 'ping';
-        const moved = await movePingPong(env, id, to);
-        if (moved.stage.key !== to) throw new Error(`${id} moved to ${moved.stage.key}, not ${to}`);
-        stages.set(id, to);
-      };
-      await measure(warm * 2, [ids[0]!], move, say, 'move-latency · Propeller warm-up');
-      const seq = await measure(n, [ids[0]!], move, say, 'move-latency · Propeller sequential');
-      env.mongoCommands.reset();
-      const conc = await measure(n, ids, move, say, `move-latency · Propeller c=${c}`);
-      mongoPerMove = env.mongoCommands.describe(n);
-      p = { seq, conc };
+      const baseline = await startBaseline(stack, { name: 'moves' });
+      try {
+        say('move-latency: starting Propeller instances...');
+        const ids = await startPingPongs(env, lanes);
+        // Each instance moves to the stage it is not in.
+        const stages = new Map(ids.map((id) => [id, 'ping']));
+        const move = async (id: string) => {
+          const to = stages.get(id) === 'ping' ? 'pong' : 'ping';
+          const moved = await movePingPong(env, id, to);
+          if (moved.stage.key !== to) throw new Error(`${id} moved to ${moved.stage.key}, not ${to}`);
+          stages.set(id, to);
+        };
+        const step = (id: string) => bareStep(baseline, id);
+        const loops = await startLoops(baseline, lanes);
+        await measure(warm * 2, [ids[0]!], move, say, 'move-latency · Propeller warm-up');
+        await measure(warm * 2, [loops[0]!], step, say, 'move-latency · baseline warm-up');
+        const label = (side: string, mode: string, r: number) => `move-latency · ${side} ${mode}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ''}`;
+        const [pSeq, bSeq] = await alternate(n, rounds, [
+          (count, r) => measure(count, [ids[0]!], move, say, label('Propeller', 'sequential', r)),
+          (count, r) => measure(count, [loops[0]!], step, say, label('baseline', 'sequential', r)),
+        ]);
+        env.mongoCommands.reset();
+        const [pConc, bConc] = await alternate(n, rounds, [
+          (count, r) => measure(count, ids, move, say, label('Propeller', `c=${c}`, r)),
+          (count, r) => measure(count, loops, step, say, label('baseline', `c=${c}`, r)),
+        ]);
+        mongoPerMove = env.mongoCommands.describe(n);
+        p = { seq: pSeq!, conc: pConc! };
+        b = { seq: bSeq!, conc: bConc! };
+      } finally {
+        await baseline.stop();
+      }
     } finally {
       await env.stop();
     }
-    const baseline = await startBaseline(stack, { name: 'moves' });
-    let b: { seq: LatencySummary; conc: LatencySummary };
-    try {
-      const step = (id: string) => bareStep(baseline, id);
-      const ids = await startLoops(baseline, lanes);
-      await measure(warm * 2, [ids[0]!], step, say, 'move-latency · baseline warm-up');
-      b = {
-        seq: await measure(n, [ids[0]!], step, say, 'move-latency · baseline sequential'),
-        conc: await measure(n, ids, step, say, `move-latency · baseline c=${c}`),
-      };
-    } finally {
-      await baseline.stop();
-    }
     return {
       n,
-      settings: { concurrency: c, warmup: warm * 2 },
+      settings: { concurrency: c, warmup: warm * 2, rounds },
       rows: [...latencyRows('sequential', n, p.seq, b.seq, [1.5, 2]), ...latencyRows(`concurrency ${c}`, n, p.conc, b.conc, [1.2, 1.2])],
       facts: {
         'Propeller sequential mean ms': round(p.seq.mean),
@@ -93,7 +120,10 @@ export const moveLatency: Scenario = {
         'baseline c=16 max ms': round(b.conc.max),
         'Propeller MongoDB commands per move at c=16 (mean round trip)': mongoPerMove,
       },
-      notes: ['A move is POST /v1/instances/:id/moves on a two-stage reversible pipeline; the baseline is executeUpdate on a workflow that runs a no-op activity per update.'],
+      notes: [
+        'A move is POST /v1/instances/:id/moves on a two-stage reversible pipeline; the baseline is executeUpdate on a workflow that runs a no-op activity per update. ' +
+          `Both sides run in turn, in ${rounds} round(s) per mode, the side that goes first alternating.`,
+      ],
     };
   },
 };
