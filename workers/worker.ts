@@ -25,9 +25,12 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createActivities(deps.stores, deps.metrics),
     maxCachedWorkflows: deps.maxCachedWorkflows,
     shutdownGraceTime: deps.shutdownGraceMs,
-    ...(deps.workflowBundlePath
-      ? { workflowBundle: { codePath: deps.workflowBundlePath } }
-      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
+    ...workflowCode(deps.workflowBundlePath),
   };
   return Worker.create(options);
+}
+
+/** A prebuilt bundle, or `workflows/` bundled at start with the options every prebuilt bundle is built with. */
+export function workflowCode(bundlePath: string | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
+  return bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS };
 }

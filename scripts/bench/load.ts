@@ -66,3 +66,23 @@ export async function pollUntil(what: string, check: () => Promise<boolean>, tim
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Every side's n operations in `rounds` rounds, each round one batch per side,
+ * the side that goes first rotating every round, so a machine that slows down
+ * during the run slows every side alike. Answers each side's batches in order.
+ */
+export async function inTurns<T>(n: number, rounds: number, sides: Array<(count: number, round: number) => Promise<T>>): Promise<T[][]> {
+  const batches = sides.map(() => [] as T[]);
+  for (let r = 0; r < rounds; r++) {
+    const count = Math.floor((n * (r + 1)) / rounds) - Math.floor((n * r) / rounds);
+    for (let i = 0; i < sides.length; i++) {
+      const side = (r + i) % sides.length;
+      batches[side]!.push(await sides[side]!(count, r));
+    }
+  }
+  return batches;
+}
+
+/** A batch's progress label, with its round when there are several. */
+export const roundLabel = (label: string, round: number, rounds: number) => (rounds > 1 ? `${label} (round ${round + 1}/${rounds})` : label);

@@ -6,7 +6,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../../lib/config';
 import { temporalConnectionOptions } from '../../lib/temporal';
-import { bundleWorkflows, WORKFLOWS_PATH } from '../../workers/bundle';
+import { bundleWorkflows } from '../../workers/bundle';
 import { freePort } from '../stack/ports';
 import { ensureFerretdb, ensureTemporalCli, FERRETDB_VERSION, TEMPORAL_CLI_VERSION } from '../stack/provision';
 import { startFerretdb, startTemporalDevServer } from '../stack/servers';
@@ -39,13 +39,14 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-/** Propeller's bundle as its workers build it; the baseline's with the SDK's defaults, as a plain Temporal project would. */
-async function writeBundle(workflowsPath: string, file: string): Promise<string> {
-  const code = workflowsPath === WORKFLOWS_PATH
-    ? await bundleWorkflows()
-    : (await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') })).code;
-  fs.writeFileSync(file, code);
+async function writeBundle(file: string, code: Promise<string>): Promise<string> {
+  fs.writeFileSync(file, await code);
   return file;
+}
+
+/** The baseline's bundle with the SDK's defaults, as a plain Temporal project would build it (Propeller's: `bundleWorkflows`). */
+async function baselineBundle(): Promise<string> {
+  return (await bundleWorkflowCode({ workflowsPath: BASELINE_WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })).code;
 }
 
 /** What the servers say they are, for the result's "versions". */
@@ -114,8 +115,8 @@ export async function startBenchStack(config: Readonly<Config>, say: Say, logDir
       pids.ferretdb = server.process.child.pid;
       return server.uri;
     })(),
-    writeBundle(WORKFLOWS_PATH, path.join(dir, 'workflow-bundle.js')),
-    writeBundle(BASELINE_WORKFLOWS_PATH, path.join(dir, 'baseline-bundle.js')),
+    writeBundle(path.join(dir, 'workflow-bundle.js'), bundleWorkflows()),
+    writeBundle(path.join(dir, 'baseline-bundle.js'), baselineBundle()),
   ] as const;
   const stopAll = async () => {
     await Promise.all(stops.map((s) => s()));
@@ -160,7 +161,7 @@ export async function existingStack(existing: {
   ferretdbBinary?: string;
 }): Promise<BenchStack> {
   quietRuntime();
-  const baselineBundlePath = await writeBundle(BASELINE_WORKFLOWS_PATH, path.join(existing.dir, `baseline-bundle-${process.pid}.js`));
+  const baselineBundlePath = await writeBundle(path.join(existing.dir, `baseline-bundle-${process.pid}.js`), baselineBundle());
   const stack: BenchStack = {
     dir: existing.dir,
     logDir: existing.dir,

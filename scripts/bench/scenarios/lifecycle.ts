@@ -2,6 +2,7 @@ import { startBaseline } from '../baseline';
 import type { Client } from '@temporalio/client';
 import { cpuAccount, type ServerPids } from '../cpu';
 import { describeHistories, tallyHistories, type HistoryTally } from '../history-tally';
+import { inTurns, roundLabel } from '../load';
 import { startPropeller } from '../propeller';
 import { row, warmupCount, type Scenario } from '../scenario';
 import { round } from '../stats';
@@ -43,11 +44,11 @@ export const lifecycle: Scenario = {
       propeller.mongoCommands.reset();
       const since = new Date();
       const measured = await interleaved(sides, n, rounds, stack.pids);
-      const [p, bare, same] = sides.map((side) => measured.get(side.name)!.run) as [LifecycleRun, LifecycleRun, LifecycleRun];
+      const [p, bare, same] = measured.map((m) => m.run) as [LifecycleRun, LifecycleRun, LifecycleRun];
       const mongoPerLifecycle = propeller.mongoCommands.describe(n);
       const histories: Record<string, HistoryTally> = {};
       for (const side of sides) histories[side.name] = await tallyHistories(side.client, side.taskQueue, since, n);
-      const cpu = Object.fromEntries(sides.map((side) => [side.name, measured.get(side.name)!.cpu]));
+      const cpu = Object.fromEntries(sides.map((side, s) => [side.name, measured[s]!.cpu]));
       return {
         n,
         settings: { concurrency: c, warmup: warmupCount(n), rounds },
@@ -95,21 +96,13 @@ export function roundsFor(n: number): number {
   return Math.max(1, Math.round(n / (2 * LIFECYCLE_CONCURRENCY)));
 }
 
-/**
- * Runs n lifecycles of every side, split into rounds; each round runs one
- * batch per side, starting with a different side each round. Each side's
- * batches are merged, with their CPU time summed.
- */
+/** n lifecycles of every side, in turns (`inTurns`); each side's batches merged, with their CPU time summed. */
 export async function interleaved(sides: Side[], n: number, rounds: number, pids: ServerPids) {
-  const accounts = new Map(sides.map((side) => [side.name, { runs: [] as LifecycleRun[], cpu: cpuAccount(pids) }]));
-  for (let r = 0; r < rounds; r++) {
-    const count = Math.floor((n * (r + 1)) / rounds) - Math.floor((n * r) / rounds);
-    for (let i = 0; i < sides.length; i++) {
-      const side = sides[(r + i) % sides.length]!;
-      const account = accounts.get(side.name)!;
-      const label = rounds > 1 ? `lifecycle · ${side.name} (round ${r + 1}/${rounds})` : `lifecycle · ${side.name}`;
-      account.runs.push(await account.cpu.measure(() => side.batch(count, label)));
-    }
-  }
-  return new Map([...accounts].map(([name, a]) => [name, { run: mergeRuns(a.runs), cpu: a.cpu.per(n) }]));
+  const cpu = sides.map(() => cpuAccount(pids));
+  const batches = await inTurns(
+    n,
+    rounds,
+    sides.map((side, s) => (count: number, r: number) => cpu[s]!.measure(() => side.batch(count, roundLabel(`lifecycle · ${side.name}`, r, rounds)))),
+  );
+  return batches.map((runs, s) => ({ run: mergeRuns(runs), cpu: cpu[s]!.per(n) }));
 }

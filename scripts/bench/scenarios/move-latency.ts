@@ -1,5 +1,5 @@
 import { startBaseline } from '../baseline';
-import { progress, runPool, type Say } from '../load';
+import { inTurns, progress, roundLabel, runPool, type Say } from '../load';
 import { startPropeller } from '../propeller';
 import { row, warmupCount, type Row, type Scenario } from '../scenario';
 import { round, summarize, timed, type LatencySummary } from '../stats';
@@ -31,21 +31,9 @@ export function moveRounds(n: number, lanes: number): number {
   return Math.max(1, Math.min(4, Math.floor(n / (4 * lanes))));
 }
 
-/**
- * Both sides' n calls in `rounds` rounds, Propeller first in even rounds and
- * the baseline first in odd ones, so a machine that slows down during the run
- * slows both alike; answers each side's pooled latencies.
- */
+/** Both sides' n calls in turns (`inTurns`); answers each side's pooled latencies. */
 export async function alternate(n: number, rounds: number, sides: Array<(count: number, round: number) => Promise<number[]>>): Promise<LatencySummary[]> {
-  const pooled = sides.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) {
-    const count = Math.floor((n * (r + 1)) / rounds) - Math.floor((n * r) / rounds);
-    for (let i = 0; i < sides.length; i++) {
-      const side = (r + i) % sides.length;
-      pooled[side]!.push(...(await sides[side]!(count, r)));
-    }
-  }
-  return pooled.map(summarize);
+  return (await inTurns(n, rounds, sides)).map((batches) => summarize(batches.flat()));
 }
 
 /** Sequential moves: p50 within 1.5× and p99 within 2× of bare; concurrent ones within 1.2× for both. */
@@ -90,7 +78,7 @@ export const moveLatency: Scenario = {
         const loops = await startLoops(baseline, lanes);
         await measure(warm * 2, [ids[0]!], move, say, 'move-latency · Propeller warm-up');
         await measure(warm * 2, [loops[0]!], step, say, 'move-latency · baseline warm-up');
-        const label = (side: string, mode: string, r: number) => `move-latency · ${side} ${mode}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ''}`;
+        const label = (side: string, mode: string, r: number) => roundLabel(`move-latency · ${side} ${mode}`, r, rounds);
         const [pSeq, bSeq] = await alternate(n, rounds, [
           (count, r) => measure(count, [ids[0]!], move, say, label('Propeller', 'sequential', r)),
           (count, r) => measure(count, [loops[0]!], step, say, label('baseline', 'sequential', r)),
