@@ -51,7 +51,8 @@ export function createActivities(stores: Stores, metrics?: Metrics): PipelineAct
   async function planLinked(input: TransitionInput, actor: Actor): Promise<PlannedTriggers[]> {
     const linked = (input.recordsCreated ?? []).filter((r) => r.id !== input.recordId);
     return Promise.all(
-      linked.map(async (created) => ({ record: toRecordView(created), actions: await planTriggers(stores, created, actor) })),
+      // Its id was made for this step, whose workflow starts its instances only once this activity answers.
+      linked.map(async (created) => ({ record: toRecordView(created), actions: await planTriggers(stores, created, actor, { fresh: true }) })),
     );
   }
 

@@ -94,7 +94,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
         throw new AppError(422, 'wrong_object_type', `${def.name} runs on ${def.objectType} records, not ${record.type}`);
       }
       // Seed 000: a manual start (and a re-initiation) runs only on a record the filter lets through, as a trigger would.
-      const failed = failedConditions(def.filter, await filterContext(stores, record, actor));
+      const failed = failedConditions(def.filter, await filterContext(stores, record, actor, [def.filter]));
       if (failed.length > 0) {
         const conditions = failed.map((c) => `${c.path} ${c.op}`).join(', ');
         throw new AppError(409, 'filter_not_matched', `the record does not match the filter of ${def.name}: ${conditions}`, { failed });

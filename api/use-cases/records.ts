@@ -137,7 +137,8 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         refuseStageFields(stores, record.companyId, type, body.fields),
         checkOwner(actor, body.ownerId),
         checkPartner(body.partnerCompanyId, record.companyId),
-        planTriggers(stores, record, actor),
+        // The id was made just now and nothing is written yet: no instance can be keyed by it.
+        planTriggers(stores, record, actor, { fresh: true }),
       ]);
       const created = await createAndStart(record, actions, actor);
       return { ...redactRecord(created.record, actor), instances: created.instances };

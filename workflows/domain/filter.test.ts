@@ -1,4 +1,4 @@
-import { evaluateFilter, failedConditions, readPath } from './filter';
+import { evaluateFilter, failedConditions, filterRoots, readPath } from './filter';
 import type { Filter } from './types';
 
 const context = {
@@ -94,5 +94,21 @@ describe('failedConditions', () => {
 
   it('When a condition fails, then what it reports holds no value of the record', () => {
     expect(JSON.stringify(failedConditions(budget, context))).not.toContain('1200');
+  });
+});
+
+describe('filterRoots', () => {
+  it('When filters nest and and or, then it names the first part of every path, once', () => {
+    const filters: Array<Filter | undefined> = [
+      { and: [{ path: 'record.amount', op: 'gt', value: 1 }, { or: [{ path: 'account.address.country', op: 'eq', value: 'DE' }, { path: 'owner.department', op: 'exists', value: true }] }] },
+      undefined,
+      { path: 'account.industry', op: 'eq', value: 'utilities' },
+    ];
+    expect([...filterRoots(filters)].sort()).toEqual(['account', 'owner', 'record']);
+  });
+
+  it('When there is no filter, or only malformed nodes, then it names nothing', () => {
+    expect(filterRoots([])).toEqual(new Set());
+    expect(filterRoots([undefined, null as unknown as Filter, { and: 'x' } as unknown as Filter, { path: 3 } as unknown as Filter])).toEqual(new Set());
   });
 });

@@ -95,6 +95,23 @@ export function failedConditions(filter: Filter | undefined, context: Record<str
   }
 }
 
+/**
+ * The names the filters read at the top of the context (`contact` for
+ * "contact.email"): what a context must hold for them, so the records
+ * behind every other name need not be read. A malformed node names nothing.
+ */
+export function filterRoots(filters: ReadonlyArray<Filter | undefined>): Set<string> {
+  const roots = new Set<string>();
+  const visit = (filter: Filter | undefined): void => {
+    if (filter === null || typeof filter !== 'object') return;
+    if ('and' in filter) return void (Array.isArray(filter.and) && filter.and.forEach(visit));
+    if ('or' in filter) return void (Array.isArray(filter.or) && filter.or.forEach(visit));
+    if (typeof filter.path === 'string') roots.add(filter.path.split('.')[0]!);
+  };
+  filters.forEach(visit);
+  return roots;
+}
+
 /** Whether the trigger context matches; a malformed filter is a non-match, never an exception. */
 export function evaluateFilter(filter: Filter | undefined, context: Record<string, unknown>): boolean {
   if (filter === undefined) return true;
