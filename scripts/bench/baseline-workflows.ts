@@ -15,8 +15,18 @@ import {
   setHandler,
   sleep,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributeUpdatePair } from '@temporalio/common';
+
+/*
+ * Three of the search attributes Propeller's instances keep, by name (Propeller's
+ * own modules stay out of this bundle); the bench's server registers them.
+ */
+const Stage = defineSearchAttributeKey('Stage', SearchAttributeType.KEYWORD);
+const StageType = defineSearchAttributeKey('StageType', SearchAttributeType.KEYWORD);
+const DeadlineAt = defineSearchAttributeKey('DeadlineAt', SearchAttributeType.DATETIME);
 
 export interface BaselineActivities {
   noop(): Promise<void>;
@@ -45,6 +55,30 @@ export interface LifecycleInput {
   deadlineMs: number;
   /** The start runs its no-op as a local activity (as Propeller's first step is written); later steps stay activity tasks. */
   localStart?: boolean;
+  /**
+   * Each step upserts the search attributes a Propeller step changes: Stage
+   * and DeadlineAt on a step that arms a deadline, Stage and StageType on the
+   * last (the starter set the first ones).
+   */
+  indexed?: boolean;
+}
+
+/** The attributes step `step` (1-based) of `input` upserts when the run is indexed. */
+export function stepAttributes(input: LifecycleInput, step: number, now: number): SearchAttributeUpdatePair[] {
+  if (!input.indexed) return [];
+  const last = input.steps > 0 && step >= input.steps;
+  if (last) return [{ key: Stage, value: 'Done' }, { key: StageType, value: 'success' }];
+  return [{ key: Stage, value: `Step ${step}` }, ...(input.deadlineMs > 0 ? [{ key: DeadlineAt, value: new Date(now + input.deadlineMs) }] : [])];
+}
+
+/** The attributes an indexed run starts with, as Propeller's starter sets them. */
+export function startAttributes(input: LifecycleInput, now: number) {
+  if (!input.indexed) return undefined;
+  return [
+    { key: Stage, value: 'Start' },
+    { key: StageType, value: 'normal' },
+    ...(input.deadlineMs > 0 ? [{ key: DeadlineAt, value: new Date(now + input.deadlineMs) }] : []),
+  ];
 }
 
 /**
@@ -64,7 +98,9 @@ export async function bareLifecycle(input: LifecycleInput): Promise<number> {
   setHandler(stepUpdate, async ({ spawn }) => {
     await condition(() => started);
     await noop();
-    if (spawn) spawning.push(spawnInstance(spawn, { steps: 0, deadlineMs: 0, localStart: input.localStart }));
+    const attributes = stepAttributes(input, steps + 1, Date.now());
+    if (attributes.length > 0) upsertSearchAttributes(attributes);
+    if (spawn) spawning.push(spawnInstance(spawn, { steps: 0, deadlineMs: 0, localStart: input.localStart, indexed: input.indexed }));
     return ++steps;
   });
   await (input.localStart ? local.noop() : noop());
@@ -85,6 +121,7 @@ async function spawnInstance(id: string, child: LifecycleInput): Promise<void> {
     workflowId: `bare-instance:${id}`,
     args: [child],
     parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: startAttributes(child, Date.now()),
   });
 }
 
@@ -102,6 +139,8 @@ export interface UpdateLoopInput {
   /** Continue-as-new after this many updates, as Propeller's instances do (default 500). */
   maxUpdatesPerRun?: number;
   total?: number;
+  /** Each update also upserts Stage, as a Propeller move does. */
+  indexed?: boolean;
 }
 
 /** Takes `step` updates one at a time, each with a no-op activity; continues as new like a long instance. */
@@ -113,6 +152,7 @@ export async function bareUpdateLoop(input: UpdateLoopInput): Promise<number> {
     thisRun++;
     const mine = chain.then(async () => {
       await noop();
+      if (input.indexed) upsertSearchAttributes([{ key: Stage, value: total % 2 === 0 ? 'Pong' : 'Ping' }]);
       return ++total;
     });
     chain = mine.then(() => undefined);

@@ -1,6 +1,6 @@
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { BaselineEnv } from '../baseline';
-import { startedUpdate, stepUpdate, type LifecycleInput } from '../baseline-workflows';
+import { startAttributes, startedUpdate, stepUpdate, type LifecycleInput } from '../baseline-workflows';
 import { progress, runPool, type Say } from '../load';
 import type { PropellerEnv } from '../propeller';
 import { rate, summarize, timed, type LatencySummary } from '../stats';
@@ -92,12 +92,14 @@ export function propellerLifecycles(env: PropellerEnv, n: number, concurrency: n
  * the first no-op activity ran, as the API's create answers once the lead is in
  * Pending) → update → update, each step a no-op activity task. `same-shape`: the
  * durable work of Propeller's lifecycle step for step: the same three calls, the
- * start's no-op a local activity, and a conversion that starts another
- * instance without waiting for it.
+ * start's no-op a local activity, the search attributes each step changes
+ * upserted (both instances start with theirs), and a conversion that starts
+ * another instance without waiting for it.
  */
 export function bareLifecycles(env: BaselineEnv, n: number, concurrency: number, shape: 'bare' | 'same-shape', say: Say, label: string) {
   const run = shortId();
-  const lifecycle: LifecycleInput = { steps: 2, deadlineMs: SEVEN_DAYS_MS, localStart: shape === 'same-shape' };
+  const same = shape === 'same-shape';
+  const lifecycle: LifecycleInput = { steps: 2, deadlineMs: SEVEN_DAYS_MS, localStart: same, indexed: same };
   return batch(
     n,
     concurrency,
@@ -110,10 +112,11 @@ export function bareLifecycles(env: BaselineEnv, n: number, concurrency: number,
         taskQueue: env.taskQueue,
         args: [lifecycle],
         workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: startAttributes(lifecycle, Date.now()),
       });
       times[0]!.push((await timed(() => env.client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: operation }))).ms);
       times[1]!.push((await timed(() => handle.executeUpdate(stepUpdate, { args: [{}] }))).ms);
-      const spawn = shape === 'same-shape' ? `${key}-opp` : undefined;
+      const spawn = same ? `${key}-opp` : undefined;
       times[2]!.push((await timed(() => handle.executeUpdate(stepUpdate, { args: [{ spawn }] }))).ms);
     },
     say,

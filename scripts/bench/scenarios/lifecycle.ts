@@ -69,8 +69,9 @@ export const lifecycle: Scenario = {
         },
         notes: [
           'The target compares with the bare start → update → update, each step a no-op activity task. The same-shape baseline repeats ' +
-            'the durable work of a Propeller lifecycle (the start a local activity, as Propeller writes its first step; a conversion that starts, ' +
-            'without waiting, a second instance) with no-op activities: the ratio to it is what ' +
+            'the durable work of a Propeller lifecycle (the start a local activity, as Propeller writes its first step; the search attributes ' +
+            'each step changes upserted, both instances starting with theirs; a conversion that starts, without waiting, a second instance) ' +
+            'with no-op activities: the ratio to it is what ' +
             'HTTP, MongoDB and the rules cost. CPU per lifecycle is split by process (the servers the bench started, and this ' +
             'process: the API, the worker and the load driver), from each process\'s CPU time before and after each measured batch. ' +
             `The three sides run in turn, ${rounds} round(s) of about ${Math.ceil(n / rounds)} lifecycles each, the order rotating ` +

@@ -1,5 +1,5 @@
 import type { BaselineEnv } from '../baseline';
-import { stepUpdate } from '../baseline-workflows';
+import { stepUpdate, type UpdateLoopInput } from '../baseline-workflows';
 import { shortId } from '../env';
 import { instancePath } from '../http';
 import { runPool } from '../load';
@@ -47,12 +47,13 @@ export function movePingPong(env: PropellerEnv, instanceId: string, to: string) 
   return env.call<{ stage: { key: string } }>(env.users.sales, 'POST', `${instancePath(instanceId)}/moves`, { to });
 }
 
-/** `count` bare update-loop workflows, started and ready for updates. */
-export async function startLoops(env: BaselineEnv, count: number): Promise<string[]> {
+/** `count` bare update-loop workflows, started and ready for updates; `indexed`: each update upserts Stage, as a move does. */
+export async function startLoops(env: BaselineEnv, count: number, opts: { indexed?: boolean } = {}): Promise<string[]> {
   const run = shortId();
   const ids = Array.from({ length: count }, (_, i) => `bare-loop:${run}-${i}`);
+  const input: UpdateLoopInput = opts.indexed ? { indexed: true } : {};
   await runPool(count, 16, async (i) => {
-    await env.client.workflow.start('bareUpdateLoop', { workflowId: ids[i]!, taskQueue: env.taskQueue, args: [{}] });
+    await env.client.workflow.start('bareUpdateLoop', { workflowId: ids[i]!, taskQueue: env.taskQueue, args: [input] });
   });
   return ids;
 }
