@@ -63,22 +63,21 @@ export interface LifecycleInput {
   indexed?: boolean;
 }
 
+/** The deadline a stage entered at `now` arms, when the run has one. */
+const deadlineAttribute = (input: LifecycleInput, now: number) => (input.deadlineMs > 0 ? [{ key: DeadlineAt, value: new Date(now + input.deadlineMs) }] : []);
+
 /** The attributes step `step` (1-based) of `input` upserts when the run is indexed. */
 export function stepAttributes(input: LifecycleInput, step: number, now: number): SearchAttributeUpdatePair[] {
   if (!input.indexed) return [];
   const last = input.steps > 0 && step >= input.steps;
   if (last) return [{ key: Stage, value: 'Done' }, { key: StageType, value: 'success' }];
-  return [{ key: Stage, value: `Step ${step}` }, ...(input.deadlineMs > 0 ? [{ key: DeadlineAt, value: new Date(now + input.deadlineMs) }] : [])];
+  return [{ key: Stage, value: `Step ${step}` }, ...deadlineAttribute(input, now)];
 }
 
 /** The attributes an indexed run starts with, as Propeller's starter sets them. */
 export function startAttributes(input: LifecycleInput, now: number) {
   if (!input.indexed) return undefined;
-  return [
-    { key: Stage, value: 'Start' },
-    { key: StageType, value: 'normal' },
-    ...(input.deadlineMs > 0 ? [{ key: DeadlineAt, value: new Date(now + input.deadlineMs) }] : []),
-  ];
+  return [{ key: Stage, value: 'Start' }, { key: StageType, value: 'normal' }, ...deadlineAttribute(input, now)];
 }
 
 /**

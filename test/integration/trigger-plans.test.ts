@@ -1,11 +1,17 @@
 import crypto from 'node:crypto';
+import type { CommandStartedEvent } from 'mongodb';
 import { COLLECTIONS, createStores, ensureIndexes, inRevisionScope, type Stores, type StoredRecord } from '../../activities/store';
 import { planTriggers } from '../../activities/triggers';
-import { instanceIdFor } from '../../workflows/domain';
+import { instanceIdFor, instanceIdsFor } from '../../workflows/domain';
+import { opportunityPropulsionTemplate, OPPORTUNITY_KEY } from '../../workflows/domain/templates/opportunity-propulsion';
+import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import type { Filter, PipelineDefinition } from '../../workflows/domain/types';
 import { connectMongo, type MongoHandle } from '../../lib/mongo';
+import { call } from '../support/auth';
+import { seedDemo, type DemoWorld } from '../support/demo';
 import { buildActor, buildRecord, uid } from '../support/factories';
-import { testPipeline } from '../support/pipelines';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { publishPipeline, testPipeline } from '../support/pipelines';
 import { testStack } from '../support/stack';
 
 /**
@@ -128,5 +134,55 @@ describe('trigger plans read only what can change them', () => {
     const unmatched = await plan(opportunity(utilities), true);
     expect(unmatched.actions).toEqual([]);
     expect(unmatched.recordReads).toBe(1);
+  });
+});
+
+/**
+ * The same through the API and the worker on the real dev server: a lead's
+ * create and the opportunity its conversion creates never look for an
+ * instance under the new record's id (in either id form).
+ */
+describe('a lead lifecycle looks up no instance of a record it just made', () => {
+  let h: Harness;
+  let demo: DemoWorld;
+  const instanceReads: unknown[] = [];
+  const onCommand = (e: CommandStartedEvent) => {
+    if (e.commandName === 'find' && e.command.find === COLLECTIONS.instances) instanceReads.push((e.command.filter as { _id?: unknown })?._id);
+  };
+  const leadKey = 'partner-lead';
+
+  beforeAll(async () => {
+    h = await startHarness({ onCommand });
+    demo = await seedDemo(h);
+    await publishPipeline(h, demo.users.admin, partnerLeadTemplate({ key: leadKey, acceptWithin: '1h', convertWithin: '1h' }));
+    await publishPipeline(h, demo.users.admin, opportunityPropulsionTemplate());
+  });
+  afterAll(async () => {
+    demo?.cleanup();
+    await h?.stop();
+  });
+
+  const idsOf = (key: string, type: string, id: string) =>
+    instanceIdsFor({ key, multipleRuns: true }, { id, type, companyId: demo.companies.owner });
+
+  it('When sales creates a lead and the partner converts it, then neither the lead nor the new opportunity is looked up under its own instance ids, and both run', async () => {
+    const created = await call(h, 'POST', '/v1/records/lead', {
+      user: demo.users.sales,
+      body: { fields: { title: `Lead ${uid('t')}`, amount: 1_000 }, partnerCompanyId: demo.companies.partnerA },
+    });
+    expect(created.status).toBe(201);
+    const leadIds = idsOf(leadKey, 'lead', created.body.id);
+    expect(created.body.instances).toEqual([{ instanceId: leadIds[0], outcome: 'started' }]);
+    expect(instanceReads.filter((id) => leadIds.includes(id as string))).toEqual([]);
+
+    const act = (action: string, body: unknown = {}) => call(h, 'POST', `/v1/leads/${created.body.id}/${action}`, { user: demo.users.partnerA_user, body });
+    expect((await act('accept')).status).toBe(200);
+    instanceReads.length = 0;
+    const converted = await act('convert', { opportunity: { fields: {} } });
+    expect(converted.status).toBe(200);
+    const oppIds = idsOf(OPPORTUNITY_KEY, 'opportunity', converted.body.record.fields.opportunityId as string);
+    // The step planned the opportunity's triggers before answering; its instance starts a moment after (this test's reads follow).
+    expect(instanceReads.filter((id) => oppIds.includes(id as string))).toEqual([]);
+    expect(await eventually(async () => (await h.stores.instances.get(oppIds[0]))?.status === 'running')).toBe(true);
   });
 });

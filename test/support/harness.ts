@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import type { Db, MongoClient } from 'mongodb';
+import type { CommandStartedEvent, Db, MongoClient } from 'mongodb';
 import { createStores, prepareDatabase, type Stores } from '../../activities/store';
 import { createApp, type AppDeps } from '../../api/app';
 import { createLogger } from '../../lib/logger';
@@ -118,13 +118,21 @@ export function harnessEnv(h: Harness): Record<string, string> {
  * limit is out of reach (HARNESS_LIMITS), so only tests about it meet it.
  */
 export async function startHarness(
-  opts: { api?: boolean; worker?: boolean; servers?: HarnessServers; limits?: AppDeps['limits'] } = {},
+  opts: {
+    api?: boolean;
+    worker?: boolean;
+    servers?: HarnessServers;
+    limits?: AppDeps['limits'];
+    /** Sees every command the API and the worker send to MongoDB (they share the harness's client). */
+    onCommand?: (event: CommandStartedEvent) => void;
+  } = {},
 ): Promise<Harness> {
   quietRuntime();
   const servers = opts.servers ?? serversOf({});
   const id = crypto.randomBytes(4).toString('hex');
   const taskQueue = `test-${id}`;
-  const mongo: { client: MongoClient; db: Db } = await connectMongo(servers.mongoUri, `test_${id}`);
+  const mongo: { client: MongoClient; db: Db } = await connectMongo(servers.mongoUri, `test_${id}`, { monitorCommands: opts.onCommand !== undefined });
+  if (opts.onCommand) mongo.client.on('commandStarted', opts.onCommand);
   const stores = createStores(mongo.db);
   await prepareDatabase(mongo.db, stores);
 
