@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { DYNAMIC_CONFIG } from '../scripts/stack/cluster-config';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../scripts/stack/servers';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { CONFIG_VARIABLES, loadConfig, mongoUri, temporalAddress } from './config';
 
@@ -126,6 +128,11 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-ui'].ports).toEqual(['${TEMPORAL_UI_PUBLISH_PORT:-8080}:8080']);
     expect(services.postgresql.image).toBe('postgres:16');
     expect(String(services['temporal-setup'].command)).toContain('temporal operator namespace create --namespace "$$ns"');
+  });
+
+  it('When Temporal starts, then its dynamic config is the cluster stack\'s, which turns on what the dev server of `npm start` does', () => {
+    expect(parse(compose.configs['temporal-dynamic-config'].content)).toEqual(DYNAMIC_CONFIG);
+    for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) expect(DYNAMIC_CONFIG[key]).toEqual([{ value }]);
   });
 
   it('When the API starts, then there are two processes of the same image on two host ports', () => {

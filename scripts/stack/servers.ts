@@ -8,6 +8,8 @@ import { ensureSearchAttributes, searchAttributeFlags } from './search-attribute
 export interface TemporalDevServer {
   address: string;
   uiUrl: string;
+  /** The server's Prometheus metrics, when started with a metrics port. */
+  metricsUrl?: string;
   process: ServiceProcess;
   stop(): Promise<void>;
 }
@@ -21,6 +23,8 @@ export interface TemporalDevServerOptions {
   logFile: string;
   /** Without the Web UI (saves memory on CI runs that do not need it). */
   headless?: boolean;
+  /** Serves the server's Prometheus metrics on this port (none without). */
+  metricsPort?: number;
   ownGroup?: boolean;
 }
 
@@ -45,6 +49,19 @@ async function temporalAnswers(address: string, namespace: string): Promise<bool
 }
 
 /**
+ * What the dev server runs with besides its defaults. An activity that a
+ * workflow task schedules on the worker's own task queue is handed to that
+ * worker in the answer to the task's completion (eager dispatch), instead of
+ * waiting for a poll of the task queue: the write of a step an update asks for
+ * starts one round trip through matching sooner. The completion is recorded
+ * before the answer is sent, so the update is durable before the write starts,
+ * as with a polled task. Temporal does this only when the server turns it on.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
+  'system.enableActivityEagerExecution': true,
+};
+
+/**
  * `temporal server start-dev` on a SQLite file, with the project's search
  * attributes: registered by flag when the file is new, and created through the
  * operator service when an existing file lacks any.
@@ -66,7 +83,9 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     '--log-level',
     'warn',
     ...(opts.headless ? ['--headless'] : ['--ui-ip', '127.0.0.1', '--ui-port', String(opts.uiPort)]),
+    ...(opts.metricsPort ? ['--metrics-port', String(opts.metricsPort)] : []),
     ...searchAttributeFlags(),
+    ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
   ];
   const proc = spawnService('temporal', opts.binary, args, { logFile: opts.logFile, ownGroup: opts.ownGroup });
   await stoppedOnFailure(proc, async () => {
@@ -85,6 +104,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   return {
     address,
     uiUrl: `http://127.0.0.1:${opts.uiPort}`,
+    ...(opts.metricsPort ? { metricsUrl: `http://127.0.0.1:${opts.metricsPort}/metrics` } : {}),
     process: proc,
     stop: () => proc.stop('SIGTERM'),
   };

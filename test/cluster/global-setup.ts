@@ -30,6 +30,7 @@ export default async function globalSetup(): Promise<void> {
     // Every suite runs on a cluster of its own: there is no shared server.
     temporalAddress: '',
     temporalUiUrl: '',
+    temporalMetricsUrl: '',
     mongoUri: '',
     workflowBundlePath,
     temporalBinary,

@@ -16,13 +16,14 @@ export default async function globalSetup(): Promise<void> {
   const say = (line: string) => process.stderr.write(`[test stack] ${line}\n`);
   const [temporalBinary, ferretdbBinary] = await Promise.all([ensureTemporalCli({ say }), ensureFerretdb({ say })]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'propeller-test-'));
-  const [temporalPort, uiPort, ferretdbPort] = [await freePort(), await freePort(), await freePort()];
+  const [temporalPort, uiPort, metricsPort, ferretdbPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 
   const [temporal, ferretdb, bundle] = await Promise.all([
     startTemporalDevServer({
       binary: temporalBinary,
       port: temporalPort,
       uiPort,
+      metricsPort,
       namespace: 'default',
       dbFile: path.join(dir, 'temporal.db'),
       logFile: path.join(dir, 'temporal.log'),
@@ -43,6 +44,7 @@ export default async function globalSetup(): Promise<void> {
     dir,
     temporalAddress: temporal.address,
     temporalUiUrl: temporal.uiUrl,
+    temporalMetricsUrl: temporal.metricsUrl!,
     mongoUri: ferretdb.uri,
     workflowBundlePath: bundlePath,
     temporalBinary,

@@ -7,6 +7,8 @@ export interface TestStack {
   dir: string;
   temporalAddress: string;
   temporalUiUrl: string;
+  /** The dev server's Prometheus metrics. */
+  temporalMetricsUrl: string;
   mongoUri: string;
   workflowBundlePath: string;
   temporalBinary: string;
