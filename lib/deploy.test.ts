@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { DYNAMIC_CONFIG } from '../scripts/stack/cluster-config';
-import { DEV_SERVER_DYNAMIC_CONFIG } from '../scripts/stack/servers';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../scripts/stack/dynamic-config';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { CONFIG_VARIABLES, loadConfig, mongoUri, temporalAddress } from './config';
 

@@ -5,6 +5,8 @@
  * reads. No I/O here; scripts/stack/cluster.ts writes the files and starts the
  * processes.
  */
+import { DEV_SERVER_DYNAMIC_CONFIG } from './dynamic-config';
+
 export type TemporalService = 'frontend' | 'history' | 'matching' | 'worker';
 
 export interface ClusterNode {
@@ -45,16 +47,15 @@ export const NUM_HISTORY_SHARDS = 4;
 /**
  * What the dev server of `npm start` has on by default and Propeller uses:
  * workflow updates, update-with-start, search attributes usable as soon as
- * created; and what `npm start` turns on besides, eager activity dispatch
- * (docker-compose.yml's dynamic config says the same).
+ * created; and what `npm start` turns on besides, DEV_SERVER_DYNAMIC_CONFIG.
+ * docker-compose.yml's dynamic config says the same.
  */
 export const DYNAMIC_CONFIG: Record<string, Array<{ value: unknown }>> = {
   'frontend.enableUpdateWorkflowExecution': [{ value: true }],
   'frontend.enableUpdateWorkflowExecutionAsyncAccepted': [{ value: true }],
   'frontend.enableExecuteMultiOperation': [{ value: true }],
   'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
-  // A step's activity handed to the worker with its workflow task's answer (see DEV_SERVER_DYNAMIC_CONFIG).
-  'system.enableActivityEagerExecution': [{ value: true }],
+  ...Object.fromEntries(Object.entries(DEV_SERVER_DYNAMIC_CONFIG).map(([key, value]) => [key, [{ value }]])),
 };
 
 export function parsePostgresUrl(url: string): PostgresTarget {

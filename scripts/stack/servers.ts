@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
+import { DEV_SERVER_DYNAMIC_CONFIG } from './dynamic-config';
 import { spawnService, waitUntil, type ServiceProcess } from './process';
 import { ensureSearchAttributes, searchAttributeFlags } from './search-attributes';
 
@@ -47,19 +48,6 @@ async function temporalAnswers(address: string, namespace: string): Promise<bool
     await connection.close();
   }
 }
-
-/**
- * What the dev server runs with besides its defaults. An activity that a
- * workflow task schedules on the worker's own task queue is handed to that
- * worker in the answer to the task's completion (eager dispatch), instead of
- * waiting for a poll of the task queue: the write of a step an update asks for
- * starts one round trip through matching sooner. The completion is recorded
- * before the answer is sent, so the update is durable before the write starts,
- * as with a polled task. Temporal does this only when the server turns it on.
- */
-export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
-  'system.enableActivityEagerExecution': true,
-};
 
 /**
  * `temporal server start-dev` on a SQLite file, with the project's search
