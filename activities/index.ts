@@ -1,13 +1,17 @@
-import { Context } from '@temporalio/activity';
-import type { Metrics } from '../lib/metrics';
-import { inRevisionScope, isDuplicateKey, type Stores } from './store';
+import { inRevisionScope, isDuplicateKey } from './store';
 import { toRecordView } from './store/records';
 import { planTriggers, type TriggerAction } from './triggers';
 import type { Actor, RecordView } from '../workflows/domain/types';
+import { packVersion } from '../workflows/pinned-version';
 import type { IgnoredTrigger, PipelineActivities } from '../workflows/activity-contract';
-import type { StepWritten, TransitionInput } from '../workflows/transition';
-import type { PlannedTriggers, StoredRecordInput } from '../workflows/trigger-types';
-import { planWebhookDeliveries, webhookActivities, webhooksFor } from './webhooks';
+import type { PipelineRef } from '../workflows/pipeline-ref';
+import type { StoredRecordInput } from '../workflows/trigger-types';
+import type { ActivityDeps } from './deps';
+import { recordRoutes } from './record-routes';
+import { stepActivity } from './step';
+import { webhookActivities } from './webhooks';
+
+export type { ActivityDeps } from './deps';
 
 /**
  * Activities, built from their dependencies so tests pass a real database of
@@ -15,52 +19,32 @@ import { planWebhookDeliveries, webhookActivities, webhooksFor } from './webhook
  * workflow derived from its id and sequence. What they are is the workflows'
  * PipelineActivities: a signature that drifts from it does not compile.
  */
-export function createActivities(stores: Stores, metrics?: Metrics): PipelineActivities {
-  const { records, events, instances, tasks } = stores;
-
-  /** Counted once per event: a retried activity finds its event written and counts nothing. */
-  function count(event: TransitionInput['event']): void {
-    if (!metrics) return;
-    const pipeline = event.pipelineKey;
-    if (event.kind === 'deadline_fired') metrics.deadlinesFired.inc({ pipeline });
-    if (event.kind === 'task_completed') metrics.tasksCompleted.inc({ pipeline });
-    if (['started', 'moved', 'deadline_fired', 'auto_advanced'].includes(event.kind)) {
-      metrics.movesApplied.inc({ pipeline, kind: event.kind });
-    }
-  }
-
-  /**
-   * Keyed by the record id the caller chose: a retry finds it written and moves
-   * on. Answers whether this call wrote it.
-   */
-  async function createRecord(record: StoredRecordInput, lastEventId?: string): Promise<boolean> {
-    try {
-      await records.insert(record, lastEventId);
-      return true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      return false;
-    }
-  }
-
-  /**
-   * The triggers of the records a step created (not the instance's own), planned
-   * here so the workflow starts their instances itself, with no trigger workflow
-   * in between. The record is as this step wrote it (keyed by its id, so a retry wrote the same).
-   */
-  async function planLinked(input: TransitionInput, actor: Actor): Promise<PlannedTriggers[]> {
-    const linked = (input.recordsCreated ?? []).filter((r) => r.id !== input.recordId);
-    return Promise.all(
-      // Its id was made for this step, whose workflow starts its instances only once this activity answers.
-      linked.map(async (created) => ({ record: toRecordView(created), actions: await planTriggers(stores, created, actor, { fresh: true }) })),
-    );
-  }
+export function createActivities(deps: ActivityDeps): PipelineActivities {
+  const { stores, metrics } = deps;
+  const { records, events } = stores;
+  // Versions are cached whole by the store; each is packed once too.
+  const packed = new WeakMap<object, Uint8Array>();
 
   return scoped({
+    /** Keyed by the record id the caller chose, so a retry writes nothing more. */
     async createRecord(record: StoredRecordInput): Promise<void> {
-      await createRecord(record);
+      try {
+        await records.insert(record);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
     },
     ...webhookActivities(stores, metrics),
+    ...recordRoutes(deps).activities,
+
+    /** Versions never change: each is read from MongoDB once per worker, and the run's marker pins it. */
+    async pipelineVersion(ref: PipelineRef): Promise<Uint8Array> {
+      const def = await stores.pipelines.getVersion(ref.companyId, ref.key, ref.version);
+      if (!def) throw new Error(`pipeline ${ref.key} v${ref.version} of ${ref.companyId} does not exist`);
+      let bytes = packed.get(def);
+      if (!bytes) packed.set(def, (bytes = packVersion(def)));
+      return bytes;
+    },
 
     async planRecordTriggers(input: { recordId: string; actor: Actor }): Promise<{ record: RecordView; actions: TriggerAction[] }> {
       const record = await records.get(input.recordId);
@@ -83,44 +67,7 @@ export function createActivities(stores: Stores, metrics?: Metrics): PipelineAct
       if (written) metrics?.triggersIgnored.inc({ pipeline: input.pipelineKey });
     },
 
-    /**
-     * Answers the webhook deliveries the step raises, for a delivery workflow,
-     * and, run as a local activity, the audit event it wrote, so the step's
-     * marker in the workflow's history says what happened (a remote activity's
-     * input is in its scheduled event already).
-     */
-    async recordTransition(input: TransitionInput): Promise<StepWritten> {
-      const at = input.event.at;
-      // Read while the step writes (it needs none of the writes); a failed write still awaits it below.
-      const hooks = webhooksFor(stores, input);
-      hooks.catch(() => undefined);
-      // A record the step created is written first; the instance's own record, when new, is written
-      // already changed by the step (keyed by its event id), which leaves nothing to apply to it.
-      let ownWritten = false;
-      for (const created of input.recordsCreated ?? []) {
-        const own = created.id === input.recordId;
-        const wrote = await createRecord(created, own ? input.eventId : undefined);
-        ownWritten ||= own && wrote;
-      }
-      // One write at a time: when many steps write at once (a storm of deadlines) they queue on the database
-      // anyway, and parallel writes per step made each wait longer (timer-storm bench: 4.5x with them, 1.48x without).
-      if (input.record && !ownWritten) await records.applyChange(input.recordId, input.eventId, input.record, at);
-      await tasks.create(input.instance.instanceId, input.recordId, input.tasksCreated);
-      if (input.taskCompleted) {
-        const { id, doneAt, doneBy } = input.taskCompleted;
-        await tasks.complete(id, doneAt, doneBy);
-      }
-      // The rollup's copy beside the event, not after it: one more insert per stage change, no longer a step.
-      const [written] = await Promise.all([events.append(input.event), stores.rollup.note(input)]);
-      if (written) count(input.event);
-      await instances.save(input.instance);
-      // After the record change: a webhook's payload holds the record as this step left it.
-      const deliveries = await planWebhookDeliveries(stores, input, await hooks);
-      const linked = input.planTriggersAs ? await planLinked(input, input.planTriggersAs) : undefined;
-      // A local activity's input is not in history: only its marker says what the step wrote.
-      const echo = Context.current().info.isLocal ? { event: input.event } : {};
-      return { ...echo, deliveries, ...(linked ? { linked } : {}) };
-    },
+    recordTransition: stepActivity(deps),
   } satisfies PipelineActivities);
 }
 

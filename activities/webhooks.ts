@@ -12,7 +12,7 @@ import {
   type WebhookDelivery,
   type WebhookEventType,
 } from '../workflows/domain/webhooks';
-import type { TransitionInput } from '../workflows/transition';
+import type { AuditEvent } from '../workflows/transition';
 import type { Stores } from './store';
 import type { DeliveryOutcome, Webhook } from './store/webhooks';
 
@@ -21,18 +21,26 @@ const TIMEOUT_MS = 10_000;
 /** A webhook reads records as a user of its company with no roles would. */
 const readerOf = (companyId: string): Actor => ({ kind: 'user', userId: 'webhook', companyId, roles: [] });
 
+/** What a step raises webhooks from: its audit event, and where the instance stands after it. */
+export interface WebhookSource {
+  event: AuditEvent;
+  objectType: string;
+  stage: string;
+  companyId: string;
+  partnerCompanyId?: string;
+}
+
 /**
  * The webhooks the step's events go to: read from what the step is, not from
  * what it writes, so it may run beside the writes. The common case, a step no
  * webhook listens to, costs one read of the revision tokens (the active
  * webhooks are held per process; none for steps that raise no event).
  */
-export async function webhooksFor(stores: Stores, input: TransitionInput): Promise<Webhook[]> {
-  const { event, instance } = input;
-  const types = webhookEventTypes(event, instance.objectType);
+export async function webhooksFor(stores: Stores, source: WebhookSource): Promise<Webhook[]> {
+  const types = webhookEventTypes(source.event, source.objectType);
   if (types.length === 0) return [];
   // Only the owning company and the assigned partner: never another partner, nor an invited participant.
-  const companies = [instance.companyId, instance.partnerCompanyId].filter((c): c is string => c !== undefined);
+  const companies = [source.companyId, source.partnerCompanyId].filter((c): c is string => c !== undefined);
   return stores.webhooks.matching(companies, types);
 }
 
@@ -41,11 +49,11 @@ export async function webhooksFor(stores: Stores, input: TransitionInput): Promi
  * is read only when some webhook matched, after the step wrote it, so the
  * payload holds the record as that step left it.
  */
-export async function planWebhookDeliveries(stores: Stores, input: TransitionInput, hooks: Webhook[]): Promise<WebhookDelivery[]> {
-  const { event, instance } = input;
-  const types = webhookEventTypes(event, instance.objectType);
+export async function planWebhookDeliveries(stores: Stores, source: WebhookSource, hooks: Webhook[]): Promise<WebhookDelivery[]> {
+  const { event } = source;
+  const types = webhookEventTypes(event, source.objectType);
   if (hooks.length === 0) return [];
-  const record = await stores.records.get(input.recordId);
+  const record = await stores.records.get(event.recordId);
   if (!record) return [];
   const visible = hooks.filter((hook) => hook.companyId === record.companyId || hook.companyId === record.partnerCompanyId);
   return visible.flatMap((hook) => {
@@ -53,7 +61,7 @@ export async function planWebhookDeliveries(stores: Stores, input: TransitionInp
     return types
       .filter((type) => hook.events.includes(type))
       .map((type): WebhookDelivery => {
-        const id = webhookDeliveryId(input.eventId, hook.id, type);
+        const id = webhookDeliveryId(event.eventId, hook.id, type);
         const deadline = type === 'deadline.approaching' ? approachingDeadline(event.details) : undefined;
         return {
           id,
@@ -64,7 +72,7 @@ export async function planWebhookDeliveries(stores: Stores, input: TransitionInp
             occurredAt: event.at,
             pipelineKey: event.pipelineKey,
             instanceId: event.instanceId,
-            stage: { from: event.from ?? null, to: event.to ?? instance.stage },
+            stage: { from: event.from ?? null, to: event.to ?? source.stage },
             actor: { userId: event.actor.userId, companyId: event.actor.companyId ?? null },
             ...(event.reason !== undefined ? { reason: event.reason } : {}),
             ...(deadline ? { deadline } : {}),
@@ -89,8 +97,11 @@ export function webhookActivities(stores: Stores, metrics?: Metrics) {
   }
 
   return {
-    async deliverWebhook(delivery: WebhookDelivery): Promise<DeliveryStatus> {
+    async deliverWebhook(ref: string | WebhookDelivery): Promise<DeliveryStatus> {
       const { attempt, retryPolicy } = Context.current().info;
+      // A step of this version put the payload in the outbox and passed its id; 1.0's passed the delivery.
+      const delivery = typeof ref === 'string' ? await stores.webhooks.outboxed(ref) : ref;
+      if (!delivery) throw ApplicationFailure.create({ type: WEBHOOK_REJECTED, message: `delivery ${String(ref)} is not in the outbox`, nonRetryable: true });
       const hook = await stores.webhooks.forDelivery(delivery.webhookId);
       if (!hook?.active) {
         await outcome(delivery, 'skipped', attempt, { lastError: 'the webhook was disabled before delivery' });

@@ -14,7 +14,6 @@ import {
   RECORD_TRIGGER_WORKFLOW,
   recordChangedSignal,
   startedUpdate,
-  stateQuery,
   updateRecordUpdate,
   type CancelInput,
   type CompleteTaskInput,
@@ -23,7 +22,8 @@ import {
   type PipelineInstanceInput,
   type UpdateRecordInput,
 } from '../workflows/messages';
-import type { Actor, RecordView } from '../workflows/domain/types';
+import type { Actor, PipelineVersion, RecordView } from '../workflows/domain/types';
+import { updateSharedFieldsUpdate, type UpdateSharedFieldsInput } from '../workflows/record-writer-messages';
 import { instanceStartOptions } from '../workflows/instance-summary';
 import { heldSearchAttributes } from '../workflows/search-attributes';
 import type { RecordTriggerInput } from '../workflows/record-trigger';
@@ -50,14 +50,14 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
   const updatingInstance = <T>(call: () => Promise<T>, refused?: (reason: string) => void) =>
     updating(() => bounded(watcher, client, writeMs, () => resent(call, resend)), refused);
 
-  /** Starts a run and returns its state once its first step is taken, in one round trip. */
-  function startRun(input: PipelineInstanceInput, options: Partial<WorkflowStartOptions>): Promise<InstanceState> {
+  /** Starts a run and answers its first step once it is written, in one round trip. */
+  function startRun(def: PipelineVersion, input: PipelineInstanceInput, options: Partial<WorkflowStartOptions>): Promise<MutationResult> {
     const operation = new WithStartWorkflowOperation(PIPELINE_INSTANCE_WORKFLOW, {
       workflowId: input.instanceId,
       taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
-      ...instanceStartOptions(input),
+      ...instanceStartOptions(def, input),
       ...options,
     });
     return writing(async () => {
@@ -73,44 +73,26 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
   }
 
   return {
-    /** Starts the instance and returns its first state, in one round trip. */
-    start(input: PipelineInstanceInput, opts: { allowReinitiation: boolean }): Promise<InstanceState> {
-      return startRun(input, { workflowIdReusePolicy: opts.allowReinitiation ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE' });
+    /** Starts the instance and answers its first step, in one round trip. */
+    start(def: PipelineVersion, input: PipelineInstanceInput, opts: { allowReinitiation: boolean }): Promise<MutationResult> {
+      return startRun(def, input, { workflowIdReusePolicy: opts.allowReinitiation ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE' });
     },
 
     /**
      * Reopens a finished instance: a new run under the same workflow id (its
-     * earlier runs stay in Temporal as they closed), from the final state, whose
-     * first step is the move out of the outcome stage. It starts with the search
-     * attributes of that final state; the step upserts those it changes.
+     * earlier runs stay in Temporal as they closed, or are gone with the
+     * namespace's retention), from the final state as its view holds it,
+     * whose first step is the move out of the outcome stage. It starts with
+     * the search attributes of that final state; the step upserts those it changes.
      */
-    reopen(input: PipelineInstanceInput & { state: InstanceState; reopen: MoveInput }): Promise<InstanceState> {
-      const typedSearchAttributes = heldSearchAttributes(input.definition, input.state);
-      return startRun(input, { workflowIdReusePolicy: 'ALLOW_DUPLICATE', typedSearchAttributes });
+    reopen(def: PipelineVersion, input: PipelineInstanceInput & { state: InstanceState; reopen: MoveInput }): Promise<MutationResult> {
+      const typedSearchAttributes = heldSearchAttributes(def, input.state);
+      return startRun(def, input, { workflowIdReusePolicy: 'ALLOW_DUPLICATE', typedSearchAttributes });
     },
 
-    /**
-     * The final state of an instance whose latest run has finished or is
-     * finishing (an outcome stage entered, the run about to complete); undefined
-     * while it runs, or when its run closed any other way (terminated).
-     */
-    async finalState(instanceId: string): Promise<InstanceState | undefined> {
-      const run = handle(instanceId);
-      return writing(async () => {
-        const { status } = await run.describe();
-        if (status.name === 'RUNNING' && (await run.query(stateQuery)).status === 'running') return undefined;
-        if (status.name !== 'RUNNING' && status.name !== 'COMPLETED') return undefined;
-        return (await run.result()) as InstanceState;
-      });
-    },
-
-    /** Resolves once the instance has entered its first stage (its projection and record are written). */
-    awaitStarted(instanceId: string): Promise<InstanceState> {
+    /** Resolves once the instance has entered its first stage (its view and record are written). */
+    awaitStarted(instanceId: string): Promise<MutationResult> {
       return updatingInstance(() => handle(instanceId).executeUpdate(startedUpdate));
-    },
-
-    state(instanceId: string): Promise<InstanceState> {
-      return reading(() => handle(instanceId).query(stateQuery));
     },
 
     move(instanceId: string, input: MoveInput): Promise<MutationResult> {
@@ -158,6 +140,14 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
 
     recordChanged(instanceId: string, record: RecordView): Promise<void> {
       return reading(() => handle(instanceId).signal(recordChangedSignal, record));
+    },
+
+    /** A PATCH of a shared record, applied by its writer workflow; answers the record as stored. */
+    updateShared(writerId: string, input: Omit<UpdateSharedFieldsInput, 'requestId'>): Promise<RecordView> {
+      const requestId = crypto.randomUUID();
+      return updatingInstance(() =>
+        client.workflow.getHandle(writerId).executeUpdate(updateSharedFieldsUpdate, { args: [{ ...input, requestId }], updateId: requestId }),
+      );
     },
   };
 }

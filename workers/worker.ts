@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Stores } from '../activities/store';
@@ -18,11 +19,13 @@ export interface WorkerDeps {
 
 /** The worker that runs pipeline instances: the workflows bundle plus activities bound to MongoDB. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  // The worker's one connection also starts the workflows a step raises and reaches shared records' writers.
+  const client = new Client({ connection: deps.connection, namespace: deps.namespace });
   const options: WorkerOptions = {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    activities: createActivities(deps.stores, deps.metrics),
+    activities: createActivities({ stores: deps.stores, metrics: deps.metrics, temporal: { client, taskQueue: deps.taskQueue } }),
     maxCachedWorkflows: deps.maxCachedWorkflows,
     shutdownGraceTime: deps.shutdownGraceMs,
     ...workflowCode(deps.workflowBundlePath),

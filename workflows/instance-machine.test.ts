@@ -125,7 +125,7 @@ describe('InstanceMachine task completion', () => {
       },
     ]);
     expect(transition.input.record).toMatchObject({ set: { quotationId: 'quo_new' }, unset: [] });
-    expect(transition.input.taskCompleted).toEqual({ id: taskId, doneAt: NOW, doneBy: 'usr_admin' });
+    expect(transition.input.view.taskDone).toEqual({ id: taskId, doneAt: NOW, doneBy: 'usr_admin' });
     expect(transition.input.event).toMatchObject({
       kind: 'task_completed',
       idempotencyKey: 'key-1',

@@ -10,10 +10,11 @@ import {
   markFired,
   planStageEntry,
 } from './domain';
-import type { Actor, Check, InstanceState, MoveRequest, PipelineVersion, RecordView, StageVisit, TaskState } from './domain/types';
+import { completeTask, foldDoneTasks } from './domain/tasks';
+import { SELF_WRITER, SYSTEM_ACTOR, type Actor, type Check, type InstanceState, type MoveRequest, type PipelineVersion, type RecordView, type StageVisit, type TaskState } from './domain/types';
 import type { CompleteTaskInput, MoveInput } from './messages';
-import { buildTransition, changeRecord, linkedRecord, type EntryOptions } from './instance-step';
-import type { Transition } from './transition';
+import { buildTransition, changeRecord, linkedRecord, type EntryOptions, type StepExtra } from './instance-step';
+import type { StepWritten, Transition, TransitionKind } from './transition';
 import type { StoredRecordInput } from './trigger-types';
 
 /** The state keeps the most recent stage visits; the full trail is the `events` collection. */
@@ -39,13 +40,24 @@ function unwrap<T>(check: Check<T>): T {
  * the next state; the workflow runs the writes through an activity and then
  * `commit`s. Refusals are thrown as `Refusal`s.
  */
+export interface MachineOptions {
+  /** A run started by 1.0: each step writes the instance's whole view (see ViewChange.whole). */
+  wholeViews?: boolean;
+}
+
 export class InstanceMachine {
+  public state: InstanceState;
+
   constructor(
     readonly def: PipelineVersion,
-    public state: InstanceState,
-  ) {}
+    state: InstanceState,
+    private readonly opts: MachineOptions = {},
+  ) {
+    this.state = { ...state, tasks: foldDoneTasks(state.tasks) };
+  }
 
-  static blank(instanceId: string, chainId: string, def: PipelineVersion, record: RecordView): InstanceMachine {
+  static blank(instanceId: string, chainId: string, def: PipelineVersion, record: RecordView, opts: MachineOptions & { writesRecord?: boolean } = {}): InstanceMachine {
+    const { writesRecord, ...machine } = opts;
     return new InstanceMachine(def, {
       instanceId,
       chainId,
@@ -61,7 +73,8 @@ export class InstanceMachine {
       tasks: [],
       record,
       seq: 0,
-    });
+      ...(writesRecord ? { recordWriter: SELF_WRITER } : {}),
+    }, machine);
   }
 
   /**
@@ -76,8 +89,37 @@ export class InstanceMachine {
     return this.state.stage !== '';
   }
 
-  commit(transition: Transition): void {
-    this.state = transition.next;
+  /**
+   * Takes the step's next state, with what its writes answered: the record as
+   * stored when its writer chose the version, and where the record's changes
+   * go from now on. An instance that left the running state gave up writing
+   * the record: a run that reopens it joins the record again.
+   */
+  commit(transition: Transition, written: Pick<StepWritten, 'record' | 'writer'> = {}): void {
+    let next = transition.next;
+    if (written.record) {
+      // The record as its writer stored it holds what others wrote meanwhile: a date field among it moves the
+      // deadline, as the step's activity computed it for the view.
+      next = { ...next, record: { ...written.record, fields: { ...written.record.fields, [this.def.stageField]: next.stage } } };
+      if (next.status === 'running') next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
+    }
+    if (written.writer !== undefined) next = { ...next, recordWriter: written.writer ?? SELF_WRITER };
+    if (transition.input.releasesRecord) {
+      const { recordWriter: _released, ...rest } = next;
+      next = rest;
+    }
+    this.state = next;
+  }
+
+  /** A shared record's writer workflow takes over the record: this instance's changes go through it from now on. */
+  shareRecord(writer: string): RecordView | undefined {
+    if (this.state.status !== 'running' || this.state.recordWriter === undefined) return undefined;
+    this.state = { ...this.state, recordWriter: writer };
+    return this.state.record;
+  }
+
+  private step(next: InstanceState, eventId: string, kind: TransitionKind, actor: Actor, now: string, extra: StepExtra): Transition {
+    return buildTransition(this.def, this.state, next, eventId, kind, actor, now, extra, { whole: this.opts.wholeViews === true });
   }
 
   validateMove(actor: Actor, move: MoveRequest): void {
@@ -148,7 +190,7 @@ export class InstanceMachine {
     if (!deadline || !reminders || !reminders.armed.includes(before) || this.state.status !== 'running') return undefined;
     const seq = this.state.seq + 1;
     const next: InstanceState = { ...this.state, seq, reminders: markFired(reminders, before) };
-    return buildTransition(this.def, next, this.eventId(seq), 'deadline_approaching', actor, now, {
+    return this.step(next, this.eventId(seq), 'deadline_approaching', actor, now, {
       reason: `deadline ${deadline.at} in ${before}`,
       details: { stage: this.state.stage, deadlineAt: deadline.at, before, to: deadline.to },
     });
@@ -173,20 +215,19 @@ export class InstanceMachine {
     const { task } = unwrap(checkTaskCompletion(this.def, this.state, actor, taskId, fields, extra.createRecord));
     const seq = this.state.seq + 1;
     const eventId = this.eventId(seq);
-    const done = { id: task.id, doneAt: now, doneBy: actor.userId };
     const created = extra.createRecord && this.taskRecord(task, extra.createRecord, actor, now);
     const set = created ? { ...fields, [created.linkField]: created.record.id } : (fields ?? {});
+    const changes = Object.keys(set).length > 0;
     const record = changeRecord(this.state.record, set, {});
     const next: InstanceState = {
       ...this.state,
       seq,
-      record: record.view,
-      tasks: this.state.tasks.map((t) => (t.id === task.id ? { ...t, status: 'done', ...done } : t)),
+      record: changes ? record.view : this.state.record,
+      tasks: completeTask(this.state.tasks, task.id, now, actor.userId),
     };
     next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
-    return buildTransition(this.def, next, eventId, 'task_completed', actor, now, {
-      record: Object.keys(set).length > 0 ? record.change : undefined,
-      taskCompleted: done,
+    return this.step(next, eventId, 'task_completed', actor, now, {
+      record: changes ? record.change : undefined,
       idempotencyKey,
       recordsCreated: created ? [created.record] : undefined,
       details: {
@@ -218,33 +259,45 @@ export class InstanceMachine {
     const next: InstanceState = { ...this.state, seq, record: record.view };
     // A changed date field moves the deadline, also backwards.
     next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
-    return buildTransition(this.def, next, this.eventId(seq), 'record_updated', actor, now, {
+    return this.step(next, this.eventId(seq), 'record_updated', actor, now, {
       record: record.change,
       details: { fields: Object.keys(fields) },
     });
   }
 
   /**
-   * Another writer changed the record (a re-fired trigger, or a PATCH applied by a
-   * sibling instance): take its values and stay in the stage. A changed date field
-   * moves the deadline here too, as it does for an update made through this instance.
+   * Another writer changed the record (the writer of a shared record, a
+   * re-fired trigger): take its values and stay in the stage. A changed date
+   * field moves the deadline here too, as it does for an update made through
+   * this instance; that is a step, so the instance's view shows the deadline
+   * it waits for. Otherwise only the instance's copy changes.
    */
-  adoptRecord(record: RecordView): void {
-    if (record.id !== this.state.recordId) return; // another record of the contact: the instance stays bound to its own
-    if (record.version < this.state.record.version) return; // a late, older copy: the instance already holds newer values
+  adoptRecord(record: RecordView, now?: string): Transition | undefined {
+    if (record.id !== this.state.recordId) return undefined; // another record of the contact: the instance stays bound to its own
+    if (record.version < this.state.record.version) return undefined; // a late, older copy: the instance already holds newer values
     const next: InstanceState = {
       ...this.state,
       record: { ...record, fields: { ...record.fields, [this.def.stageField]: this.state.stage } },
     };
     if (next.status === 'running') next.deadline = computeDeadline(this.def, next.stage, next.record, next.stageEnteredAt);
-    this.state = next;
+    const before = this.state.deadline;
+    const moved = before?.at !== next.deadline?.at || before?.to !== next.deadline?.to;
+    if (now === undefined || !moved || next.status !== 'running') {
+      this.state = next;
+      return undefined;
+    }
+    const seq = this.state.seq + 1;
+    return this.step({ ...next, seq }, this.eventId(seq), 'record_updated', SYSTEM_ACTOR, now, {
+      reason: 'the record changed',
+      details: { adopted: { version: record.version }, deadline: { from: before?.at ?? null, to: next.deadline?.at ?? null } },
+    });
   }
 
   planCancel(actor: Actor, reason: string, now: string): Transition {
     if (this.state.status !== 'running') throw new Refusal('not_running', 'the instance is no longer running');
     const seq = this.state.seq + 1;
     const next: InstanceState = { ...this.state, seq, status: 'cancelled', deadline: undefined };
-    return buildTransition(this.def, next, this.eventId(seq), 'cancelled', actor, now, { reason });
+    return this.step(next, this.eventId(seq), 'cancelled', actor, now, { reason });
   }
 
   private planEntry(
@@ -282,9 +335,8 @@ export class InstanceMachine {
       record: record.view,
     };
     next.deadline = next.status === 'running' ? computeDeadline(this.def, to, next.record, now) : undefined;
-    return buildTransition(this.def, next, eventId, opts.kind, actor, now, {
+    return this.step(next, eventId, opts.kind, actor, now, {
       record: record.change,
-      tasksCreated: plan.tasks,
       from: this.state.stage || undefined,
       to,
       reason: opts.reason,

@@ -1,7 +1,8 @@
-import { findStage, newRecord } from './domain';
-import type { Actor, InstanceState, PipelineVersion, RecordView } from './domain/types';
+import { newRecord } from './domain';
+import { SELF_WRITER, type Actor, type InstanceState, type PipelineVersion, type RecordView } from './domain/types';
 import type { MoveInput } from './messages';
-import type { AuditEvent, InstanceProjection, RecordChange, Transition, TransitionKind } from './transition';
+import { refOf } from './pipeline-ref';
+import type { RecordChange, RecordRoute, StepEvent, Transition, TransitionKind, ViewChange } from './transition';
 import type { StoredRecordInput } from './trigger-types';
 
 /** What a step that enters a stage carries besides the stage: see InstanceMachine.planEntry. */
@@ -77,78 +78,91 @@ export function linkedRecord(source: RecordView, spec: NonNullable<MoveInput['cr
   );
 }
 
-export type StepExtra = Partial<Omit<AuditEvent, 'eventId' | 'kind' | 'actor' | 'at'>> & {
+export type StepExtra = Partial<Omit<StepEvent, 'kind' | 'actor' | 'at'>> & {
   record?: RecordChange;
-  tasksCreated?: InstanceState['tasks'];
-  taskCompleted?: Transition['input']['taskCompleted'];
   recordsCreated?: StoredRecordInput[];
 };
 
+/** How the workflow asks for a step to be written; see InstanceMachine's options. */
+export interface StepContext {
+  /** A run started by 1.0: every step writes the whole view (see ViewChange.whole). */
+  whole: boolean;
+}
+
+const numeric = (value: unknown): number | undefined => {
+  if (value === null || value === '' || value === undefined || typeof value === 'boolean') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/**
+ * What the step changes in the instance's view, read off the state before and
+ * after it: the visit it began, the tasks it created, completed or folded
+ * away, and the scalars. Derived here, once, so no plan can forget a part of it.
+ */
+export function viewChange(prev: InstanceState, next: InstanceState, ctx: StepContext): ViewChange {
+  const kept = new Set(next.history.map((v) => v.eventId));
+  const last = next.history.at(-1);
+  const entered = last && !prev.history.some((v) => v.eventId === last.eventId) ? last : undefined;
+  const before = new Map(prev.tasks.map((t) => [t.id, t]));
+  const after = new Set(next.tasks.map((t) => t.id));
+  const created = next.tasks.filter((t) => !before.has(t.id));
+  const done = next.tasks.find((t) => t.status === 'done' && before.get(t.id)?.status === 'open');
+  const dropped = prev.tasks.filter((t) => !after.has(t.id)).map((t) => t.id);
+  const { ownerId, partnerCompanyId, contactId } = next.record;
+  const amount = numeric(next.record.fields.amount);
+  return {
+    seq: next.seq,
+    status: next.status,
+    stage: next.stage,
+    stageEnteredAt: next.stageEnteredAt,
+    ...(next.deadline ? { deadline: next.deadline } : {}),
+    ...(next.reminders ? { reminders: next.reminders } : {}),
+    ...(entered ? { entered: true as const } : {}),
+    ...(prev.history.filter((v) => !kept.has(v.eventId)).map((v) => ({ droppedVisit: v.eventId }))[0] ?? {}),
+    ...(created.length > 0 ? { tasksCreated: created } : {}),
+    ...(done ? { taskDone: { id: done.id, doneAt: done.doneAt, doneBy: done.doneBy } } : {}),
+    ...(dropped.length > 0 ? { tasksDropped: dropped } : {}),
+    ...(amount !== undefined ? { amount } : {}),
+    parties: { ownerId, ...(partnerCompanyId ? { partnerCompanyId } : {}), ...(contactId ? { contactId } : {}) },
+    ...(prev.stage === '' ? { chainStart: true } : {}),
+    ...(ctx.whole ? { whole: { history: next.history, tasks: next.tasks } } : {}),
+  };
+}
+
 /**
  * Everything one step writes, keyed by its event id: the audit event, the
- * record change, the tasks, and the instance's projection, which list pages
- * and the forecast read instead of asking each workflow.
+ * record change, the records it creates, and the change to the instance's
+ * view, which every read of the instance uses instead of asking its workflow.
  */
 export function buildTransition(
   def: PipelineVersion,
+  prev: InstanceState,
   next: InstanceState,
   eventId: string,
   kind: TransitionKind,
   actor: Actor,
   now: string,
   extra: StepExtra,
+  ctx: StepContext,
 ): Transition {
-  const { record, tasksCreated, taskCompleted, recordsCreated, ...event } = extra;
+  const { record, recordsCreated, ...event } = extra;
+  const finishing = prev.status === 'running' && next.status !== 'running';
+  const writer = prev.recordWriter;
+  const route: RecordRoute | undefined = writer === undefined ? { join: true } : writer === SELF_WRITER ? undefined : { via: writer };
   return {
     next,
     actor,
     input: {
       eventId,
       recordId: next.recordId,
-      record,
-      event: {
-        ...event,
-        eventId,
-        instanceId: next.instanceId,
-        recordId: next.recordId,
-        pipelineKey: next.pipelineKey,
-        kind,
-        actor: { kind: actor.kind, userId: actor.userId, companyId: actor.companyId },
-        at: now,
-      },
-      tasksCreated: tasksCreated ?? [],
-      taskCompleted,
-      recordsCreated,
-      instance: projection(def, next, now),
+      pipeline: refOf(next.record.companyId, def),
+      ...(record ? { record } : {}),
+      ...(record && route ? { route } : {}),
+      ...(finishing ? { releasesRecord: true } : {}),
+      event: { ...event, kind, actor: { kind: actor.kind, userId: actor.userId, companyId: actor.companyId }, at: now },
+      view: viewChange(prev, next, ctx),
+      ...(recordsCreated ? { recordsCreated } : {}),
     },
-  };
-}
-
-function projection(def: PipelineVersion, next: InstanceState, now: string): InstanceProjection {
-  const stage = findStage(def, next.stage);
-  const amount = Number(next.record.fields.amount);
-  const forecast =
-    Number.isFinite(amount) && next.record.fields.amount !== null && next.record.fields.amount !== ''
-      ? { amount, winRate: stage?.winRate, weightedAmount: stage?.winRate === undefined ? undefined : (amount * stage.winRate) / 100 }
-      : {};
-  return {
-    instanceId: next.instanceId,
-    pipelineKey: next.pipelineKey,
-    pipelineName: next.pipelineName,
-    version: next.version,
-    objectType: next.objectType,
-    recordId: next.recordId,
-    status: next.status,
-    stage: next.stage,
-    stageType: stage?.type ?? 'normal',
-    stageEnteredAt: next.stageEnteredAt,
-    deadline: next.deadline,
-    ownerId: next.record.ownerId,
-    companyId: next.record.companyId,
-    partnerCompanyId: next.record.partnerCompanyId,
-    contactId: next.record.contactId,
-    ...forecast,
-    seq: next.seq,
-    updatedAt: now,
   };
 }

@@ -45,8 +45,11 @@ export function instanceSummary(
  * `entersAt` at that time: its first state is then known here, deadline
  * included (see startSearchAttributes).
  */
-export function instanceStartOptions(input: Pick<PipelineInstanceInput, 'definition' | 'record' | 'startedBy' | 'createsRecord' | 'entersAt'>) {
-  const { definition, record, startedBy, createsRecord, entersAt } = input;
+export function instanceStartOptions(
+  definition: PipelineVersion,
+  input: Pick<PipelineInstanceInput, 'record' | 'startedBy' | 'createsRecord' | 'entersAt'>,
+) {
+  const { record, startedBy, createsRecord, entersAt } = input;
   const at = entersAt ?? createsRecord?.at;
   return {
     memo: instanceMemo(definition, record),

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Actor, InstanceState, MoveRequest, PipelineVersion, RecordView } from './domain/types';
+import type { PipelineRef } from './pipeline-ref';
 
 /**
  * The pipeline-instance workflow's contract with its callers. The API imports
@@ -11,8 +12,14 @@ export const RECORD_TRIGGER_WORKFLOW = 'recordTrigger';
 
 export interface PipelineInstanceInput {
   instanceId: string;
-  /** The pinned version: a running instance never changes it. */
-  definition: PipelineVersion;
+  /** The pinned version, by reference: a running instance never changes it. */
+  pipeline?: PipelineRef;
+  /**
+   * The pinned version itself, as runs started by 1.0 carry it. Such a run
+   * replays as it ran (its timers, its signals) until it continues as new,
+   * which carries the reference instead.
+   */
+  definition?: PipelineVersion;
   record: RecordView;
   startedBy: Actor;
   idempotencyKey?: string;
@@ -22,6 +29,12 @@ export interface PipelineInstanceInput {
    * one pipeline to start needs no other durable step than the instance's own.
    */
   createsRecord?: { at: string };
+  /**
+   * The record was written for this instance with its writer set to it (a
+   * record a step created, with this one pipeline to start): its first step
+   * writes it directly instead of joining it (see record-writer.ts).
+   */
+  writesRecord?: boolean;
   /**
    * When the first stage is entered, set by a starter that knows it (the
    * start's own time): the starter then sets the search attributes of the
@@ -79,10 +92,19 @@ export interface CancelInput {
   reason: string;
 }
 
-/** What every mutating update returns: the state after it was applied. */
+/**
+ * What every mutating update returns: the step's event id and sequence. The
+ * step wrote the instance's view and the record before answering, so the
+ * caller reads them from MongoDB instead of carrying the state through history.
+ */
 export interface MutationResult {
   eventId: string;
-  state: InstanceState;
+  seq: number;
+}
+
+/** Sent by a shared record's writer workflow: from now on the instance's record changes go through `writer`. */
+export interface ShareRecordInput {
+  writer: string;
 }
 
 export const moveUpdate = defineUpdate<MutationResult, [MoveInput]>('move');
@@ -90,7 +112,9 @@ export const completeTaskUpdate = defineUpdate<MutationResult, [CompleteTaskInpu
 export const updateRecordUpdate = defineUpdate<MutationResult, [UpdateRecordInput]>('updateRecord');
 export const cancelUpdate = defineUpdate<MutationResult, [CancelInput]>('cancel');
 /** Answers once the initial stage is entered: sent with the start so the caller gets the first state in one round trip. */
-export const startedUpdate = defineUpdate<InstanceState>('started');
+export const startedUpdate = defineUpdate<MutationResult>('started');
+/** Answers the instance's copy of the record, which the writer workflow takes as its own. */
+export const shareRecordUpdate = defineUpdate<RecordView | undefined, [ShareRecordInput]>('shareRecord');
 export const stateQuery = defineQuery<InstanceState>('state');
 /** A record changed outside the instance (e.g. a re-fired trigger): take the new values, keep the stage. */
 export const recordChangedSignal = defineSignal<[RecordView]>('recordChanged');

@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { armReminders, autoAdvanceTarget, nextReminder, stageHasReminders, timerStep, type DueReminder } from './domain';
-import { SYSTEM_ACTOR, type InstanceState } from './domain/types';
+import { SYSTEM_ACTOR, type InstanceState, type PipelineVersion } from './domain/types';
 import { InstanceMachine, Refusal } from './instance-machine';
 import { instanceMemo } from './instance-summary';
 import {
@@ -18,19 +18,30 @@ import {
   completeTaskUpdate,
   moveUpdate,
   recordChangedSignal,
+  shareRecordUpdate,
   startedUpdate,
   stateQuery,
   updateRecordUpdate,
   type MutationResult,
   type PipelineInstanceInput,
 } from './messages';
+import { refOf } from './pipeline-ref';
 import { heldSearchAttributes, holds, instanceSearchAttributes } from './search-attributes';
-import { ChildStarts, startLinked, writeStep } from './step-writer';
+import { ChildStarts, loadPipeline, startLinked, writeStep } from './step-writer';
 import type { Transition } from './transition';
+import { WakeTimer } from './wake-timer';
 import { startWebhookDeliveries } from './webhook-deliveries';
 
 /** Continue-as-new well before the server's limits (4,096 events suggested, 2,000 updates per run). */
 const MAX_UPDATES_PER_RUN = 500;
+
+/** What a run answers when it completes: the instance's view in MongoDB holds the rest. */
+export interface InstanceOutcome {
+  instanceId: string;
+  status: InstanceState['status'];
+  stage: string;
+  seq: number;
+}
 
 /** A refusal crosses to the caller as a non-retryable failure whose type is the refusal code. */
 function asFailure(err: unknown): unknown {
@@ -42,10 +53,10 @@ function asFailure(err: unknown): unknown {
  * entered there is nothing to check against yet, so the update is accepted and
  * its handler checks again once it reaches the front of the queue.
  */
-function validated(machine: InstanceMachine, check: () => void): void {
-  if (!machine.started) return;
+function validated(machine: InstanceMachine | undefined, check: (machine: InstanceMachine) => void): void {
+  if (!machine?.started) return;
   try {
-    check();
+    check(machine);
   } catch (err) {
     throw asFailure(err);
   }
@@ -56,31 +67,39 @@ function validated(machine: InstanceMachine, check: () => void): void {
  * pipeline version. Every change goes through a single queue so that exactly
  * one mutation runs at a time; moves and task completions are updates whose
  * validators run the pure rules, so a refused move leaves no trace in history.
+ *
+ * A run started by 1.0 carries its definition in its input: it keeps 1.0's
+ * ways where they decide what goes into history (a timer per wake, a record
+ * signal taken at once), so its recorded history replays, until it continues
+ * as new on this version's terms.
  */
-export async function pipelineInstance(input: PipelineInstanceInput): Promise<InstanceState> {
-  // The chain id is the tail of the run id: its head is a timestamp (UUIDv7), shared by runs started close together.
-  const machine = input.state
-    ? new InstanceMachine(input.definition, input.state)
-    : InstanceMachine.blank(input.instanceId, workflowInfo().firstExecutionRunId.slice(-8), input.definition, input.record);
+export async function pipelineInstance(input: PipelineInstanceInput): Promise<InstanceOutcome> {
+  const legacy = input.definition !== undefined;
+  // Set once the pinned version is loaded; the handlers, registered before that, read it when they run.
+  // eslint-disable-next-line prefer-const
+  let machine: InstanceMachine | undefined;
   const queue: Array<() => Promise<void>> = [];
   const children = new ChildStarts();
   let updatesThisRun = 0;
   let wakeups = 0;
+  const m = () => machine!;
 
   const now = () => new Date(Date.now()).toISOString();
 
   async function apply(transition: Transition): Promise<MutationResult> {
+    const step = transition.input;
     // The instance's own record, when its first step created it, runs this instance; any other runs its own pipelines.
-    const linked = (transition.input.recordsCreated ?? []).filter((r) => r.id !== transition.input.recordId);
-    const written = await writeStep(linked.length > 0 ? { ...transition.input, planTriggersAs: transition.actor } : transition.input);
-    machine.commit(transition);
+    const linked = (step.recordsCreated ?? []).filter((r) => r.id !== step.recordId);
+    const written = await writeStep(linked.length > 0 ? { ...step, startLinkedAs: transition.actor } : step);
+    m().commit(transition, written);
     publish();
-    if (written.deliveries.length > 0) children.track(startWebhookDeliveries(transition.input.eventId, written.deliveries));
+    // What 1.0's activity answered for the workflow to start itself; this version's activity starts both.
+    if (written.deliveries?.length) children.track(startWebhookDeliveries(step.eventId, written.deliveries));
+    if (written.linked) for (const { id } of linked) children.track(startLinked(id, written.linked.find((l) => l.record.id === id), transition.actor));
     // The SDK adds workflowId and runId to the line, and drops it on replay.
-    const { kind, from, to, actor, eventId } = transition.input.event;
-    log.info('step applied', { kind, from, to, actor: actor.userId, eventId });
-    for (const { id } of linked) children.track(startLinked(id, written.linked?.find((l) => l.record.id === id), transition.actor));
-    return { eventId: transition.input.eventId, state: machine.state };
+    const { kind, from, to, actor } = step.event;
+    log.info('step applied', { kind, from, to, actor: actor.userId, eventId: step.eventId });
+    return { eventId: step.eventId, seq: m().state.seq };
   }
 
   /** Runs `plan` and its writes after every mutation queued before it. */
@@ -106,72 +125,97 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
    * changed (its starter set the first ones), and none when nothing did.
    */
   function publish(): void {
-    const changed = instanceSearchAttributes(machine.def, machine.state).filter((pair) => !holds(workflowInfo().typedSearchAttributes, pair));
+    const changed = instanceSearchAttributes(m().def, m().state).filter((pair) => !holds(workflowInfo().typedSearchAttributes, pair));
     if (changed.length > 0) upsertSearchAttributes(changed);
   }
 
   // A run that reopens a finished instance answers its starter once the reopening step is taken, or refused.
-  let reopening = input.reopen !== undefined && machine.state.status === 'finished';
+  let reopening = input.reopen !== undefined && input.state?.status === 'finished';
   let reopenRefused: unknown;
+  let firstStep: MutationResult | undefined;
 
-  setHandler(stateQuery, () => machine.state);
+  setHandler(stateQuery, () => m().state);
   setHandler(startedUpdate, async () => {
-    await condition(() => machine.started && !reopening);
+    await condition(() => machine !== undefined && machine.started && !reopening);
     if (reopenRefused) throw reopenRefused;
-    return machine.state;
+    return firstStep ?? { eventId: m().state.history.at(-1)?.eventId ?? '', seq: m().state.seq };
   });
   setHandler(
     moveUpdate,
     ({ actor, move, idempotencyKey, assignPartnerCompanyId, createRecord }) =>
-      enqueue(() => machine.planMove(actor, move, now(), idempotencyKey, { assignPartnerCompanyId, createRecord })),
-    { validator: ({ actor, move }) => validated(machine, () => machine.validateMove(actor, move)) },
+      enqueue(() => m().planMove(actor, move, now(), idempotencyKey, { assignPartnerCompanyId, createRecord })),
+    { validator: ({ actor, move }) => validated(machine, (mc) => mc.validateMove(actor, move)) },
   );
   setHandler(
     completeTaskUpdate,
     ({ actor, taskId, fields, idempotencyKey, createRecord }) =>
-      enqueue(() => machine.planTaskCompletion(actor, taskId, fields, now(), idempotencyKey, { createRecord })),
+      enqueue(() => m().planTaskCompletion(actor, taskId, fields, now(), idempotencyKey, { createRecord })),
     {
       validator: ({ actor, taskId, fields, createRecord }) =>
-        validated(machine, () => machine.planTaskCompletion(actor, taskId, fields, now(), undefined, { createRecord })),
+        validated(machine, (mc) => mc.planTaskCompletion(actor, taskId, fields, now(), undefined, { createRecord })),
     },
   );
   setHandler(
     updateRecordUpdate,
-    ({ actor, fields, expectedVersion }) => enqueue(() => machine.planRecordUpdate(actor, fields, expectedVersion, now())),
+    ({ actor, fields, expectedVersion }) => enqueue(() => m().planRecordUpdate(actor, fields, expectedVersion, now())),
     {
       validator: ({ actor, fields, expectedVersion }) =>
-        validated(machine, () => machine.planRecordUpdate(actor, fields, expectedVersion, now())),
+        validated(machine, (mc) => mc.planRecordUpdate(actor, fields, expectedVersion, now())),
     },
   );
-  setHandler(cancelUpdate, ({ actor, reason }) => enqueue(() => machine.planCancel(actor, reason, now())), {
-    validator: ({ actor, reason }) => validated(machine, () => machine.planCancel(actor, reason, now())),
+  setHandler(cancelUpdate, ({ actor, reason }) => enqueue(() => m().planCancel(actor, reason, now())), {
+    validator: ({ actor, reason }) => validated(machine, (mc) => mc.planCancel(actor, reason, now())),
+  });
+  // In the queue, so no step is writing while the record's writer takes over (see record-writer.ts).
+  setHandler(shareRecordUpdate, ({ writer }) => {
+    updatesThisRun++;
+    return new Promise((resolve) => queue.push(async () => resolve(m().shareRecord(writer))));
   });
   setHandler(recordChangedSignal, (record) => {
-    machine.adoptRecord(record);
-    if (machine.started) publish();
-    wakeups++;
+    if (legacy) {
+      // As 1.0 took it: at once, outside the queue.
+      m().adoptRecord(record);
+      if (m().started) publish();
+      wakeups++;
+      return;
+    }
+    // In the queue, so a step being written cannot overwrite it with the record as it planned it.
+    queue.push(async () => {
+      const step = m().adoptRecord(record, now());
+      if (step) await apply(step);
+      else publish();
+    });
   });
 
-  const memo = instanceMemo(input.definition, input.record);
+  const def: PipelineVersion = input.definition ?? (await loadPipeline(input.pipeline!));
+  machine = input.state
+    ? new InstanceMachine(def, input.state, { wholeViews: legacy })
+    : // The chain id is the tail of the run id: its head is a timestamp (UUIDv7), shared by runs started close together.
+      InstanceMachine.blank(input.instanceId, workflowInfo().firstExecutionRunId.slice(-8), def, input.record, {
+        wholeViews: legacy,
+        writesRecord: input.writesRecord === true || input.createsRecord !== undefined,
+      });
+
+  const memo = instanceMemo(def, input.record);
   if (!sameMemo(workflowInfo().memo, memo)) upsertMemo(memo);
   // A starter that knows when the first stage is entered set the search attributes of the state it leaves
   // (instanceStartOptions): the first step then upserts none.
   const startAt = input.entersAt ?? input.createsRecord?.at ?? now();
-  if (!machine.started) await apply(machine.planStart(input.startedBy, startAt, input.idempotencyKey, input.createsRecord?.at));
+  if (!machine.started) firstStep = await apply(machine.planStart(input.startedBy, startAt, input.idempotencyKey, input.createsRecord?.at));
   else if (reopening && input.reopen) await reopen(input.reopen);
   else publish();
 
+  const timer = new WakeTimer();
   while (machine.state.status === 'running') {
     const seen = wakeups;
     const deadline = machine.state.deadline;
     const reminder = deadline ? armedReminder() : undefined;
     const wakeAt = reminder?.at ?? deadline?.at;
-    const waitMs = wakeAt ? Math.max(0, Date.parse(wakeAt) - Date.now()) : undefined;
-    const wake = () => queue.length > 0 || wakeups !== seen || machine.state.status !== 'running' || needsNewRun();
-    const woke = waitMs === undefined ? (await condition(wake), true) : await condition(wake, Math.max(1, waitMs));
+    const wake = () => queue.length > 0 || wakeups !== seen || m().state.status !== 'running' || needsNewRun();
+    const fired = legacy ? await timerPerWake(wakeAt, wake) : await timer.wait(wakeAt, wake);
     await drain();
 
-    if (!woke && machine.state.deadline === deadline && deadline) {
+    if (fired && machine.state.deadline === deadline && deadline) {
       const due = timerStep(reminder, deadline.at, now());
       const step = due === 'deadline' ? machine.planDeadline(SYSTEM_ACTOR, now()) : due === 'reminder' ? machine.planReminder(reminder!.before, SYSTEM_ACTOR, now()) : undefined;
       if (step) await apply(step);
@@ -183,16 +227,30 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
       await settle();
       // The next run starts with this run's memo and the search attributes of the state it carries, so its first task writes neither.
       const typedSearchAttributes = heldSearchAttributes(machine.def, machine.state);
+      const { definition: _definition, reopen: _reopen, ...carried } = input;
       return makeContinueAsNewFunc<typeof pipelineInstance>({ memo: workflowInfo().memo, typedSearchAttributes })({
-        ...input,
+        ...carried,
+        pipeline: refOf(machine.state.record.companyId, def),
         state: machine.state,
-        reopen: undefined,
       });
     }
   }
 
   await settle();
-  return machine.state;
+  const { instanceId, status, stage, seq } = machine.state;
+  return { instanceId, status, stage, seq };
+
+  /**
+   * 1.0's wait: a timer for every wake, cancelled when the wake comes first.
+   * Runs that 1.0 started replay it exactly; answers whether the time came.
+   */
+  async function timerPerWake(at: string | undefined, wake: () => boolean): Promise<boolean> {
+    if (at === undefined) {
+      await condition(wake);
+      return false;
+    }
+    return !(await condition(wake, Math.max(1, Date.parse(at) - Date.now())));
+  }
 
   /**
    * Takes the reopening move, or keeps the final state when it is refused (the
@@ -202,11 +260,11 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
   async function reopen(request: NonNullable<PipelineInstanceInput['reopen']>): Promise<void> {
     let step: Transition | undefined;
     try {
-      step = machine.planReopen(request, now());
+      step = m().planReopen(request, now());
     } catch (err) {
       reopenRefused = asFailure(err);
     }
-    if (step) await apply(step);
+    if (step) firstStep = await apply(step);
     else publish();
     reopening = false;
   }
@@ -231,9 +289,9 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
 
   /** Arms the current visit's reminders for its deadline as it stands now, and answers the next to fire. */
   function armedReminder(): DueReminder | undefined {
-    if (!stageHasReminders(machine.def, machine.state.stage)) return undefined;
-    const reminders = armReminders(machine.def, machine.state, now());
-    if (reminders !== machine.state.reminders) machine.state = { ...machine.state, reminders };
+    if (!stageHasReminders(m().def, m().state.stage)) return undefined;
+    const reminders = armReminders(m().def, m().state, now());
+    if (reminders !== m().state.reminders) m().state = { ...m().state, reminders };
     return nextReminder(reminders);
   }
 

@@ -3,16 +3,17 @@ import type { TriggerAction } from './trigger-types';
 import type { Actor, RecordView } from './domain/types';
 import { instanceStartOptions } from './instance-summary';
 import { PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';
+import { refOf } from './pipeline-ref';
 
 /**
  * Starts the instance a trigger planned, as a child that outlives the workflow
- * starting it. Throws WorkflowExecutionAlreadyStartedError when the id is taken
+ * starting it, with its pipeline version by reference. Throws WorkflowExecutionAlreadyStartedError when the id is taken
  * (a manual start, a retried trigger, another record of the same contact).
  */
 export async function startInstance(action: Extract<TriggerAction, { action: 'start' }>, record: RecordView, actor: Actor): Promise<void> {
   const args: PipelineInstanceInput = {
     instanceId: action.instanceId,
-    definition: action.definition,
+    pipeline: refOf(record.companyId, action.definition),
     record,
     startedBy: actor,
     // The workflow's clock, so the start options carry the first state's search attributes.
@@ -23,6 +24,6 @@ export async function startInstance(action: Extract<TriggerAction, { action: 'st
     args: [args],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: action.allowReinitiation ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    ...instanceStartOptions(args),
+    ...instanceStartOptions(action.definition, args),
   });
 }

@@ -7,7 +7,9 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PipelineActivities } from './activity-contract';
-import type { Actor } from './domain/types';
+import type { Actor, PipelineVersion } from './domain/types';
+import type { PipelineRef } from './pipeline-ref';
+import { unpackVersion } from './pinned-version';
 import { RECORD_TRIGGER_WORKFLOW } from './messages';
 import { startInstance } from './start-instance';
 import type { StepWritten, TransitionInput, TransitionKind } from './transition';
@@ -50,10 +52,21 @@ export function writeStep(input: TransitionInput): Promise<StepWritten> {
 }
 
 /**
- * Starts the pipelines of a record a step created. Plain starts the step
- * planned are made here; anything else (an instance to update, a contact's
- * instance bound elsewhere), or a start that lost its id to another, goes to
- * the record's durable trigger, which plans again and settles it.
+ * The pinned version a run's start names: read by the worker (which holds
+ * every version it loaded, as they never change) in the run's first task, and
+ * kept in history by the local activity's marker, so a replay never reads it again.
+ */
+export async function loadPipeline(ref: PipelineRef): Promise<PipelineVersion> {
+  return unpackVersion(await local.pipelineVersion(ref));
+}
+
+/**
+ * Starts the pipelines of a record a step created, as 1.0's steps did (its
+ * activity answered the plan); a step of this version starts them in its
+ * activity. Plain starts the step planned are made here; anything else (an
+ * instance to update, a contact's instance bound elsewhere), or a start that
+ * lost its id to another, goes to the record's durable trigger, which plans
+ * again and settles it.
  */
 export async function startLinked(recordId: string, planned: PlannedTriggers | undefined, actor: Actor): Promise<void> {
   const starts = planned?.actions.filter((a) => a.action === 'start') ?? [];

@@ -17,7 +17,8 @@ const { deliverWebhook } = proxyActivities<PipelineActivities>({
 
 export interface WebhookDeliveriesInput {
   eventId: string;
-  deliveries: WebhookDelivery[];
+  /** The outbox ids of the step's deliveries (whole deliveries from steps that 1.0 wrote). */
+  deliveries: Array<string | WebhookDelivery>;
 }
 
 export interface WebhookDeliveriesResult {
@@ -43,7 +44,9 @@ export const webhookDeliveriesWorkflowId = (eventId: string) => `webhooks:${even
 /**
  * Hands a step's deliveries to their own workflow, abandoned so that it outlives
  * the instance's run (continue-as-new, completion). Its id is the step's: a
- * replayed or retried step finds it started and starts nothing more.
+ * replayed or retried step finds it started and starts nothing more. Only the
+ * runs of 1.0 start it from the instance; a step of this version starts it
+ * from its activity, with the outbox ids.
  */
 export async function startWebhookDeliveries(eventId: string, deliveries: WebhookDelivery[]): Promise<void> {
   try {

@@ -17,6 +17,8 @@ export const COLLECTIONS = {
   webhooks: 'webhooks',
   /** One outcome per webhook delivery id, for operators. */
   webhookDeliveries: 'webhook_deliveries',
+  /** The payloads of deliveries a step raised, keyed by delivery id: Temporal carries only the ids. */
+  webhookOutbox: 'webhook_outbox',
   /** A token per cached catalogue (see `revision` in revisions.ts), changed by every write to it. */
   revisions: 'revisions',
   /** Stage changes not yet folded into the analytics rollup (see rollup.ts); keyed by event id. */

@@ -1,15 +1,103 @@
 import type { Db, Filter } from 'mongodb';
-import type { InstanceProjection } from '../../workflows/transition';
-import { COLLECTIONS, type Doc } from './collections';
+import { findStage } from '../../workflows/domain/moves';
+import type { Deadline, InstanceState, InstanceStatus, PipelineVersion, RecordView, ReminderState, StageType, StageVisit, TaskState } from '../../workflows/domain/types';
+import type { PipelineRef } from '../../workflows/pipeline-ref';
+import type { ViewChange } from '../../workflows/transition';
+import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
+import { stepPatch, visitsOf, tasksOf, type StoredTask, type StoredVisit } from './view-patch';
 
-type InstanceDoc = Doc<Omit<InstanceProjection, 'instanceId'>>;
+/**
+ * What the API reads of an instance instead of asking its workflow: written
+ * by the step that changes the instance, so it outlives the run's history,
+ * which the namespace's retention deletes.
+ */
+export interface InstanceView {
+  instanceId: string;
+  /** The current chain (a re-initiation starts another) and the last sequence of every chain: the events' ids follow from them. */
+  chainId: string;
+  chains: Record<string, number>;
+  pipelineKey: string;
+  pipelineName: string;
+  version: number;
+  objectType: string;
+  recordId: string;
+  companyId: string;
+  ownerId: string;
+  partnerCompanyId?: string;
+  contactId?: string;
+  status: InstanceStatus;
+  stage: string;
+  stageType: StageType;
+  stageEnteredAt: string;
+  deadline?: Deadline;
+  reminders?: ReminderState;
+  /** The most recent stage visits, oldest first (the audit trail has them all). */
+  history: StageVisit[];
+  /** Open tasks, and the latest done task of each stage and key (the tasks collection has them all). */
+  tasks: TaskState[];
+  /** The record's `amount`, the stage's win rate, and their product: what the forecast sums. */
+  amount?: number;
+  winRate?: number;
+  weightedAmount?: number;
+  seq: number;
+  updatedAt: string;
+  /** False for the projection 1.0 wrote, until the upgrade's backfill or the instance's next step completes it. */
+  complete: boolean;
+}
 
-const toProjection = ({ _id, ...rest }: InstanceDoc): InstanceProjection => ({ instanceId: _id, ...rest });
+/** The fields a list answers with: the view without its visits and tasks. */
+export type InstanceProjection = Omit<InstanceView, 'history' | 'tasks' | 'chains' | 'complete' | 'reminders'>;
+
+type InstanceDoc = Doc<
+  Omit<InstanceView, 'instanceId' | 'history' | 'tasks' | 'complete' | 'chains'> & {
+    chains?: Record<string, number>;
+    visits?: Record<string, StoredVisit>;
+    tasks?: Record<string, StoredTask>;
+    /** Set by every write of this version; a 1.0 projection has none. */
+    view?: number;
+  }
+>;
+
+const VIEW_VERSION = 1;
+
+function toView(doc: InstanceDoc): InstanceView {
+  const { _id, visits, tasks, view, chains, ...rest } = doc;
+  return { instanceId: _id, ...rest, chains: chains ?? {}, history: visitsOf(visits), tasks: tasksOf(tasks), complete: view === VIEW_VERSION };
+}
+
+const LISTED = { visits: 0, tasks: 0, chains: 0, reminders: 0, view: 0 } as const;
+
+function toProjection(doc: InstanceDoc): InstanceProjection {
+  const { _id, visits: _v, tasks: _t, view: _w, chains: _c, reminders: _r, ...rest } = doc;
+  return { instanceId: _id, ...rest };
+}
+
+/** The state a reopening run starts from: the view and the record as stored (the record's writer is joined again). */
+export function stateOf(view: InstanceView, record: RecordView): InstanceState {
+  return {
+    instanceId: view.instanceId,
+    chainId: view.chainId,
+    pipelineKey: view.pipelineKey,
+    pipelineName: view.pipelineName,
+    version: view.version,
+    objectType: view.objectType,
+    recordId: view.recordId,
+    status: view.status,
+    stage: view.stage,
+    stageEnteredAt: view.stageEnteredAt,
+    history: view.history,
+    tasks: view.tasks,
+    record,
+    ...(view.deadline ? { deadline: view.deadline } : {}),
+    ...(view.reminders ? { reminders: view.reminders } : {}),
+    seq: view.seq,
+  };
+}
 
 export interface InstanceQuery {
   pipelineKey?: string;
   stage?: string;
-  status?: InstanceProjection['status'];
+  status?: InstanceStatus;
   /** Only instances whose record this company owns or is assigned. */
   visibleTo?: string;
 }
@@ -21,33 +109,110 @@ export interface ForecastRow {
   weightedAmount: number;
 }
 
-/** A projection of every instance, for listing and for runs that have closed. */
+/** What a step tells the view besides its change: which instance, and the version whose names and win rates it reads. */
+export interface ViewStep {
+  instanceId: string;
+  chainId: string;
+  /** The stage visit the step began, if any. */
+  visit?: StageVisit;
+  recordId: string;
+  pipeline: PipelineRef;
+  def: PipelineVersion;
+  change: ViewChange;
+  at: string;
+}
+
+/** The instances' views, for reads, lists, the forecast and runs that have closed. */
 export function instanceStore(db: Db) {
   const instances = db.collection<InstanceDoc>(COLLECTIONS.instances);
   return {
     /**
-     * Written after every step. Steps of one instance run one at a time, so the
-     * newest write always carries the highest sequence; a retry rewrites the same.
+     * One update per step, guarded by the step's sequence: a retried or older
+     * write of the same chain matches nothing and changes nothing (the view
+     * may already be further on). A chain started by a re-initiation replaces
+     * the earlier chain's visits and tasks. Answers whether it wrote.
      */
-    async save(projection: InstanceProjection): Promise<void> {
-      const { instanceId, ...rest } = projection;
-      await instances.replaceOne({ _id: instanceId }, rest, { upsert: true });
+    async applyStep(step: ViewStep): Promise<boolean> {
+      const { change } = step;
+      const stage = findStage(step.def, change.stage);
+      const filter: Filter<InstanceDoc> = { _id: step.instanceId, $or: [{ chainId: { $ne: step.chainId } }, { seq: { $lt: change.seq } }] };
+      const base = {
+        recordId: step.recordId,
+        companyId: step.pipeline.companyId,
+        pipelineKey: step.pipeline.key,
+        version: step.pipeline.version,
+        pipelineName: step.def.name,
+        objectType: step.def.objectType,
+        stageType: stage?.type ?? 'normal',
+        updatedAt: step.at,
+        view: VIEW_VERSION,
+      };
+      try {
+        const result = await instances.updateOne(filter, stepPatch(change, step, base, stage?.winRate), { upsert: true });
+        return result.modifiedCount + result.upsertedCount > 0;
+      } catch (err) {
+        // Upserting finds the document taken by a newer step of its chain: nothing to write.
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
     },
 
-    async get(instanceId: string): Promise<InstanceProjection | undefined> {
+    /** The whole view, written as one: the upgrade's backfill of an instance 1.0 left, from its workflow's state. */
+    async backfill(state: InstanceState, companyId: string, def: PipelineVersion, at: string): Promise<boolean> {
+      const change: ViewChange = {
+        seq: state.seq,
+        status: state.status,
+        stage: state.stage,
+        stageEnteredAt: state.stageEnteredAt,
+        ...(state.deadline ? { deadline: state.deadline } : {}),
+        ...(state.reminders ? { reminders: state.reminders } : {}),
+        parties: { ownerId: state.record.ownerId, partnerCompanyId: state.record.partnerCompanyId, contactId: state.record.contactId },
+        whole: { history: state.history, tasks: state.tasks },
+        ...(typeof state.record.fields.amount === 'number' ? { amount: state.record.fields.amount } : {}),
+      };
+      // Guarded like a step, but a view from 1.0 at the same sequence is completed too.
+      const filter: Filter<InstanceDoc> = { _id: state.instanceId, $or: [{ view: { $ne: VIEW_VERSION } }, { chainId: { $ne: state.chainId } }, { seq: { $lt: state.seq } }] };
+      const stage = findStage(def, state.stage);
+      const base = {
+        recordId: state.recordId,
+        companyId,
+        pipelineKey: def.key,
+        version: def.version,
+        pipelineName: def.name,
+        objectType: def.objectType,
+        stageType: stage?.type ?? 'normal',
+        updatedAt: at,
+        view: VIEW_VERSION,
+      };
+      try {
+        const result = await instances.updateOne(filter, stepPatch(change, { chainId: state.chainId }, base, stage?.winRate), { upsert: true });
+        return result.modifiedCount + result.upsertedCount > 0;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+    },
+
+    async get(instanceId: string): Promise<InstanceView | undefined> {
       const doc = await instances.findOne({ _id: instanceId });
-      return doc ? toProjection(doc) : undefined;
+      return doc ? toView(doc) : undefined;
     },
 
-    /** Every instance bound to the record, by a query on `recordId` (FerretDB reads the whole collection for it). */
+    /** Every instance bound to the record, by a query on `recordId` (FerretDB reads the whole collection for it): for tests and tools. */
     async forRecord(recordId: string): Promise<InstanceProjection[]> {
-      return (await instances.find({ recordId }).toArray()).map(toProjection);
+      return (await instances.find({ recordId }, { projection: LISTED }).toArray()).map(toProjection);
     },
 
     /** The ones of these ids that exist, in the order given: one read by `_id` each, side by side. */
     async byIds(ids: string[]): Promise<InstanceProjection[]> {
-      const docs = await Promise.all(ids.map((_id) => instances.findOne({ _id })));
+      const docs = await Promise.all(ids.map((_id) => instances.findOne({ _id }, { projection: LISTED })));
       return docs.filter((d): d is InstanceDoc => d !== null).map(toProjection);
+    },
+
+    /** Views a version before this one left (a 1.0 projection): what the upgrade backfills. A scan, once per start. */
+    async incomplete(limit: number): Promise<InstanceProjection[]> {
+      const docs = await instances.find({ view: { $ne: VIEW_VERSION } }, { projection: LISTED }).limit(limit).toArray();
+      return docs.map(toProjection);
     },
 
     /**
@@ -55,8 +220,8 @@ export function instanceStore(db: Db) {
      * stage and by owner: with $group and $sum only, which FerretDB supports.
      * One accumulator per $group: FerretDB 1.24 computes only the first
      * accumulator of a $group and returns 0 for the others.
+     * One owning company's open amounts: a tenant never sums another's.
      */
-    /** One owning company's open amounts: a tenant never sums another's. */
     async forecast(companyId: string, pipelineKey: string, ownerId?: string): Promise<{ byStage: ForecastRow[]; byOwner: ForecastRow[] }> {
       const $match: Filter<InstanceDoc> = { companyId, pipelineKey, status: 'running', stageType: 'normal', amount: { $exists: true } };
       if (ownerId) $match.ownerId = ownerId;
@@ -86,7 +251,7 @@ export function instanceStore(db: Db) {
       if (query.stage) filter.stage = query.stage;
       if (query.status) filter.status = query.status;
       if (query.visibleTo !== undefined) filter.$or = [{ companyId: query.visibleTo }, { partnerCompanyId: query.visibleTo }];
-      const docs = await instances.find(filter).sort({ updatedAt: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
+      const docs = await instances.find(filter, { projection: LISTED }).sort({ updatedAt: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
       return docs.map(toProjection);
     },
   };

@@ -97,7 +97,8 @@ export function pipelineStore(db: Db) {
     const id = versionId(companyId, key, version);
     const cached = versionCache.get(id);
     if (cached) return cached;
-    const doc = await versions.findOne({ _id: id });
+    // A version from before companies owned pipelines keeps its old id until the upgrade adopts it.
+    const doc = (await versions.findOne({ _id: id })) ?? (await versions.findOne({ _id: `${key}@${version}` }));
     if (!doc) return undefined;
     const found = toVersion(doc);
     versionCache.set(id, found);

@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
-import type { AuditEvent, InstanceProjection } from '../../workflows/transition';
+import type { AuditEvent } from '../../workflows/transition';
+import type { InstanceProjection } from './instances';
 import { COLLECTIONS } from './collections';
 import { factEventOf, type RollupStore } from './rollup';
 

@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import { applyEvents, dayOf, decodeFacts, encodeFacts, standingOf, type FactEvent, type InstanceCursor, type StageFact } from '../../lib/stage-facts';
-import type { TransitionInput } from '../../workflows/transition';
+import type { AuditEvent } from '../../workflows/transition';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
 import { withFoldLock } from './rollup-lock';
 
@@ -27,8 +27,8 @@ const shardId = (companyId: string, pipelineKey: string, shard: number) => `${pi
 
 /** The stage change (or cancellation) a step wrote, as the rollup's inbox keeps it; undefined for any other step. */
 export interface FactSource {
-  event: Pick<TransitionInput['event'], 'eventId' | 'instanceId' | 'pipelineKey' | 'kind' | 'from' | 'to' | 'at'>;
-  instance: Pick<TransitionInput['instance'], 'companyId' | 'partnerCompanyId' | 'stage' | 'seq'>;
+  event: Pick<AuditEvent, 'eventId' | 'instanceId' | 'pipelineKey' | 'kind' | 'from' | 'to' | 'at'>;
+  instance: { companyId: string; partnerCompanyId?: string; stage: string; seq: number };
 }
 
 export function factEventOf(input: FactSource): InboxDoc | undefined {

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { DeliveryStatus, WebhookEventType } from '../../workflows/domain/webhooks';
+import type { DeliveryStatus, WebhookDelivery, WebhookEventType } from '../../workflows/domain/webhooks';
 import { newWebhookSecret } from '../../lib/webhook-signature';
 import { COLLECTIONS, type Doc } from './collections';
 import { revision } from './revisions';
@@ -33,6 +33,7 @@ export interface DeliveryOutcome {
 /** The secret is stored as given: it is needed to sign. Only `forDelivery` and `create` ever return it. */
 type WebhookDoc = Doc<Omit<Webhook, 'id'> & { secret: string }>;
 type OutcomeDoc = Doc<Omit<DeliveryOutcome, 'id'>>;
+type OutboxDoc = Doc<Omit<WebhookDelivery, 'id'> & { createdAt: string }>;
 
 const withoutSecret = { projection: { secret: 0 } } as const;
 
@@ -45,6 +46,7 @@ function toWebhook(doc: WebhookDoc): Webhook {
 export function webhookStore(db: Db) {
   const webhooks = db.collection<WebhookDoc>(COLLECTIONS.webhooks);
   const outcomes = db.collection<OutcomeDoc>(COLLECTIONS.webhookDeliveries);
+  const outbox = db.collection<OutboxDoc>(COLLECTIONS.webhookOutbox);
   // Every step asks which webhooks listen: the active ones are held per process until one is created or disabled.
   const changes = revision(db, COLLECTIONS.webhooks);
   const active = changes.cached(async () => {
@@ -89,6 +91,26 @@ export function webhookStore(db: Db) {
     async forDelivery(id: string): Promise<(Webhook & { secret: string }) | undefined> {
       const doc = await webhooks.findOne({ _id: id });
       return doc ? { ...toWebhook(doc), secret: doc.secret } : undefined;
+    },
+
+    /**
+     * A step's deliveries, kept until they are sent so that only their ids
+     * pass through Temporal. Keyed by delivery id: a retried step writes the
+     * same documents again.
+     */
+    async putOutbox(deliveries: WebhookDelivery[], now: string): Promise<void> {
+      if (deliveries.length === 0) return;
+      await outbox.bulkWrite(
+        deliveries.map(({ id, ...rest }) => ({ replaceOne: { filter: { _id: id }, replacement: { ...rest, createdAt: now }, upsert: true } })),
+        { ordered: false },
+      );
+    },
+
+    async outboxed(id: string): Promise<WebhookDelivery | undefined> {
+      const doc = await outbox.findOne({ _id: id });
+      if (!doc) return undefined;
+      const { _id, createdAt: _c, ...rest } = doc;
+      return { id: _id, ...rest };
     },
 
     async recordOutcome(outcome: DeliveryOutcome): Promise<void> {

@@ -1,8 +1,8 @@
-import type { Stores } from '../../activities/store';
+import { stateOf, type InstanceProjection, type InstanceView, type Stores } from '../../activities/store';
 import { canSeeRecord, checkReactivation, checkScope, failedConditions, outsideFields, outsideFieldsMessage, reactivationTarget, seesPrivateFields } from '../../workflows/domain';
 import type { Actor, InstanceState, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
-import type { InstanceProjection } from '../../workflows/transition';
+import { refOf } from '../../workflows/pipeline-ref';
 import { enforce, isAdmin } from '../actor';
 import { checkCancel, instanceScope } from '../tenancy';
 import { AppError, notFound } from '../errors';
@@ -28,21 +28,27 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
   const taskRecord = taskRecordInput(stores);
 
   /**
-   * The instance and its pinned version; 404 when the caller may not see its
-   * record. The owning company and the assigned partner are known from the
-   * instance's projection; only another caller (an invited participant, or
-   * nobody) costs a read of the record.
+   * The instance's view, its record and its pinned version; 404 when the
+   * caller may not see the record. Read from MongoDB only: no read of an
+   * instance needs its workflow, a worker, or the run's history (which the
+   * namespace's retention deletes).
    */
   async function visible(actor: Actor, instanceId: string) {
-    const projection = await stores.instances.get(instanceId);
-    if (!projection) throw notFound('instance');
-    const uninvited = { ...projection, participants: { users: [], companies: [] } };
-    const [seen, def] = await Promise.all([
-      canSeeRecord(actor, uninvited) || stores.records.get(projection.recordId).then((r) => r !== undefined && canSeeRecord(actor, r)),
-      stores.pipelines.getVersion(projection.companyId, projection.pipelineKey, projection.version),
+    const view = await stores.instances.get(instanceId);
+    if (!view) throw notFound('instance');
+    const [record, def] = await Promise.all([
+      stores.records.get(view.recordId),
+      stores.pipelines.getVersion(view.companyId, view.pipelineKey, view.version),
     ]);
-    if (!seen || !def) throw notFound('instance');
-    return { projection, def };
+    if (!record || !canSeeRecord(actor, record) || !def) throw notFound('instance');
+    return { view, record, def };
+  }
+
+  /** The instance as the caller sees it, from its view and its record as stored (every field the caller may see). */
+  async function answer(actor: Actor, instanceId: string, eventId?: string) {
+    const { view, record, def } = await visible(actor, instanceId);
+    const shown = presentInstance(def, stateOf(view, toRecordView(record)), actor);
+    return eventId === undefined ? shown : { eventId, ...shown };
   }
 
   /** A record runs its own company's pipelines, whoever starts them. */
@@ -56,27 +62,36 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
   async function reopen(def: PipelineVersion, state: InstanceState, request: MoveInput) {
     const check = checkReactivation(def, state, request.actor, request.move);
     if (!check.ok) throw new AppError(409, check.code, check.message);
-    const reopened = await instances.reopen({
+    const reopened = await instances.reopen(def, {
       instanceId: state.instanceId,
-      definition: def,
+      pipeline: refOf(state.record.companyId, def),
       record: state.record,
       startedBy: request.actor,
       state,
       reopen: request,
     });
-    const eventId = reopened.history.at(-1)?.eventId ?? '';
-    return { eventId, ...presentInstance(def, reopened, request.actor) };
+    return answer(request.actor, state.instanceId, reopened.eventId);
+  }
+
+  /** The final state of a finished instance, from its view and record: what a reopening run starts from. */
+  async function finalState(view: InstanceView): Promise<InstanceState | undefined> {
+    if (view.status !== 'finished') return undefined;
+    const record = await stores.records.get(view.recordId);
+    return record ? stateOf(view, toRecordView(record)) : undefined;
   }
 
   /**
    * A move of an instance: an update of its running run, or, for a finished
    * instance whose pipeline reactivates, the first step of a new run.
    */
-  async function moveInstance(def: PipelineVersion, projection: InstanceProjection, request: MoveInput) {
-    const final = projection.status === 'finished' && def.policy.reactivatable ? await instances.finalState(projection.instanceId) : undefined;
-    if (final) return reopen(def, final, request);
+  async function moveInstance(def: PipelineVersion, projection: InstanceProjection | InstanceView, request: MoveInput) {
+    if (projection.status === 'finished' && def.policy.reactivatable) {
+      const view = 'history' in projection ? projection : await stores.instances.get(projection.instanceId);
+      const final = view && (await finalState(view));
+      if (final) return reopen(def, final, request);
+    }
     const result = await instances.move(projection.instanceId, request);
-    return { eventId: result.eventId, ...presentInstance(def, result.state, request.actor) };
+    return answer(request.actor, projection.instanceId, result.eventId);
   }
 
   return {
@@ -103,17 +118,12 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       if (previous && previous.status !== 'running' && !def.trigger.reinitiate) {
         throw new AppError(409, 'reinitiation_disabled', `${def.name} does not allow starting a ${previous.status} instance again`);
       }
-      const state = await instances.start(
-        { instanceId, definition: def, record: toRecordView(record), startedBy: actor, idempotencyKey, entersAt: new Date().toISOString() },
-        { allowReinitiation: def.trigger.reinitiate },
-      );
-      return presentInstance(def, state, actor);
+      const input = { instanceId, pipeline: refOf(record.companyId, def), record: toRecordView(record), startedBy: actor, idempotencyKey, entersAt: new Date().toISOString() };
+      await instances.start(def, input, { allowReinitiation: def.trigger.reinitiate });
+      return answer(actor, instanceId);
     },
 
-    async get(actor: Actor, instanceId: string) {
-      const { def } = await visible(actor, instanceId);
-      return presentInstance(def, await instances.state(instanceId), actor);
-    },
+    get: (actor: Actor, instanceId: string) => answer(actor, instanceId),
 
     async list(actor: Actor, query: { pipelineKey?: string; stage?: string; status?: InstanceProjection['status']; limit: number; offset: number }) {
       const { limit, offset, ...filter } = query;
@@ -127,16 +137,19 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     },
 
     async move(actor: Actor, instanceId: string, move: MoveRequest, idempotencyKey?: string) {
-      const { def, projection } = await visible(actor, instanceId);
-      refuseOutsideFields(def, projection.companyId, actor, move);
-      return moveInstance(def, projection, { actor, move, idempotencyKey });
+      const { def, view } = await visible(actor, instanceId);
+      refuseOutsideFields(def, view.companyId, actor, move);
+      return moveInstance(def, view, { actor, move, idempotencyKey });
     },
 
     async completeTask(actor: Actor, instanceId: string, taskId: string, body: TaskCompletionBody, idempotencyKey?: string) {
-      const { def } = await visible(actor, instanceId);
+      const { view } = await visible(actor, instanceId);
+      // The run keeps only the latest done task of a stage and key; the tasks collection tells one done earlier from an unknown one.
+      const earlier = view.status === 'running' && !view.tasks.some((t) => t.id === taskId) ? await stores.tasks.get(taskId) : undefined;
+      if (earlier?.instanceId === instanceId && earlier.status === 'done') throw new AppError(409, 'task_done', `Task ${earlier.name} is already done.`);
       const extra = await taskRecord(actor, instanceId, taskId, body);
       const result = await instances.completeTask(instanceId, { actor, taskId, fields: body.fields, idempotencyKey, ...extra });
-      return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+      return answer(actor, instanceId, result.eventId);
     },
 
     /**
@@ -144,18 +157,18 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
      * allows it: a new run from the final state, whose first step moves it out.
      */
     async reactivate(actor: Actor, instanceId: string, body: { to?: string; reason?: string }, idempotencyKey?: string) {
-      const { def } = await visible(actor, instanceId);
-      const state = await instances.finalState(instanceId);
+      const { def, view, record } = await visible(actor, instanceId);
+      const state = view.status === 'finished' ? stateOf(view, toRecordView(record)) : undefined;
       if (!state) throw new AppError(409, 'not_finished', 'only an instance in a won, lost or other outcome stage can be reactivated');
       const move = { to: body.to ?? reactivationTarget(def, state), reason: body.reason ?? 'reactivated' };
       return reopen(def, state, { actor, move, idempotencyKey });
     },
     async cancel(actor: Actor, instanceId: string, reason: string) {
       if (!isAdmin(actor)) throw new AppError(403, 'forbidden', 'only an admin may cancel an instance');
-      const { def, projection } = await visible(actor, instanceId);
-      enforce(checkCancel(actor, projection));
+      const { view } = await visible(actor, instanceId);
+      enforce(checkCancel(actor, view));
       const result = await instances.cancel(instanceId, { actor, reason });
-      return { eventId: result.eventId, ...presentInstance(def, result.state, actor) };
+      return answer(actor, instanceId, result.eventId);
     },
 
     async events(actor: Actor, instanceId: string) {

@@ -1,6 +1,7 @@
 import type { Company, Stores, StoredRecord } from '../../activities/store';
 import { newId } from '../../activities/store';
 import { toRecordView } from '../../activities/store/records';
+import { refOf } from '../../workflows/pipeline-ref';
 import { planTriggers, type TriggerAction } from '../../activities/triggers';
 import type { TriggerOutcome } from '../../workflows/trigger-types';
 import { canSeeRecord, newRecord, redactRecord } from '../../workflows/domain';
@@ -13,6 +14,9 @@ export interface RecordDeps {
   stores: Stores;
   instances: InstanceClient;
 }
+
+/** Attempts at finding the record's writer, which changes when instances start or finish meanwhile. */
+const WRITE_ATTEMPTS = 5;
 
 export interface NewRecord {
   fields: Record<string, unknown>;
@@ -89,14 +93,16 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
     const [only] = actions;
     if (actions.length === 1 && only?.action === 'start') {
       try {
-        const state = await instances.start(
-          { instanceId: only.instanceId, definition: only.definition, record: toRecordView(record), startedBy: actor, createsRecord: { at: record.createdAt } },
-          { allowReinitiation: only.allowReinitiation },
-        );
-        return {
-          record: { ...state.record, createdAt: record.createdAt, updatedAt: record.createdAt },
-          instances: [{ instanceId: only.instanceId, outcome: 'started' }],
+        const input = {
+          instanceId: only.instanceId,
+          pipeline: refOf(record.companyId, only.definition),
+          record: toRecordView(record),
+          startedBy: actor,
+          createsRecord: { at: record.createdAt },
         };
+        await instances.start(only.definition, input, { allowReinitiation: only.allowReinitiation });
+        // The first step wrote the record as its stage left it (stage field, defaults): answer with what is stored.
+        return { record: (await stores.records.get(record.id)) ?? record, instances: [{ instanceId: only.instanceId, outcome: 'started' }] };
       } catch (err) {
         // Another start took the instance id meanwhile, so nothing was written: the trigger settles which record it runs on.
         if (!(err instanceof AppError && err.code === 'already_running')) throw err;
@@ -115,6 +121,57 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
     );
     // The instances' first steps may have written the record (stage field, defaults): answer with what is stored.
     return { record: (await stores.records.get(record.id)) ?? record, instances: outcomes };
+  }
+
+  /**
+   * One writer per record. A record an instance runs on is written by that
+   * instance, and a record several instances share by its writer workflow,
+   * each holding the current version, so `If-Match` with it always holds. A
+   * record nobody writes is written here, its version claimed first (FerretDB
+   * has no transactions). The answer is the record as stored: every field,
+   * the other pipelines' stage fields included.
+   */
+  async function writeFields(actor: Actor, read: StoredRecord, fields: Record<string, unknown>, expectedVersion: number | undefined): Promise<StoredRecord> {
+    let closed: string | undefined;
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const record = await stores.records.getWritable(read.id);
+      if (!record) throw notFound('record');
+      // A writer whose run closed without letting the record go (terminated by hand) is taken over.
+      const named = record.writer === closed ? undefined : record.writer;
+      // A running instance that has not written the record yet (1.0 runs, a start a moment ago) takes it with this change.
+      const writer = named ?? (record.writer ? undefined : (await stores.instancesOf(record)).find((i) => i.status === 'running')?.instanceId);
+      try {
+        if (writer?.startsWith('record:')) {
+          await instances.updateShared(writer, { actor, fields, expectedVersion });
+        } else if (writer) {
+          await instances.updateRecord(writer, { actor, fields, expectedVersion });
+        } else {
+          const version = expectedVersion ?? record.version;
+          const direct = await stores.records.updateFields(read.id, version, fields, new Date().toISOString(), closed);
+          if (direct && 'writer' in direct) continue; // an instance took the record meanwhile: through it
+          if (!direct) {
+            const current = await stores.records.get(read.id);
+            const message =
+              current?.version === version
+                ? `another update of version ${version} is being saved; read the record again`
+                : `the record is at version ${current?.version}, not ${version}`;
+            throw new AppError(409, 'stale_version', message);
+          }
+          return direct;
+        }
+      } catch (err) {
+        // The writer let the record go as the change reached it (its last step): ask the record who writes it now.
+        if (err instanceof AppError && err.code === 'not_running') {
+          closed = writer;
+          continue;
+        }
+        throw err;
+      }
+      const stored = await stores.records.get(read.id);
+      if (!stored) throw notFound('record');
+      return stored;
+    }
+    throw new AppError(503, 'record_busy', 'the record changed writers while this update was sent; retry shortly');
   }
 
   return {
@@ -161,27 +218,8 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         throw new AppError(403, 'forbidden', 'only the owning company edits a record; partners work through tasks and moves');
       }
       await refuseStageFields(stores, record.companyId, type, fields);
-      const running = (await stores.instancesOf(record)).filter((i) => i.status === 'running');
-      const [writer, ...others] = running;
-      if (writer) {
-        // One writer per record: the instance applies the change (FerretDB has no transactions).
-        const result = await instances.updateRecord(writer.instanceId, { actor, fields, expectedVersion });
-        await Promise.all(others.map((o) => instances.recordChanged(o.instanceId, result.state.record)));
-        // Pipelines the record did not match before may match now.
-        await instances.updated(id, result.state.record.version, actor);
-        return redactRecord(result.state.record, actor);
-      }
-      const version = expectedVersion ?? record.version;
-      const updated = await stores.records.updateFields(id, version, fields, new Date().toISOString());
-      if (!updated) {
-        const current = await stores.records.get(id);
-        const message =
-          current?.version === version
-            ? `another update of version ${version} is being saved; read the record again`
-            : `the record is at version ${current?.version}, not ${version}`;
-        throw new AppError(409, 'stale_version', message);
-      }
-      // With no instance running, the change may now match a pipeline's trigger.
+      const updated = await writeFields(actor, record, fields, expectedVersion);
+      // Pipelines the record did not match before may match now.
       await instances.updated(id, updated.version, actor);
       return redactRecord(updated, actor);
     },

@@ -1,5 +1,6 @@
 import { userActor } from '../../api/auth';
 import { instanceClient } from '../../api/instance-client';
+import { refOf } from '../../workflows/pipeline-ref';
 import { toRecordView } from '../../activities/store/records';
 import type { Actor } from '../../workflows/domain/types';
 import type { PropellerEnv } from '../bench/propeller';
@@ -52,8 +53,9 @@ const longInstanceContinued: HistoryScenario = {
     if (!record || !definition) throw new Error('the record or the ping-pong pipeline is missing');
     // The API never lowers the update budget: the instance is started as the API starts one, with the budget set.
     const { instanceId } = await env.stores.instanceSlot(definition, record);
-    const input = { instanceId, definition, record: toRecordView(record), startedBy: await salesActor(env), entersAt: new Date().toISOString() };
-    await instanceClient(env.client, env.taskQueue).start({ ...input, maxUpdatesPerRun: UPDATES_PER_RUN }, { allowReinitiation: false });
+    const pipeline = refOf(record.companyId, definition);
+    const input = { instanceId, pipeline, record: toRecordView(record), startedBy: await salesActor(env), entersAt: new Date().toISOString() };
+    await instanceClient(env.client, env.taskQueue).start(definition, { ...input, maxUpdatesPerRun: UPDATES_PER_RUN }, { allowReinitiation: false });
     const { runId: firstRunId } = await env.client.workflow.getHandle(instanceId).describe();
     for (let i = 0; i <= UPDATES_PER_RUN; i++) await movePingPong(env, instanceId, moveTarget(i));
     const next = await until(`the run after ${firstRunId}`, async () => {

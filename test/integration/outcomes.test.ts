@@ -1,5 +1,5 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import type { InstanceState, PipelineDefinition } from '../../workflows/domain/types';
+import type { PipelineDefinition } from '../../workflows/domain/types';
 import { opportunityPropulsionTemplate } from '../../workflows/domain/templates/opportunity-propulsion';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
@@ -59,7 +59,7 @@ describe('outcome stages', () => {
     return { recordId: res.body.id as string, instanceId };
   }
 
-  it('When an opportunity is won, then its run completes with the final state as its result, and the lists and the forecast count it as done', async () => {
+  it('When an opportunity is won, then its run completes with its outcome as its result, its view holds the final state, and the lists and the forecast count it as done', async () => {
     const { recordId, instanceId } = await opportunity({ title: 'Wind farm', amount: 1000 });
     expect(await forecastCount()).toMatchObject({ count: 1, amount: 1000 });
 
@@ -67,10 +67,12 @@ describe('outcome stages', () => {
     expect(won.status).toBe(200);
     expect(won.body).toMatchObject({ status: 'finished', stage: { key: 'won', type: 'success' } });
     await eventually(async () => (await temporalStatus(instanceId)) === 'COMPLETED');
-    const result = (await h.client.workflow.getHandle(instanceId).result()) as InstanceState;
-    expect(result).toMatchObject({ status: 'finished', stage: 'won', recordId });
-    expect(result.deadline).toBeUndefined();
-    expect(result.history.map((v) => v.stage)).toEqual(['demand_analysis', 'won']);
+    // The result says how the run ended; the state lives in the view, which outlives the run's history.
+    expect(await h.client.workflow.getHandle(instanceId).result()).toEqual({ instanceId, status: 'finished', stage: 'won', seq: 2 });
+    const final = await h.stores.instances.get(instanceId);
+    expect(final).toMatchObject({ status: 'finished', stage: 'won', recordId, complete: true });
+    expect(final?.deadline).toBeUndefined();
+    expect(final?.history.map((v) => v.stage)).toEqual(['demand_analysis', 'won']);
 
     const state = await call(h, 'GET', instancePath(instanceId), { user: sales });
     expect(state.body).toMatchObject({ status: 'finished', stage: { key: 'won' } });

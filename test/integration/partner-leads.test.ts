@@ -209,10 +209,12 @@ describe('Partner lead program through the HTTP API', () => {
     });
     expect(oppView.body).toMatchObject({ status: 'running', stage: { key: 'demand_analysis' } });
     expect(oppView.body.tasks.open.map((t: { key: string }) => t.key)).toEqual(['upload_proposal']);
-    // Started by the lead's own run, from the triggers its step planned: no trigger workflow in between.
-    const parent = (await h.client.workflow.getHandle(oppInstanceId(oppId)).describe()).raw.workflowExecutionInfo?.parentExecution;
-    expect(parent?.workflowId).toBe(lead.instanceId);
+    // Started by the lead's step itself, from the triggers it planned: no trigger workflow in between, and no
+    // child start in the lead's history. The opportunity is its instance's to write from its insert on.
     await expect(h.client.workflow.getHandle(`trigger:${oppId}:created`).describe()).rejects.toThrow(/not found/i);
+    const leadHistory = (await h.client.workflow.getHandle(lead.instanceId).fetchHistory()).events ?? [];
+    expect(leadHistory.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
+    expect(await h.stores.records.getWritable(oppId)).toMatchObject({ writer: oppInstanceId(oppId) });
 
     // The lead's run is over, in Temporal and in the projection.
     const described = await eventually(async () => {
@@ -304,7 +306,7 @@ describe('Partner lead program through the HTTP API', () => {
 
     // The plan holds more than starts (the contact's instance is bound to the first deal): the lead's run hands it to the durable trigger.
     const trigger = h.client.workflow.getHandle(`trigger:${oppId}:created`);
-    // The lead's run starts it after the convert has answered.
+    // The lead's step starts it, after its writes.
     await eventually(async () => (await trigger.describe()).workflowId === `trigger:${oppId}:created`);
     expect(await trigger.result()).toEqual(
       expect.arrayContaining([
@@ -312,7 +314,6 @@ describe('Partner lead program through the HTTP API', () => {
         { instanceId: contactInstance, outcome: 'ignored' },
       ]),
     );
-    expect((await trigger.describe()).raw.workflowExecutionInfo?.parentExecution?.workflowId).toBe(lead.instanceId);
     const oppInstance = await waitForStage(oppInstanceId(oppId), 'demand_analysis');
     expect(oppInstance).toMatchObject({ status: 'running', recordId: oppId });
     expect(await h.stores.instances.get(contactInstance)).toMatchObject({ recordId: first.body.id, status: 'running' });

@@ -15,7 +15,8 @@ import * as sa from '../../workflows/search-attributes';
 import { toRecordView } from '../../activities/store/records';
 import { buildActor, buildPipelineVersion, buildRecord } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { recordInstanceId } from '../support/pipelines';
+import { recordInstanceId, storeVersion } from '../support/pipelines';
+import { refOf } from '../../workflows/pipeline-ref';
 
 describe('the pipeline-instance workflow on the dev server and FerretDB', () => {
   let h: Harness;
@@ -24,9 +25,11 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
   });
   afterAll(async () => h?.stop());
 
+  /** Started as 1.0 started runs, with the definition in the input: such runs still run on this version. */
   async function start(extra: Partial<PipelineInstanceInput> = {}) {
-    const definition = buildPipelineVersion();
     const record = buildRecord();
+    // Published, as every version a 1.0 run pinned was: its steps read the version's names and win rates.
+    const definition = await storeVersion(h, record.companyId, buildPipelineVersion());
     await h.stores.records.insert(record);
     const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
     const input: PipelineInstanceInput = { instanceId, definition, record, startedBy: buildActor(), ...extra };
@@ -38,11 +41,12 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     return { definition, record, instanceId, handle };
   }
 
-  it('When an instance starts, then its activity writes the record stage and the projection, and the query shows the initial stage', async () => {
+  it('When a run that 1.0 started takes its first step, then its activity writes the record stage and the whole view, and the query shows the initial stage', async () => {
     const { record, instanceId, handle } = await start();
 
-    const projection = await eventually(() => h.stores.instances.get(instanceId));
-    expect(projection).toMatchObject({ recordId: record.id, stage: 'qualify', status: 'running', seq: 1 });
+    const view = await eventually(() => h.stores.instances.get(instanceId));
+    expect(view).toMatchObject({ recordId: record.id, stage: 'qualify', status: 'running', seq: 1, complete: true });
+    expect(view.history.map((v) => v.stage)).toEqual(['qualify']);
     const stored = await h.db.collection(COLLECTIONS.records).findOne({ _id: record.id as never });
     expect(stored?.fields).toMatchObject({ title: 'Test record', stage: 'qualify' });
     expect(stored?.version).toBe(2);
@@ -58,7 +62,8 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     const result = await handle.executeUpdate(moveUpdate, {
       args: [{ actor, move: { to: 'propose', fields: { amount: 1200 } } }],
     });
-    expect(result.state.stage).toBe('propose');
+    expect(result).toEqual({ eventId: expect.stringMatching(/:2$/), seq: 2 });
+    expect((await handle.query(stateQuery)).stage).toBe('propose');
 
     const stored = await h.stores.records.get(record.id);
     expect(stored?.fields).toMatchObject({ stage: 'propose', amount: 1200 });
@@ -88,8 +93,8 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     const actor = buildActor();
     const targets = ['propose', 'qualify', 'propose', 'qualify', 'propose', 'qualify', 'propose'];
     for (const to of targets) {
-      const result = await handle.executeUpdate(moveUpdate, { args: [{ actor, move: { to, fields: { amount: 10 } } }] });
-      expect(result.state.stage).toBe(to);
+      await handle.executeUpdate(moveUpdate, { args: [{ actor, move: { to, fields: { amount: 10 } } }] });
+      expect((await h.stores.instances.get(instanceId))?.stage).toBe(to);
     }
 
     const state = await handle.query(stateQuery);
@@ -133,14 +138,15 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
   }
 
   /** Started as the API and the triggers start instances: memo and search attributes set by the start. */
-  async function startCurrent(extra: Partial<PipelineInstanceInput> = {}) {
-    const definition = buildPipelineVersion();
+  async function startCurrent(extra: Partial<PipelineInstanceInput> = {}, definitionOf = buildPipelineVersion()) {
     const record = buildRecord();
+    const definition = await storeVersion(h, record.companyId, definitionOf);
     await h.stores.records.insert(record);
     const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
     const view = toRecordView(record);
     await instanceClient(h.client, h.taskQueue).start(
-      { instanceId, definition, record: view, startedBy: buildActor(), ...extra },
+      definition,
+      { instanceId, pipeline: refOf(record.companyId, definition), record: view, startedBy: buildActor(), ...extra },
       { allowReinitiation: false },
     );
     return { definition, record: view, instanceId, handle: h.client.workflow.getHandle(instanceId) };
@@ -156,8 +162,9 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     expect(started.typedSearchAttributes.get(sa.RecordId)).toBe(record.id);
     expect(started.typedSearchAttributes.get(sa.PipelineKey)).toBe(definition.key);
     expect(started.typedSearchAttributes.get(sa.OwnerId)).toBe(record.ownerId);
-    // The first stage has no deadline and the start wrote the rest: the first step upserts nothing.
-    expect(await historyOf(handle)).toEqual({ upserts: [], markers: ['core_local_activity'], memoUpserts: 0 });
+    // The first stage has no deadline and the start wrote the rest: the first step upserts nothing. Its
+    // markers are the pinned version, loaded by reference, and the first step.
+    expect(await historyOf(handle)).toEqual({ upserts: [], markers: ['core_local_activity', 'core_local_activity'], memoUpserts: 0 });
 
     await handle.executeUpdate(moveUpdate, { args: [{ actor: buildActor(), move: { to: 'propose', fields: { amount: 5 } } }] });
     expect((await handle.describe()).typedSearchAttributes.get(sa.Stage)).toBe('Propose');
@@ -177,31 +184,34 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     expect(next.memo).toEqual(instanceMemo(definition, record));
     expect(next.typedSearchAttributes.get(sa.Stage)).toBe('Propose');
     expect(next.typedSearchAttributes.get(sa.RecordId)).toBe(record.id);
-    expect(await firstTaskOf(handle, next.runId)).toEqual({ upserts: [], markers: [], memoUpserts: 0 });
+    // The next run loads its pinned version again (one marker), and writes nothing else.
+    expect(await firstTaskOf(handle, next.runId)).toEqual({ upserts: [], markers: ['core_local_activity'], memoUpserts: 0 });
     expect((await handle.query(stateQuery)).stage).toBe('propose');
   });
 
   it('When an instance creates its record, then it enters its first stage at the creation time and starts with that deadline set: its first step upserts nothing', async () => {
-    const definition = buildPipelineVersion({
+    const record = toRecordView(buildRecord());
+    const definition = await storeVersion(h, record.companyId, buildPipelineVersion({
       stages: [
         { key: 'qualify', name: 'Qualify', type: 'normal', initial: true, deadline: { after: '7d', to: 'won' } },
         { key: 'won', name: 'Won', type: 'success' },
       ],
-    });
-    const record = toRecordView(buildRecord());
+    }));
     // Not the time of the first task: the step must take the creation's.
     const at = new Date(Date.now() - 60_000).toISOString();
     const deadline = new Date(Date.parse(at) + 7 * 86_400_000);
     const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
-    const state = await instanceClient(h.client, h.taskQueue).start(
-      { instanceId, definition, record, startedBy: buildActor(), createsRecord: { at } },
+    const first = await instanceClient(h.client, h.taskQueue).start(
+      definition,
+      { instanceId, pipeline: refOf(record.companyId, definition), record, startedBy: buildActor(), createsRecord: { at } },
       { allowReinitiation: false },
     );
 
-    expect(state).toMatchObject({ stage: 'qualify', stageEnteredAt: at, deadline: { at: deadline.toISOString(), to: 'won' } });
+    expect(first).toEqual({ eventId: expect.stringMatching(/:1$/), seq: 1 });
+    expect(await h.stores.instances.get(instanceId)).toMatchObject({ stage: 'qualify', stageEnteredAt: at, deadline: { at: deadline.toISOString(), to: 'won' } });
     const handle = h.client.workflow.getHandle(instanceId);
     expect((await handle.describe()).typedSearchAttributes.get(sa.DeadlineAt)).toEqual(deadline);
-    expect(await historyOf(handle)).toEqual({ upserts: [], markers: ['core_local_activity'], memoUpserts: 0 });
+    expect(await historyOf(handle)).toEqual({ upserts: [], markers: ['core_local_activity', 'core_local_activity'], memoUpserts: 0 });
     const stored = await h.stores.records.get(record.id);
     expect(stored).toMatchObject({ createdAt: at, fields: { stage: 'qualify' } });
     expect((await h.stores.events.forInstance(instanceId)).map((e) => e.at)).toEqual([at]);
@@ -214,13 +224,12 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
   }
 
   it('When a deadline fires, then its step is written by a local activity in the task the timer woke, with no activity task', async () => {
-    const definition = buildPipelineVersion({
+    const { record, instanceId, handle } = await startCurrent({}, buildPipelineVersion({
       stages: [
         { key: 'qualify', name: 'Qualify', type: 'normal', initial: true, deadline: { after: '2s', to: 'won' } },
         { key: 'won', name: 'Won', type: 'success' },
       ],
-    });
-    const { record, instanceId, handle } = await startCurrent({ definition });
+    }));
 
     expect(await handle.result()).toMatchObject({ stage: 'won', status: 'finished', seq: 2 });
     const types = await eventTypes(handle);
@@ -261,12 +270,13 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
         { key: 'won', name: 'Won', type: 'success' },
       ],
     });
-    const { record, instanceId, handle } = await startCurrent({ definition });
-    const [task] = (await handle.executeUpdate(startedUpdate)).tasks;
+    const { record, instanceId, handle } = await startCurrent({}, definition);
+    await handle.executeUpdate(startedUpdate);
+    const [task] = (await h.stores.instances.get(instanceId))!.tasks;
     const done = await handle.executeUpdate(completeTaskUpdate, {
       args: [{ actor: buildActor({ userId: record.ownerId, companyId: record.companyId }), taskId: task!.id, fields: { amount: 300 } }],
     });
-    expect(done.state.stage).toBe('qualify');
+    expect(done.seq).toBe(2);
 
     const state = await eventually(async () => {
       const s = await handle.query(stateQuery);
@@ -274,9 +284,9 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     });
     expect(state.seq).toBe(3);
     const types = await eventTypes(handle);
-    // One activity task (the task completion, asked for by an update); the start and the auto-advance are markers.
+    // One activity task (the task completion, asked for by an update); the version, the start and the auto-advance are markers.
     expect(types.filter((t) => t === 'ACTIVITY_TASK_SCHEDULED')).toHaveLength(1);
-    expect(types.filter((t) => t === 'MARKER_RECORDED')).toHaveLength(2);
+    expect(types.filter((t) => t === 'MARKER_RECORDED')).toHaveLength(3);
     expect(types.lastIndexOf('MARKER_RECORDED')).toBeGreaterThan(types.indexOf('ACTIVITY_TASK_COMPLETED'));
     expect((await h.stores.records.get(record.id))?.fields).toMatchObject({ stage: 'propose', amount: 300 });
     const events = await h.stores.events.forInstance(instanceId);
@@ -301,6 +311,9 @@ describe('the pipeline-instance workflow on the dev server and FerretDB', () => 
     });
     expect(next.memo).toMatchObject({ recordId: instanceId.split(':').pop() });
     expect(next.typedSearchAttributes.get(sa.Stage)).toBe('Propose');
-    expect(await firstTaskOf(handle, next.runId)).toEqual({ upserts: [], markers: [], memoUpserts: 0 });
+    // It carries its version by reference, as every run of this version does, and loads it (one marker).
+    expect(await firstTaskOf(handle, next.runId)).toEqual({ upserts: [], markers: ['core_local_activity'], memoUpserts: 0 });
+    const carried = await eventually(async () => (await h.stores.instances.get(instanceId))?.stage === 'propose');
+    expect(carried).toBe(true);
   });
 });

@@ -61,22 +61,14 @@ describe('trigger plans read only what can change them', () => {
 
   async function runningInstance(instanceId: string, def: PipelineDefinition, record: StoredRecord): Promise<void> {
     const at = now();
-    await stores.instances.save({
+    await stores.instances.applyStep({
       instanceId,
-      pipelineKey: def.key,
-      pipelineName: def.name,
-      version: 1,
-      objectType: record.type,
+      chainId: 'chain',
       recordId: record.id,
-      status: 'running',
-      stage: 'open',
-      stageType: 'normal',
-      stageEnteredAt: at,
-      ownerId: record.ownerId,
-      companyId: COMPANY,
-      contactId: record.contactId,
-      seq: 1,
-      updatedAt: at,
+      pipeline: { companyId: COMPANY, key: def.key, version: 1 },
+      def: { ...def, version: 1, publishedAt: at },
+      change: { seq: 1, status: 'running', stage: 'open', stageEnteredAt: at, parties: { ownerId: record.ownerId, contactId: record.contactId } },
+      at,
     });
   }
 

@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { moveUpdate, PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from '../../workflows/messages';
+import { refOf } from '../../workflows/pipeline-ref';
 import { webhookDeliveriesWorkflowId, type WebhookDeliveriesResult } from '../../workflows/webhook-deliveries';
 import { call, type TestUser } from '../support/auth';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { buildPipelineVersion, buildRecord } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { publishPipeline, recordInstanceId } from '../support/pipelines';
+import { publishPipeline, recordInstanceId, storeVersion } from '../support/pipelines';
 import { isAuthentic, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 
 // jest reads testTimeout only from the root config; retries back off 1 s, 2 s, ….
@@ -153,11 +154,11 @@ describe('Webhooks: signed, per company, retried', () => {
   });
 
   it('When an instance continues as new and then completes, then every step it made is still delivered', async () => {
-    const definition = buildPipelineVersion();
     const record = buildRecord({ companyId: demo.companies.owner });
+    const definition = await storeVersion(h, record.companyId, buildPipelineVersion());
     await h.stores.records.insert(record);
     const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
-    const input: PipelineInstanceInput = { instanceId, definition, record, startedBy: sales.actor, maxUpdatesPerRun: 2 };
+    const input: PipelineInstanceInput = { instanceId, pipeline: refOf(record.companyId, definition), record, startedBy: sales.actor, maxUpdatesPerRun: 2 };
     const handle = await h.client.workflow.start(PIPELINE_INSTANCE_WORKFLOW, { workflowId: instanceId, taskQueue: h.taskQueue, args: [input] });
     const moves = ['propose', 'qualify', 'propose', 'won'];
     for (const to of moves) await handle.executeUpdate(moveUpdate, { args: [{ actor: sales.actor, move: { to, fields: { amount: 10 } } }] });

@@ -54,3 +54,16 @@ export const recordInstanceId = (companyId: string, pipelineKey: string, type: s
 
 /** The workflow id of a pipeline's instance for a contact (multiple runs off). */
 export const contactInstanceId = (companyId: string, pipelineKey: string, contactId: string) => `pipeline:${companyId}:${pipelineKey}:contact:${contactId}`;
+
+/**
+ * Stores a definition as version 1 of a company's pipeline, straight into the
+ * harness's database (no API, no tenant): for tests that start workflows
+ * themselves, since a run loads its pinned version by reference.
+ */
+export async function storeVersion(h: Pick<Harness, 'stores'>, companyId: string, def: PipelineDefinition): Promise<PipelineVersion> {
+  const now = new Date().toISOString();
+  await h.stores.pipelines.createDraft(companyId, def, 'usr_test', now);
+  const version = await h.stores.pipelines.publish(companyId, def.key, 'usr_test', now);
+  if (!version) throw new Error(`publishing ${def.key} for ${companyId}`);
+  return version;
+}

@@ -13,3 +13,4 @@ export * from './instances';
 export * from './records';
 export * from './task-records';
 export * from './stage-field';
+export * from './tasks';

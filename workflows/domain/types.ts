@@ -245,7 +245,17 @@ export interface InstanceState {
   reminders?: ReminderState;
   /** Sequence of events written by this instance; the idempotency key of each write. */
   seq: number;
+  /**
+   * Where the instance's record changes go: SELF_WRITER when it writes the
+   * record itself, the record's writer workflow id when the record is shared
+   * with other instances, absent until its first write of the record (which
+   * then joins the record: see workflows/record-writer.ts).
+   */
+  recordWriter?: string;
 }
+
+/** InstanceState.recordWriter of an instance that writes its record itself. */
+export const SELF_WRITER = 'self';
 
 export interface MoveRequest {
   to: string;

@@ -17,9 +17,10 @@ describeServerOutage({
   outageMs: OUTAGE_MS,
   seedOffset: 2,
   describe: 'Fault: the Temporal server is stopped and restarted mid-run',
-  it: `When the Temporal server stops for ${OUTAGE_MS} ms during ${FAULT_LEADS} lead lifecycles and restarts on the same database, then the API answers 503 meanwhile and every lead ends where its operations say, each step once`,
+  it: `When the Temporal server stops for ${OUTAGE_MS} ms during ${FAULT_LEADS} lead lifecycles and restarts on the same database, then the API answers reads from MongoDB and changes 503 meanwhile, and every lead ends where its operations say, each step once`,
   readyMessage: 'Temporal unreachable',
   downCode: 'temporal_unavailable',
+  readsWhileDown: true,
   probesWhileDown: (h, lead) => {
     const instance = instancePath(lead.instanceId);
     return [probe(h, 'GET', instance, lead.sales), probe(h, 'POST', `${instance}/moves`, lead.partner, { to: LEAD_STAGES.accepted })];
