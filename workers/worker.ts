@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Stores } from '../activities/store';
+import type { WebhookEgress } from '../activities/webhook-send';
 import type { Metrics } from '../lib/metrics';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './bundle';
 
@@ -10,6 +11,8 @@ export interface WorkerDeps {
   taskQueue: string;
   stores: Stores;
   metrics?: Metrics;
+  /** Where webhook deliveries may go (WEBHOOK_ALLOW_NETWORKS); without it, no internal address. */
+  webhookEgress?: WebhookEgress;
   maxCachedWorkflows: number;
   shutdownGraceMs: number;
   /** A prebuilt bundle (tests build one per run); otherwise the worker bundles workflows/ at start. */
@@ -22,7 +25,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    activities: createActivities(deps.stores, deps.metrics),
+    activities: createActivities(deps.stores, deps.metrics, deps.webhookEgress),
     maxCachedWorkflows: deps.maxCachedWorkflows,
     shutdownGraceTime: deps.shutdownGraceMs,
     ...workflowCode(deps.workflowBundlePath),

@@ -3,6 +3,7 @@ import { LEAD_STAGES, partnerLeadTemplate } from '../../workflows/domain/templat
 import { call } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
+import { RECEIVER_NETWORKS } from '../support/webhook-receiver';
 import { instancePath } from '../support/pipelines';
 import { CALLERS, LEAD_KEY, MANUAL_KEY, SCRATCH_KEY, seedSecurityWorld, TICKET, type Caller, type SecurityWorld } from '../support/security';
 import { isErrorBody } from '../support/world';
@@ -67,7 +68,6 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   //                                                   oper admin owner2 sales pA_usr pA_adm pB_usr anon revoked
   ['GET /healthz',                                     [200,  200,  200,  200,  200,  200,  200,  200,  200], () => get('/healthz')],
   ['GET /readyz',                                      [200,  200,  200,  200,  200,  200,  200,  200,  200], () => get('/readyz')],
-  ['GET /metrics',                                     [200,  200,  200,  200,  200,  200,  200,  200,  200], () => get('/metrics')],
   ['GET /openapi.json',                                [200,  200,  200,  200,  200,  200,  200,  200,  200], () => get('/openapi.json')],
   ['GET /docs',                                        [200,  200,  200,  200,  200,  200,  200,  200,  200], () => get('/docs')],
   ['GET /v1/me',                                       [200,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/me')],
@@ -80,8 +80,11 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['GET /v1/users',                                    [200,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/users')],
   ['GET /v1/users/{id}',                               [404,  404,  404,  404,  200,  200,  404,  401,  401], (w) => get(`/v1/users/${w.as.partnerA_user!.actor.userId}`)],
   ['PATCH /v1/users/{id}',                             [404,  404,  404,  403,  403,  200,  403,  401,  401], async (w, _, one) => ({ method: 'PATCH', path: `/v1/users/${await one(w.fresh.userInPartnerA)}`, body: { name: 'Renamed' } })],
+  ['DELETE /v1/users/{id}',                            [404,  404,  404,  403,  403,  200,  403,  401,  401], async (w, obj) => ({ method: 'DELETE', path: `/v1/users/${await obj(w.fresh.userInPartnerA)}` })],
   ['POST /v1/users/{id}/api-keys',                     [404,  404,  404,  404,  201,  201,  404,  401,  401], (w) => post(`/v1/users/${w.as.partnerA_user!.actor.userId}/api-keys`)],
   ['GET /v1/users/{id}/api-keys',                      [404,  404,  404,  404,  200,  200,  404,  401,  401], (w) => get(`/v1/users/${w.as.partnerA_user!.actor.userId}/api-keys`)],
+  ['GET /v1/api-keys',                                 [200,  200,  200,  403,  403,  200,  403,  401,  401], () => get('/v1/api-keys')],
+  ['GET /v1/audit',                                    [200,  200,  200,  403,  403,  200,  403,  401,  401], () => get('/v1/audit')],
   ['POST /v1/api-keys/{id}/revoke',                    [404,  404,  404,  404,  200,  200,  404,  401,  401], async (w, obj) => post(`/v1/api-keys/${await obj(w.fresh.keyOfPartnerAUser)}/revoke`)],
   ['POST /v1/pipelines',                               [403,  201,  201,  403,  403,  403,  403,  401,  401], () => post('/v1/pipelines', { key: uid('pl'), name: 'New', objectType: 'thing', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }] })],
   ['PUT /v1/pipelines/{key}',                          [403,  200,  404,  403,  403,  403,  403,  401,  401], () => ({ method: 'PUT', path: `/v1/pipelines/${SCRATCH_KEY}`, body: { name: 'Scratch', objectType: 'scratch_object', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }, { key: 'b', name: 'B', type: 'success' }] } })],
@@ -94,6 +97,7 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['POST /v1/webhooks',                                [403,  201,  403,  403,  403,  403,  403,  401,  401], (w) => post('/v1/webhooks', { companyId: w.companies.owner, url: 'http://127.0.0.1:9/hook', events: ['deadline.fired'] })],
   ['GET /v1/webhooks',                                 [403,  200,  200,  403,  403,  200,  403,  401,  401], () => get('/v1/webhooks')],
   ['GET /v1/webhooks/{id}',                            [403,  200,  404,  403,  403,  404,  403,  401,  401], (w) => get(`/v1/webhooks/${w.webhookId}`)],
+  ['PATCH /v1/webhooks/{id}',                          [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => ({ method: 'PATCH', path: `/v1/webhooks/${await obj(w.fresh.webhook)}`, body: { url: 'http://127.0.0.1:9/moved' } })],
   ['POST /v1/webhooks/{id}/disable',                   [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => post(`/v1/webhooks/${await obj(w.fresh.webhook)}/disable`)],
   ['POST /v1/records/{type}',                          [403,  201,  201,  201,  201,  201,  201,  401,  401], () => post(`/v1/records/${TICKET}`, { fields: { title: 'Made in the matrix' } })],
   ['GET /v1/records/{type}',                           [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/records/lead')],
@@ -160,7 +164,7 @@ describe('Authorization matrix: every route × every kind of caller', () => {
   const violations: string[] = [];
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS });
     w = await seedSecurityWorld(h);
     const partnerIn = (programs: string[]) => async () => {
       const id = uid('cmp_matrix_partner');
@@ -364,7 +368,7 @@ describe('Authorization matrix: every route × every kind of caller', () => {
     it('When a patch names a version, then it is only the version the caller expects, never the one stored', async () => {
       const before = await stored(w.lead.id);
       const res = await call(h, 'PATCH', `/v1/records/lead/${w.lead.id}`, { user: w.as.sales, body: { fields: { note: 'y' }, version: before.version + 50 } });
-      expect(res.status).toBe(409);
+      expect(res.status).toBe(412);
       expect(res.body.error.code).toBe('stale_version');
       expect(await stored(w.lead.id)).toEqual(before);
       const ok = await call(h, 'PATCH', `/v1/records/lead/${w.lead.id}`, { user: w.as.sales, body: { fields: { note: 'y' }, version: before.version } });

@@ -349,7 +349,8 @@ describe('stage tasks', () => {
 
     async function startDeal(recordType?: string) {
       const def = quoting(recordType);
-      const contactId = uid('con');
+      // A contact of the same company: a record links only its own company's records.
+      const contactId = (await createRecord(h, sales, 'contact', { fields: { name: 'Jo Contact' } })).id;
       const started = await start(def, { fields: { title: 'Big deal', amount: 12_000 }, partnerCompanyId: partner.actor.companyId, contactId });
       return { ...started, def, contactId, taskId: `${started.chain}:1:quote`, backLink: `${def.objectType}Id` };
     }

@@ -7,7 +7,7 @@ import { seedDemo, type DemoWorld } from '../support/demo';
 import { buildPipelineVersion, buildRecord } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { publishPipeline, recordInstanceId } from '../support/pipelines';
-import { isAuthentic, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
+import { isAuthentic, RECEIVER_NETWORKS, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 
 // jest reads testTimeout only from the root config; retries back off 1 s, 2 s, ….
 jest.setTimeout(90_000);
@@ -49,7 +49,7 @@ describe('Webhooks: signed, per company, retried', () => {
   }
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS });
     demo = await seedDemo(h);
     ({ admin, sales } = demo.users);
     [ownerRx, partnerRx, flakyRx] = await Promise.all([startWebhookReceiver(), startWebhookReceiver(), startWebhookReceiver()]);
@@ -124,8 +124,8 @@ describe('Webhooks: signed, per company, retried', () => {
     });
     expect(outcome).toMatchObject({ webhookId: hooks.partnerB!.id, attempts: 3, lastStatus: 204, deliveredAt: expect.any(String) });
 
-    await h.stores.webhooks.disable(hooks.partnerB!.id, new Date().toISOString());
-    expect(await h.stores.webhooks.get(hooks.partnerB!.id)).toMatchObject({ id: hooks.partnerB!.id, active: false });
+    await h.stores.webhooks.disable(demo.companies.partnerB, hooks.partnerB!.id, new Date().toISOString());
+    expect(await h.stores.webhooks.getFor(demo.companies.partnerB, hooks.partnerB!.id)).toMatchObject({ id: hooks.partnerB!.id, active: false });
     const later = await createLead(demo.companies.partnerB);
     const toOwner = await eventually(async () => about(ownerRx, later.id)[0], 30_000);
     const eventId = toOwner.body.id.split(':').slice(0, -2).join(':');
@@ -147,7 +147,7 @@ describe('Webhooks: signed, per company, retried', () => {
       expect(await h.stores.webhooks.getOutcome(refused.eventId)).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 410 });
       expect(rejecting.received).toHaveLength(1);
     } finally {
-      if (hooks.rejected) await h.stores.webhooks.disable(hooks.rejected.id, new Date().toISOString());
+      if (hooks.rejected) await h.stores.webhooks.disable(demo.companies.partnerB, hooks.rejected.id, new Date().toISOString());
       await rejecting.close();
     }
   });

@@ -2,6 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '../../lib/webhook-signature';
 
+/** The network every receiver here listens on: what a test that delivers to them sets as WEBHOOK_ALLOW_NETWORKS. */
+export const RECEIVER_NETWORKS = '127.0.0.1/32';
+
 export interface ReceivedWebhook {
   eventId: string;
   timestamp: number;
