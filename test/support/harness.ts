@@ -145,6 +145,8 @@ export async function startHarness(
     webhookAllowNetworks?: string;
     /** A resolver of the test's own for the workers' webhook deliveries (names that resolve to loopback addresses). */
     webhookResolve?: Resolver;
+    /** OPERATOR_KEY_TTL of the harness's API (24 hours without it). */
+    operatorKeyTtlMs?: number;
   } = {},
 ): Promise<Harness> {
   quietRuntime();
@@ -192,6 +194,7 @@ export async function startHarness(
       log: createLogger(process.env.TEST_API_LOG_LEVEL ?? 'silent', 'api'),
       metrics,
       webhookEgress: egressPolicy(parseNetworks(h.webhookAllowNetworks).networks),
+      ...(opts.operatorKeyTtlMs ? { operatorKeyTtlMs: opts.operatorKeyTtlMs } : {}),
       limits: { ...HARNESS_LIMITS, ...opts.limits },
     });
     server = await new Promise<Server>((resolve) => {
