@@ -23,7 +23,7 @@ export interface ApiProcess {
  * environment, and waits until /healthz answers. Used to kill the API at a
  * moment of the test's choosing.
  */
-export async function spawnApi(h: Harness): Promise<ApiProcess> {
+export async function spawnApi(h: Harness, env: Record<string, string> = {}): Promise<ApiProcess> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
     cwd: ROOT,
@@ -36,6 +36,7 @@ export async function spawnApi(h: Harness): Promise<ApiProcess> {
       API_METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'silent',
       RATE_LIMIT_PER_MINUTE: String(HARNESS_LIMITS.rateLimitPerMinute),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -51,7 +52,7 @@ export async function spawnApi(h: Harness): Promise<ApiProcess> {
   const url = `http://127.0.0.1:${port}`;
   const api: ApiProcess = {
     url,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    metricsUrl: `http://${env.API_METRICS_HOST ?? '127.0.0.1'}:${env.API_METRICS_PORT ?? metricsPort}/metrics`,
     child,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
