@@ -7,7 +7,7 @@ import { authenticate } from './auth';
 import { bodylessRoutes, checkBodyStructure, jsonBodiesOnly, utf8Only } from './body';
 import { errorMiddleware, unknownRoute } from './errors';
 import { instanceClient } from './instance-client';
-import { linkChecks, withMoveLinks } from './links';
+import { linkChecks, withLinkedMoves } from './links';
 import { DEFAULT_LIMITS, rateLimitPerKey, requestTimeout } from './limits';
 import { routeTable } from './openapi/document';
 import { recordDataGuard } from './record-data';
@@ -51,7 +51,8 @@ function revisionScope(): { enter: express.RequestHandler; resume: express.Reque
 /** The HTTP API as an express app, built from its dependencies (tests start it on port 0). */
 export function createApp(deps: AppDeps): express.Express {
   const metrics = deps.metrics ?? createMetrics('api');
-  const instances = instanceClient(deps.temporal, deps.taskQueue, metrics);
+  // Every move's link fields are checked before the move reaches its instance (api/links.ts).
+  const instances = withLinkedMoves(instanceClient(deps.temporal, deps.taskQueue, metrics), linkChecks(deps.stores));
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = express();
   app.disable('x-powered-by');
@@ -84,7 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(pipelineRoutes(deps));
   const records = recordUseCases({ stores: deps.stores, instances });
   app.use(recordRoutes(deps, records));
-  const instanceCases = withMoveLinks(instanceUseCases({ stores: deps.stores, instances }), linkChecks(deps.stores));
+  const instanceCases = instanceUseCases({ stores: deps.stores, instances });
   app.use(instanceRoutes(deps, instanceCases));
   app.use(forecastRoutes(deps));
   app.use(partnerRoutes(deps));

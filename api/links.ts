@@ -60,16 +60,43 @@ export function linkChecks(stores: Stores) {
 
 export type LinkChecks = ReturnType<typeof linkChecks>;
 
-/** The instance use cases with every move's link fields checked first: a move may set `<name>Id` fields of its record. */
-export function withMoveLinks<T extends { move(actor: Actor, instanceId: string, move: { fields?: Record<string, unknown> }, ...rest: never[]): Promise<unknown> }>(
-  cases: T,
-  links: LinkChecks,
-): T {
+/** What a move carries to an instance: who makes it, and the fields it sets. */
+interface MoveRequestInput {
+  actor: Actor;
+  move: { fields?: Record<string, unknown> };
+  /** A record the same step creates: a field may link it before it exists (a conversion's new opportunity). */
+  createRecord?: { id: string };
+}
+
+/** A move's fields without the links to the record its own step creates. */
+function linksOfMove(input: MoveRequestInput): Record<string, unknown> | undefined {
+  const created = input.createRecord?.id;
+  if (!created || !input.move.fields) return input.move.fields;
+  return Object.fromEntries(Object.entries(input.move.fields).filter(([, value]) => value !== created));
+}
+
+/**
+ * The instance client with every move's link fields checked just before the
+ * move is sent, after the use case's own refusals (404, 403): a move may set
+ * `<name>Id` fields of its record, by the moves route, a lead action or the
+ * first step of a reactivation. The reopening input is the last argument.
+ */
+export function withLinkedMoves<
+  C extends {
+    move(instanceId: string, input: MoveRequestInput): Promise<unknown>;
+    reopen(...args: never[]): Promise<unknown>;
+  },
+>(client: C, links: LinkChecks): C {
   return {
-    ...cases,
-    async move(actor: Actor, instanceId: string, move: { fields?: Record<string, unknown> }, ...rest: never[]) {
-      await links.ofInstance(actor, instanceId, move.fields);
-      return cases.move(actor, instanceId, move, ...rest);
+    ...client,
+    async move(instanceId: string, input: MoveRequestInput) {
+      await links.ofInstance(input.actor, instanceId, linksOfMove(input));
+      return client.move(instanceId, input);
+    },
+    async reopen(...args: never[]) {
+      const input = args[args.length - 1] as unknown as { instanceId: string; reopen: MoveRequestInput };
+      await links.ofInstance(input.reopen.actor, input.instanceId, linksOfMove(input.reopen));
+      return client.reopen(...args);
     },
   };
 }

@@ -1,11 +1,11 @@
 import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig: the settings of issue 32', () => {
-  it('When nothing is set, then no internal network is allowed, operator keys last 24 hours and the API metrics listen on 127.0.0.1:9465', () => {
+  it('When nothing is set, then no internal network is allowed, operator keys last 24 hours and the API metrics listen on 127.0.0.1:9470', () => {
     const config = loadConfig({});
     expect(config.webhooks.allowNetworks).toEqual([]);
     expect(config.api.operatorKeyTtlMs).toBe(24 * 3_600_000);
-    expect(config.api.metrics).toEqual({ host: '127.0.0.1', port: 9465 });
+    expect(config.api.metrics).toEqual({ host: '127.0.0.1', port: 9470 });
   });
 
   it('When they are set, then they are read', () => {

@@ -46,7 +46,7 @@ const Env = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** The API's Prometheus endpoint: a listener of its own, never the public port. */
   API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  API_METRICS_PORT: port.default(9465),
+  API_METRICS_PORT: port.default(9470),
   /** How long a key the platform operator issues for a tenant's user works (break-glass): at most 24 hours. */
   OPERATOR_KEY_TTL: z
     .string()

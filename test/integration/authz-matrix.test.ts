@@ -327,12 +327,7 @@ describe('Authorization matrix: every route × every kind of caller', () => {
     });
 
     it('When fields are named like the record\'s own properties, then they stay fields and the record is what the caller was allowed to make', async () => {
-      const res = await call(h, 'POST', '/v1/records/lead', {
-        user: w.as.sales,
-        body: {
-          fields: { title: 'Shadowing', ownerId: 'usr_pb_user', companyId: 'cmp_partner_b', partnerCompanyId: 'cmp_partner_b', archived: true, version: 99 },
-        },
-      });
+      const res = await call(h, 'POST', '/v1/records/lead', { user: w.as.sales, body: { fields: { title: 'Shadowing', archived: true, version: 99, stage: 'won' } } });
       expect(res.status).toBe(201);
       const doc = await stored(res.body.id);
       expect(doc).toMatchObject({ ownerId: w.as.sales!.actor.userId, companyId: w.companies.owner, archived: false, version: 1 });
@@ -340,6 +335,17 @@ describe('Authorization matrix: every route × every kind of caller', () => {
       // No pipeline took the field for a partner assignment, and partner B does not see the lead.
       expect(res.body.instances).toEqual([]);
       expect((await call(h, 'GET', `/v1/records/lead/${res.body.id}`, { user: w.as.partnerB_user })).status).toBe(404);
+    });
+
+    it("When fields named like the record's ids (ownerId, companyId, partnerCompanyId) name no record of the company, then they are refused as links and nothing is written", async () => {
+      const before = await recordCount();
+      const res = await call(h, 'POST', '/v1/records/lead', {
+        user: w.as.sales,
+        body: { fields: { title: 'Shadowing', ownerId: 'usr_pb_user', companyId: 'cmp_partner_b', partnerCompanyId: 'cmp_partner_b' } },
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.error.code).toBe('linked_record_not_found');
+      expect(await recordCount()).toBe(before);
     });
 
     it.each<[string, Record<string, unknown>]>([
@@ -411,11 +417,11 @@ describe('Authorization matrix: every route × every kind of caller', () => {
       expect(await stored(opp.id)).toEqual(before);
     });
 
-    it('When a partner converts a lead with owner, company and stage in the new opportunity, then the opportunity belongs to the sourcing company in its first stage', async () => {
+    it('When a partner converts a lead with stage, archived and version in the new opportunity, then the opportunity belongs to the sourcing company in its first stage', async () => {
       const lead = await w.fresh.acceptedLead();
       const res = await call(h, 'POST', `/v1/leads/${lead.id}/convert`, {
         user: w.as.partnerA_user,
-        body: { opportunity: { fields: { title: 'Converted', stage: 'won', ownerId: 'usr_pa_user', companyId: 'cmp_partner_a', archived: true } } },
+        body: { opportunity: { fields: { title: 'Converted', stage: 'won', archived: true, version: 99 } } },
       });
       expect(res.status).toBe(200);
       const opportunityId = (await stored(lead.id)).fields.opportunityId as string;

@@ -52,6 +52,13 @@ describe('Links never cross tenants', () => {
   let acmeContact: string;
 
   const stored = async (id: string) => (await h.stores.records.get(id))!;
+  /** Refusals checked, for the figures. */
+  let refused = 0;
+  const refusedLink = (res: { status: number; body: any }) => {
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('linked_record_not_found');
+    refused += 1;
+  };
   const recordCount = () => h.db.collection(COLLECTIONS.records).countDocuments({});
 
   /** An Initech lead assigned to partner A, accepted by it. */
@@ -91,6 +98,7 @@ describe('Links never cross tenants', () => {
     acmeContact = (await createRecord(h, w.as.sales!, 'contact', { fields: { name: 'Acme contact' } })).id;
   });
   afterAll(async () => {
+    process.stdout.write(`Links: ${refused} cross-tenant or unknown links refused with 422, each leaving the stored records unchanged\n`);
     w?.demo.cleanup();
     await h?.stop();
   });
@@ -102,8 +110,8 @@ describe('Links never cross tenants', () => {
       const [leadBefore, oppBefore] = [await stored(lead.id), await stored(acmeOpportunity)];
 
       const res = await call(h, 'POST', `/v1/leads/${lead.id}/convert`, { user: partnerA, body: { opportunityId: acmeOpportunity } });
-      expect(res.status).toBe(422);
-      expect(res.body.error).toMatchObject({ code: 'linked_record_not_found', details: { field: 'opportunityId', id: acmeOpportunity } });
+      refusedLink(res);
+      expect(res.body.error).toMatchObject({ details: { field: 'opportunityId', id: acmeOpportunity } });
       // The same answer as for an id that exists nowhere: nothing of Acme's record shows.
       const unknown = await call(h, 'POST', `/v1/leads/${lead.id}/convert`, { user: partnerA, body: { opportunityId: 'opp_nowhere' } });
       expect(unknown.status).toBe(422);
@@ -127,8 +135,8 @@ describe('Links never cross tenants', () => {
       const lead = await initechAcceptedLead();
       const [before, count] = [await stored(lead.id), await recordCount()];
       const res = await call(h, 'POST', `/v1/leads/${lead.id}/convert`, { user: partnerA, body: { opportunity: { fields: { title: 'x', accountId: acmeAccount } } } });
-      expect(res.status).toBe(422);
-      expect(res.body.error).toMatchObject({ code: 'linked_record_not_found', details: { field: 'accountId' } });
+      refusedLink(res);
+      expect(res.body.error).toMatchObject({ details: { field: 'accountId' } });
       expect(await stored(lead.id)).toEqual(before);
       expect(await recordCount()).toBe(count);
     });
@@ -142,8 +150,8 @@ describe('Links never cross tenants', () => {
         user: partnerA,
         body: { fields: { opportunityId: acmeOpportunity } },
       });
-      expect(res.status).toBe(422);
-      expect(res.body.error).toMatchObject({ code: 'linked_record_not_found', details: { field: 'opportunityId', id: acmeOpportunity } });
+      refusedLink(res);
+      expect(res.body.error).toMatchObject({ details: { field: 'opportunityId', id: acmeOpportunity } });
       expect(await stored(registration.id)).toEqual(before);
       expect((await h.stores.tasks.get(registration.taskId))?.status).toBe('open');
     });
@@ -166,8 +174,8 @@ describe('Links never cross tenants', () => {
         user: partnerA,
         body: { record: { fields: { title: 'Made by the task', accountId: acmeAccount } } },
       });
-      expect(res.status).toBe(422);
-      expect(res.body.error).toMatchObject({ code: 'linked_record_not_found', details: { field: 'accountId', id: acmeAccount } });
+      refusedLink(res);
+      expect(res.body.error).toMatchObject({ details: { field: 'accountId', id: acmeAccount } });
       expect(await stored(registration.id)).toEqual(before);
       expect(await recordCount()).toBe(count);
     });
@@ -182,8 +190,7 @@ describe('Links never cross tenants', () => {
       const resolved = JSON.parse(JSON.stringify(body).replace('ACME_ACCOUNT', acmeAccount).replace('ACME_CONTACT', acmeContact));
       const count = await recordCount();
       const res = await call(h, 'POST', '/v1/records/ticket', { user: initechSales, body: resolved });
-      expect(res.status).toBe(422);
-      expect(res.body.error.code).toBe('linked_record_not_found');
+      refusedLink(res);
       expect(await recordCount()).toBe(count);
     });
 
@@ -192,8 +199,8 @@ describe('Links never cross tenants', () => {
       const own = await createRecord(h, initechSales, 'account', { fields: { name: 'Initech customer' } });
       const before = await stored(ticket.id);
       const refused = await call(h, 'PATCH', `/v1/records/ticket/${ticket.id}`, { user: initechSales, body: { fields: { accountId: acmeAccount } } });
-      expect(refused.status).toBe(422);
-      expect(refused.body.error).toMatchObject({ code: 'linked_record_not_found', details: { field: 'accountId' } });
+      refusedLink(refused);
+      expect(refused.body.error).toMatchObject({ details: { field: 'accountId' } });
       expect(await stored(ticket.id)).toEqual(before);
       const linked = await call(h, 'PATCH', `/v1/records/ticket/${ticket.id}`, { user: initechSales, body: { fields: { accountId: own.id } } });
       expect(linked.status).toBe(200);
@@ -204,8 +211,7 @@ describe('Links never cross tenants', () => {
       const registration = await deal();
       const before = await stored(registration.id);
       const res = await call(h, 'POST', `${instancePath(registration.instanceId)}/moves`, { user: initechSales, body: { to: 'review', fields: { accountId: acmeAccount } } });
-      expect(res.status).toBe(422);
-      expect(res.body.error.code).toBe('linked_record_not_found');
+      refusedLink(res);
       expect(await stored(registration.id)).toEqual(before);
       expect((await h.stores.instances.get(registration.instanceId))?.stage).toBe('open');
     });

@@ -90,7 +90,12 @@ describe('Webhooks cannot reach the server’s own network', () => {
       startWebhookReceiver(),
     ]);
   });
+  const figures = { registrationsRefused: 0, deliveriesRefused: 0, delivered: 0 };
   afterAll(async () => {
+    process.stdout.write(
+      `SSRF: ${figures.registrationsRefused} URLs refused at registration (422 forbidden_url), ${figures.deliveriesRefused} deliveries refused after resolution or redirect, ` +
+        `${figures.delivered} delivered into the allowed network; requests that reached 127.0.0.2 or ::1: ${(forbidden?.received.length ?? 0) + (forbidden6?.received.length ?? 0)}\n`,
+    );
     await Promise.all([forbidden, forbidden6, allowed, redirectTarget].map((rx) => rx?.close()));
     demo?.cleanup();
     await h?.stop();
@@ -109,10 +114,13 @@ describe('Webhooks cannot reach the server’s own network', () => {
       const instanceId = recordInstanceId(demo.companies.owner, 'partner-lead', 'lead', lead.id);
       const started = await eventually(async () => (await h.stores.events.forInstance(instanceId))[0]);
       const id = webhookDeliveryId(started.eventId, hookId, 'stage.entered');
-      return await eventually(async () => {
-        const outcome = await h.stores.webhooks.getOutcome(id);
-        return (outcome?.status === 'failed' || outcome?.status === 'delivered') && outcome;
+      const outcome = await eventually(async () => {
+        const found = await h.stores.webhooks.getOutcome(id);
+        return (found?.status === 'failed' || found?.status === 'delivered') && found;
       }, 30_000);
+      if (outcome.status === 'failed') figures.deliveriesRefused += 1;
+      else figures.delivered += 1;
+      return outcome;
     } finally {
       await h.stores.webhooks.disable(demo.companies.partnerB, hookId, new Date().toISOString());
     }
@@ -128,6 +136,7 @@ describe('Webhooks cannot reach the server’s own network', () => {
       expect(res.body.error.message).toContain('WEBHOOK_ALLOW_NETWORKS');
       expect(res.body.error.details).toMatchObject({ url, reason: expect.stringContaining(range) });
       expect(await webhookCount()).toBe(before);
+      figures.registrationsRefused += 1;
     });
 
     it('When a webhook is moved to an internal URL, then 422 and it keeps its URL', async () => {
