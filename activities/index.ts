@@ -8,7 +8,6 @@ import type { IgnoredTrigger, PipelineActivities } from '../workflows/activity-c
 import type { StepWritten, TransitionInput } from '../workflows/transition';
 import type { PlannedTriggers, StoredRecordInput } from '../workflows/trigger-types';
 import { planWebhookDeliveries, webhookActivities, webhooksFor } from './webhooks';
-import type { WebhookEgress } from './webhook-send';
 
 /**
  * Activities, built from their dependencies so tests pass a real database of
@@ -16,7 +15,7 @@ import type { WebhookEgress } from './webhook-send';
  * workflow derived from its id and sequence. What they are is the workflows'
  * PipelineActivities: a signature that drifts from it does not compile.
  */
-export function createActivities(stores: Stores, metrics?: Metrics, webhookEgress?: WebhookEgress): PipelineActivities {
+export function createActivities(stores: Stores, metrics?: Metrics): PipelineActivities {
   const { records, events, instances, tasks } = stores;
 
   /** Counted once per event: a retried activity finds its event written and counts nothing. */
@@ -61,7 +60,7 @@ export function createActivities(stores: Stores, metrics?: Metrics, webhookEgres
     async createRecord(record: StoredRecordInput): Promise<void> {
       await createRecord(record);
     },
-    ...webhookActivities(stores, metrics, webhookEgress),
+    ...webhookActivities(stores, metrics),
 
     async planRecordTriggers(input: { recordId: string; actor: Actor }): Promise<{ record: RecordView; actions: TriggerAction[] }> {
       const record = await records.get(input.recordId);

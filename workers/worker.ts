@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import type { Stores } from '../activities/store';
 import type { WebhookEgress } from '../activities/webhook-send';
+import { webhookActivities } from '../activities/webhooks';
 import type { Metrics } from '../lib/metrics';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './bundle';
 
@@ -25,11 +26,13 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    activities: createActivities(deps.stores, deps.metrics, deps.webhookEgress),
+    activities: createActivities(deps.stores, deps.metrics),
     maxCachedWorkflows: deps.maxCachedWorkflows,
     shutdownGraceTime: deps.shutdownGraceMs,
     ...workflowCode(deps.workflowBundlePath),
   };
+  // Deliveries are sent under the deployment's egress policy (WEBHOOK_ALLOW_NETWORKS) rather than the default of no internal address.
+  options.activities = { ...options.activities, ...webhookActivities(deps.stores, deps.metrics, deps.webhookEgress) };
   return Worker.create(options);
 }
 

@@ -48,7 +48,6 @@ function toWebhook(doc: WebhookDoc): Webhook {
 export function webhookStore(db: Db) {
   const webhooks = db.collection<WebhookDoc>(COLLECTIONS.webhooks);
   const outcomes = db.collection<OutcomeDoc>(COLLECTIONS.webhookDeliveries);
-  const writer = versionedWriter(db, webhooks);
   // Every step asks which webhooks listen: the active ones are held per process until one is created or disabled.
   const changes = revision(db, COLLECTIONS.webhooks);
   const active = changes.cached(async () => {
@@ -56,6 +55,7 @@ export function webhookStore(db: Db) {
     return docs.map(toWebhook);
   });
 
+  const writer = versionedWriter(db, webhooks);
   /** A versioned write of a company's webhook (another company's is missing). */
   async function write(companyId: string, id: string, change: (doc: WebhookDoc) => WebhookDoc | undefined, opts: WriteOptions = {}): Promise<VersionedWrite<Webhook>> {
     const result = await writer.write(id, (doc) => (doc.companyId === companyId ? change(doc) : undefined), opts);

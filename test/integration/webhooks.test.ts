@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { RECEIVER_NETWORKS } from '../support/webhook-receiver';
 import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { moveUpdate, PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from '../../workflows/messages';
 import { webhookDeliveriesWorkflowId, type WebhookDeliveriesResult } from '../../workflows/webhook-deliveries';
@@ -7,7 +8,7 @@ import { seedDemo, type DemoWorld } from '../support/demo';
 import { buildPipelineVersion, buildRecord } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { publishPipeline, recordInstanceId } from '../support/pipelines';
-import { isAuthentic, RECEIVER_NETWORKS, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
+import { isAuthentic, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 
 // jest reads testTimeout only from the root config; retries back off 1 s, 2 s, ….
 jest.setTimeout(90_000);
