@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Metrics } from '../lib/metrics';
+import { ALLOW_HINT, STRICT_EGRESS } from '../lib/egress';
 import { signWebhook, WEBHOOK_HEADERS } from '../lib/webhook-signature';
 import { redactRecord } from '../workflows/domain/privacy';
 import type { Actor } from '../workflows/domain/types';
@@ -15,6 +16,7 @@ import {
 import type { AuditEvent } from '../workflows/transition';
 import type { Stores } from './store';
 import type { DeliveryOutcome, Webhook } from './store/webhooks';
+import { EgressRefused, postWebhook, type WebhookEgress } from './webhook-send';
 
 const TIMEOUT_MS = 10_000;
 
@@ -87,7 +89,7 @@ export async function planWebhookDeliveries(stores: Stores, source: WebhookSourc
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
 /** Sends one delivery; Temporal retries it with backoff until it is accepted or refused for good. */
-export function webhookActivities(stores: Stores, metrics?: Metrics) {
+export function webhookActivities(stores: Stores, metrics?: Metrics, egress: WebhookEgress = { policy: STRICT_EGRESS }) {
   async function outcome(delivery: WebhookDelivery, status: DeliveryStatus, attempts: number, extra: Partial<DeliveryOutcome> = {}) {
     const type: WebhookEventType = delivery.payload.type;
     await stores.webhooks.recordOutcome({
@@ -112,27 +114,24 @@ export function webhookActivities(stores: Stores, metrics?: Metrics) {
       let status: number | undefined;
       let problem: string;
       try {
-        const res = await fetch(hook.url, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            [WEBHOOK_HEADERS.eventId]: delivery.id,
-            [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-            [WEBHOOK_HEADERS.signature]: signWebhook(hook.secret, timestamp, body),
-          },
-          body,
-          // A redirect is not followed: the registered URL is the only place the payload may go.
-          redirect: 'manual',
-          signal: AbortSignal.timeout(TIMEOUT_MS),
-        });
-        await res.body?.cancel();
+        const res = await postWebhook(egress, hook.url, {
+          'Content-Type': 'application/json',
+          [WEBHOOK_HEADERS.eventId]: delivery.id,
+          [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+          [WEBHOOK_HEADERS.signature]: signWebhook(hook.secret, timestamp, body),
+        }, body, TIMEOUT_MS);
         status = res.status;
         if (res.ok) {
           await outcome(delivery, 'delivered', attempt, { lastStatus: status, deliveredAt: new Date().toISOString() });
           return 'delivered';
         }
-        problem = `the receiver answered ${status}`;
+        problem = `the receiver answered ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`;
       } catch (err) {
+        if (err instanceof EgressRefused) {
+          // An internal address: refused for good, and nothing was sent.
+          await outcome(delivery, 'failed', attempt, { lastError: `refused: ${err.message}; ${ALLOW_HINT}` });
+          throw ApplicationFailure.create({ type: WEBHOOK_REJECTED, message: err.message, nonRetryable: true });
+        }
         problem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       }
       const final = status !== undefined && !retryable(status);

@@ -1,29 +1,35 @@
 import express from 'express';
 import { inRevisionScope, type RevisionScope } from '../activities/store';
+import { MAX_OPERATOR_KEY_TTL_MS } from '../lib/config';
 import { createMetrics } from '../lib/metrics';
 import type { AppDeps } from './deps';
 import { authenticate } from './auth';
 import { bodylessRoutes, checkBodyStructure, jsonBodiesOnly, utf8Only } from './body';
 import { errorMiddleware, unknownRoute } from './errors';
 import { instanceClient } from './instance-client';
+import { linkChecks, withLinkedMoves } from './links';
 import { DEFAULT_LIMITS, rateLimitPerKey, requestTimeout } from './limits';
 import { routeTable } from './openapi/document';
 import { recordDataGuard } from './record-data';
 import { docsRoutes } from './openapi/serve';
-import { httpMetrics, metricsRoute, requestLogger } from './observability';
+import { httpMetrics, requestLogger } from './observability';
 import { forecastRoutes } from './routes/forecast';
 import { healthRoutes } from './routes/health';
 import { instanceRoutes } from './routes/instances';
 import { leadRoutes } from './routes/leads';
+import { apiKeyRoutes } from './routes/api-keys';
 import { companyRoutes } from './routes/companies';
 import { peopleRoutes } from './routes/people';
 import { partnerRoutes } from './routes/partners';
 import { pipelineRoutes } from './routes/pipelines';
 import { recordRoutes } from './routes/records';
 import { webhookRoutes } from './routes/webhooks';
+import { securityNotices } from './security-notices';
+import { apiKeyUseCases } from './use-cases/api-keys';
 import { instanceUseCases } from './use-cases/instances';
 import { leadUseCases } from './use-cases/leads';
 import { recordUseCases } from './use-cases/records';
+import { userUseCases } from './use-cases/users';
 
 export type { AppDeps } from './deps';
 
@@ -45,7 +51,8 @@ function revisionScope(): { enter: express.RequestHandler; resume: express.Reque
 /** The HTTP API as an express app, built from its dependencies (tests start it on port 0). */
 export function createApp(deps: AppDeps): express.Express {
   const metrics = deps.metrics ?? createMetrics('api');
-  const instances = instanceClient(deps.temporal, deps.taskQueue, metrics);
+  // Every move's link fields are checked before the move reaches its instance (api/links.ts).
+  const instances = withLinkedMoves(instanceClient(deps.temporal, deps.taskQueue, metrics), linkChecks(deps.stores));
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = express();
   app.disable('x-powered-by');
@@ -54,7 +61,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestTimeout(limits.requestTimeoutMs));
   app.use(healthRoutes(deps));
   app.use(docsRoutes());
-  app.use(metricsRoute(metrics));
+  // The metrics are served on a listener of their own (lib/metrics-server.ts), never on this port.
   // Bodies are read only for authenticated callers.
   // Every cached read of the request (the key, the people, the pipelines) checks the revision tokens once.
   const scope = revisionScope();
@@ -67,8 +74,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(scope.resume);
   app.use(checkBodyStructure);
   app.use(bodylessRoutes(routeTable));
-  app.use(companyRoutes(deps));
-  app.use(peopleRoutes(deps));
+  const keys = apiKeyUseCases({
+    stores: deps.stores,
+    notifyKeyIssued: securityNotices({ stores: deps.stores, temporal: deps.temporal, taskQueue: deps.taskQueue }),
+    operatorKeyTtlMs: deps.operatorKeyTtlMs ?? MAX_OPERATOR_KEY_TTL_MS,
+  });
+  app.use(companyRoutes(deps, keys));
+  app.use(peopleRoutes(deps, userUseCases({ stores: deps.stores })));
+  app.use(apiKeyRoutes(deps, keys));
   app.use(pipelineRoutes(deps));
   const records = recordUseCases({ stores: deps.stores, instances });
   app.use(recordRoutes(deps, records));

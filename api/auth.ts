@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from 'express';
+import { keyRefusal } from '../activities/store/api-keys';
 import type { PeopleStore, User } from '../activities/store/people';
 import type { Actor } from '../workflows/domain/types';
 import { setActor } from './actor';
@@ -32,9 +33,13 @@ export function authenticate(people: PeopleStore): RequestHandler {
     if (!match) return refuse('an API key is required: Authorization: Bearer <key>');
     (async () => {
       const key = await people.findApiKey(match[1]!);
-      if (!key || key.revokedAt) return refuse('the API key is not valid or has been revoked');
+      if (!key) return refuse('the API key is not valid');
+      const refused = keyRefusal(key, Date.now());
+      if (refused) return refuse(refused);
       const user = await people.getUser(key.userId);
-      if (!user) return refuse('the API key is not valid or has been revoked');
+      if (!user) return refuse('the API key is not valid');
+      // Read on every request (held per process until people change): a deactivated user's keys stop at once.
+      if (user.deactivatedAt) return refuse(`the API key's user was deactivated at ${user.deactivatedAt}`);
       keyIds.set(req, key.id);
       setActor(req, userActor(user));
       next();

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { Stores } from '../activities/store';
+import type { EgressPolicy } from '../lib/egress';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import type { Limits } from './limits';
@@ -14,6 +15,10 @@ export interface AppDeps {
   log: Logger;
   /** One registry per process; made here when the caller has none (tests). */
   metrics?: Metrics;
+  /** Where webhook URLs may point (WEBHOOK_ALLOW_NETWORKS); without it, no internal address. */
+  webhookEgress?: EgressPolicy;
+  /** How long a key the operator issues for another company's user lasts (OPERATOR_KEY_TTL); 24 hours without it. */
+  operatorKeyTtlMs?: number;
   /** Rate limit and request timeout; DEFAULT_LIMITS where left out (tests set their own per app). */
   limits?: Partial<Limits>;
 }

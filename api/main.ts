@@ -1,7 +1,10 @@
 import { createStores, prepareDatabase } from '../activities/store';
 import { loadConfig, mongoUri } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { startMetricsServer } from '../lib/metrics-server';
 import { connectMongo } from '../lib/mongo';
+import { egressPolicy } from '../lib/egress';
 import { connectTemporal } from '../lib/temporal';
 import { createApp } from './app';
 
@@ -13,12 +16,20 @@ async function main(): Promise<void> {
   const upgraded = await prepareDatabase(mongo.db, stores);
   if (upgraded.adoptedBy) log.info(upgraded, 'pipelines from before companies owned them now belong to the first owner company');
   const temporal = await connectTemporal(config);
+  const metrics = createMetrics('api');
+  const metricsServer = await startMetricsServer({ ...config.api.metrics, registry: metrics.registry }).catch((err: NodeJS.ErrnoException) => {
+    const hint = err.code === 'EADDRINUSE' ? `port ${config.api.metrics.port} is already in use; set API_METRICS_PORT to use another port` : err.message;
+    throw new Error(`metrics listener on ${config.api.metrics.host}:${config.api.metrics.port}: ${hint}`, { cause: err });
+  });
   const app = createApp({
     temporal: temporal.client,
     taskQueue: config.temporal.taskQueue,
     db: mongo.db,
     stores,
     log,
+    metrics,
+    webhookEgress: egressPolicy(config.webhooks.allowNetworks),
+    operatorKeyTtlMs: config.api.operatorKeyTtlMs,
     limits: { rateLimitPerMinute: config.api.rateLimitPerMinute, requestTimeoutMs: config.api.requestTimeoutMs },
   });
 
@@ -35,7 +46,7 @@ async function main(): Promise<void> {
     }
     process.exit(1);
   });
-  server.on('listening', () => log.info({ port: config.api.port }, 'api listening'));
+  server.on('listening', () => log.info({ port: config.api.port, metrics: `${config.api.metrics.host}:${config.api.metrics.port}` }, 'api listening'));
 
   // Stop accepting, let in-flight requests finish, then close the connections and exit 0. A kept-alive
   // connection is closed as soon as it goes idle: a client that keeps sending on one (any pooled HTTP
@@ -43,6 +54,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     log.info({ signal }, 'api stopping');
     const closer = setInterval(() => server.closeIdleConnections(), 50);
+    metricsServer.close();
     server.close(() => {
       clearInterval(closer);
       void Promise.all([temporal.connection.close(), mongo.client.close()]).finally(() => {

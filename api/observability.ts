@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import type { RequestHandler, Router } from 'express';
-import { Router as makeRouter } from 'express';
+import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
@@ -34,15 +33,4 @@ export function httpMetrics(metrics: Metrics): RequestHandler {
     });
     next();
   };
-}
-
-export function metricsRoute(metrics: Metrics): Router {
-  const router = makeRouter();
-  router.get('/metrics', (_req, res, next) => {
-    metrics.registry
-      .metrics()
-      .then((text) => res.type(metrics.registry.contentType).send(text))
-      .catch(next);
-  });
-  return router;
 }

@@ -1,4 +1,5 @@
 import type { Actor } from '../workflows/domain/types';
+import type { CompanyScope, UserScope } from '../activities/store/people';
 
 /**
  * Who may manage whom, company by company. Pure: the routes read the objects,
@@ -200,5 +201,33 @@ export const instanceScope = (actor: Actor): string => actor.companyId ?? '';
 export function checkCancel(actor: Actor, instance: { companyId: string }): Check {
   if (!isCompanyAdmin(actor)) return refuse(403, 'only an admin may cancel an instance');
   if (instance.companyId !== actor.companyId) return refuse(404, 'instance not found');
+  return OK;
+}
+
+/** The companies a company list holds, as the query asks for them (seesCompany, for a list). */
+export function companyListScope(actor: Actor): CompanyScope {
+  const companyId = actor.companyId ?? '';
+  if (isOperator(actor)) return { kind: 'all' };
+  return isCompanyAdmin(actor) ? { kind: 'program', companyId } : { kind: 'own', companyId };
+}
+
+/** The users a user list holds, as the query asks for them (seesUser, for a list). */
+export const userListScope = (actor: Actor): UserScope => ({ companyId: actor.companyId ?? '', admins: isOperator(actor) });
+
+/**
+ * A key the platform operator issues for a user of another company: the
+ * recovery path for a tenant that lost its admin's key, and so break-glass:
+ * it expires within OPERATOR_KEY_TTL, needs a reason, and the tenant is told.
+ */
+export const isBreakGlass = (actor: Actor, holder: UserRef): boolean => isOperator(actor) && holder.companyId !== actor.companyId;
+
+/** The audit trail of a company: its own admins' (and partner admins') to read. */
+export const readsAuditOf = (actor: Actor, companyId: string): boolean => managesUsersOf(actor, companyId);
+
+/** Removing a user: its own company's admin, never itself (a company must keep someone who runs it). */
+export function checkDeactivation(actor: Actor, user: UserRef): Check {
+  const edit = checkUserEdit(actor, user);
+  if (!edit.ok) return edit;
+  if (user.id === actor.userId) return refuse(403, 'an admin cannot deactivate itself; another admin of the company can');
   return OK;
 }

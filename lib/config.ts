@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from '../workflows/domain/duration';
+import { parseNetworks } from './egress';
 
 /**
  * Every setting Propeller reads, from the environment, parsed once at start.
@@ -7,6 +9,8 @@ import { z } from 'zod';
  * reads `process.env`.
  */
 const port = z.coerce.number().int().min(1).max(65_535);
+/** A break-glass key lasts a working day at most. */
+export const MAX_OPERATOR_KEY_TTL_MS = 24 * 3_600_000;
 const optionalText = z
   .string()
   .optional()
@@ -40,6 +44,22 @@ const Env = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** How long one request may take (receiving it included) before the API answers 503 timeout. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** The API's Prometheus endpoint: a listener of its own, never the public port. */
+  API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  API_METRICS_PORT: port.default(9470),
+  /** How long a key the platform operator issues for a tenant's user works (break-glass): at most 24 hours. */
+  OPERATOR_KEY_TTL: z
+    .string()
+    .default('24h')
+    .refine((v) => (parseDuration(v) ?? 0) >= 60_000 && (parseDuration(v) ?? Infinity) <= MAX_OPERATOR_KEY_TTL_MS, 'a duration from 1m to 24h, e.g. "4h"'),
+  /** Internal networks webhooks may be delivered to (CIDRs, comma-separated); every other internal address is refused. */
+  WEBHOOK_ALLOW_NETWORKS: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      const { problems } = parseNetworks(v);
+      if (problems.length > 0) ctx.addIssue({ code: 'custom', message: `not a CIDR: ${problems.join(', ')} (e.g. 127.0.0.1/32,10.20.0.0/16)` });
+    }),
   // Worker
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).default(2_000),
@@ -75,7 +95,17 @@ export interface Config {
     cacheDir: string | undefined;
     temporalPostgresUrl: string;
   };
-  api: { host: string; port: number; rateLimitPerMinute: number; requestTimeoutMs: number };
+  api: {
+    host: string;
+    port: number;
+    rateLimitPerMinute: number;
+    requestTimeoutMs: number;
+    metrics: { host: string; port: number };
+    /** How long an API key the operator issues for another company's user stays valid. */
+    operatorKeyTtlMs: number;
+  };
+  /** Internal networks webhook deliveries may reach (CIDRs); empty: none. */
+  webhooks: { allowNetworks: string[] };
   worker: {
     shutdownGraceMs: number;
     maxCachedWorkflows: number;
@@ -139,7 +169,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       cacheDir: e.PROPELLER_CACHE_DIR,
       temporalPostgresUrl: e.TEMPORAL_POSTGRES_URL,
     },
-    api: { host: e.API_HOST, port: e.API_PORT, rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      metrics: { host: e.API_METRICS_HOST, port: e.API_METRICS_PORT },
+      operatorKeyTtlMs: parseDuration(e.OPERATOR_KEY_TTL)!,
+    },
+    webhooks: { allowNetworks: parseNetworks(e.WEBHOOK_ALLOW_NETWORKS).networks },
     worker: {
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,

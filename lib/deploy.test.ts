@@ -33,7 +33,7 @@ function envOf(service: string): Record<string, string> {
   return env as Record<string, string>;
 }
 
-const LISTEN_ON_ALL = ['API_HOST', 'WORKER_METRICS_HOST'];
+const LISTEN_ON_ALL = ['API_HOST', 'API_METRICS_HOST', 'WORKER_METRICS_HOST'];
 
 describe('docker-compose.yml', () => {
   it('When parsed, then it has every service of the cluster', () => {

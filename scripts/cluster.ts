@@ -28,6 +28,7 @@ async function checkPorts(config: Config): Promise<void> {
   await assertPortFree(config.local.temporalUiPort, 'TEMPORAL_UI_PORT');
   await assertPortFree(config.local.ferretdbPort, 'FERRETDB_PORT');
   for (let i = 0; i < API_PROCESSES; i++) await assertPortFree(config.api.port + i, 'API_PORT', config.api.host);
+  for (let i = 0; i < API_PROCESSES; i++) await assertPortFree(config.api.metrics.port + i, 'API_METRICS_PORT', config.api.metrics.host);
   for (let i = 0; i < WORKER_PROCESSES; i++) await assertPortFree(config.worker.metrics.port + i, 'WORKER_METRICS_PORT', config.worker.metrics.host);
 }
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     group.add(spawnPropeller(`worker-${i + 1}`, 'workers/main.ts', { ...base, WORKER_METRICS_PORT: String(config.worker.metrics.port + i) }, logDir)),
   );
   const apiUrls = Array.from({ length: API_PROCESSES }, (_, i) => `http://${config.api.host}:${config.api.port + i}`);
-  const apis = apiUrls.map((_, i) => group.add(spawnPropeller(`api-${i + 1}`, 'api/main.ts', { ...base, API_PORT: String(config.api.port + i) }, logDir)));
+  const apis = apiUrls.map((_, i) => group.add(spawnPropeller(`api-${i + 1}`, 'api/main.ts', { ...base, API_PORT: String(config.api.port + i), API_METRICS_PORT: String(config.api.metrics.port + i) }, logDir)));
 
   await waitUntil('workers', () => workerPolling(config, cluster.address, WORKER_PROCESSES), { timeoutMs: 120_000, service: workers[0] });
   await Promise.all(

@@ -24,6 +24,7 @@ async function checkPorts(config: Config): Promise<void> {
   }
   if (!config.mongo.uri) await assertPortFree(config.local.ferretdbPort, 'FERRETDB_PORT');
   await assertPortFree(config.api.port, 'API_PORT', config.api.host);
+  await assertPortFree(config.api.metrics.port, 'API_METRICS_PORT', config.api.metrics.host);
 }
 
 async function main(): Promise<void> {
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
 
   sayRunning();
   say(`  API            ${apiUrl}`);
+  say(`  API metrics    http://${config.api.metrics.host}:${config.api.metrics.port}/metrics`);
   say(`  Temporal UI    ${config.temporal.address ? '(your Temporal service)' : `http://127.0.0.1:${config.local.temporalUiPort}`}`);
   say(`  Temporal       ${temporalAddress(config)} (namespace ${config.temporal.namespace})`);
   say(`  MongoDB URI    ${mongoUri(config)}  (database ${config.mongo.db})`);

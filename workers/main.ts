@@ -1,13 +1,14 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createStores, prepareDatabase } from '../activities/store';
 import { loadConfig, mongoUri } from '../lib/config';
+import { egressPolicy } from '../lib/egress';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { connectMongo } from '../lib/mongo';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { temporalLogger } from '../lib/temporal-logger';
 import { freePort } from '../scripts/stack/ports';
-import { startMetricsServer } from './metrics-server';
+import { startMetricsServer } from '../lib/metrics-server';
 import { startRollupFolder } from './rollup-folder';
 import { createWorker } from './worker';
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     stores,
     metrics,
+    webhookEgress: { policy: egressPolicy(config.webhooks.allowNetworks) },
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     shutdownGraceMs: config.worker.shutdownGraceMs,
     workflowBundlePath: config.worker.workflowBundlePath,

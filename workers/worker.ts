@@ -2,6 +2,8 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Stores } from '../activities/store';
+import type { WebhookEgress } from '../activities/webhook-send';
+import { webhookActivities } from '../activities/webhooks';
 import type { Metrics } from '../lib/metrics';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './bundle';
 
@@ -11,6 +13,8 @@ export interface WorkerDeps {
   taskQueue: string;
   stores: Stores;
   metrics?: Metrics;
+  /** Where webhook deliveries may go (WEBHOOK_ALLOW_NETWORKS); without it, no internal address. */
+  webhookEgress?: WebhookEgress;
   maxCachedWorkflows: number;
   shutdownGraceMs: number;
   /** A prebuilt bundle (tests build one per run); otherwise the worker bundles workflows/ at start. */
@@ -30,6 +34,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     shutdownGraceTime: deps.shutdownGraceMs,
     ...workflowCode(deps.workflowBundlePath),
   };
+  // Deliveries are sent under the deployment's egress policy (WEBHOOK_ALLOW_NETWORKS) rather than the default of no internal address.
+  options.activities = { ...options.activities, ...webhookActivities(deps.stores, deps.metrics, deps.webhookEgress) };
   return Worker.create(options);
 }
 

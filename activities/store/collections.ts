@@ -14,6 +14,8 @@ export const COLLECTIONS = {
   idempotency: 'idempotency',
   /** Short-lived claims that make a record's version check atomic on FerretDB. */
   recordVersionClaims: 'record_version_claims',
+  /** The same claims for companies, users, API keys, pipelines and webhooks (see versioned.ts). */
+  writeClaims: 'write_claims',
   webhooks: 'webhooks',
   /** One outcome per webhook delivery id, for operators. */
   webhookDeliveries: 'webhook_deliveries',
@@ -28,6 +30,8 @@ export const COLLECTIONS = {
   /** Where each instance stands, in a few documents per pipeline: what the next fact looks back on. */
   analyticsCursors: 'analytics_cursors',
   analyticsLocks: 'analytics_locks',
+  /** Each company's trail of who issued and revoked keys and deactivated users (audit.ts). */
+  audit: 'audit',
 } as const;
 
 const INDEXES: Record<string, IndexDescription[]> = {
@@ -54,6 +58,7 @@ const INDEXES: Record<string, IndexDescription[]> = {
   [COLLECTIONS.users]: [{ key: { companyId: 1 }, name: 'by_company' }],
   [COLLECTIONS.webhooks]: [{ key: { companyId: 1 }, name: 'by_company' }],
   [COLLECTIONS.webhookDeliveries]: [{ key: { webhookId: 1, updatedAt: -1 }, name: 'by_webhook' }],
+  [COLLECTIONS.audit]: [{ key: { companyId: 1, at: -1 }, name: 'by_company_at' }],
   [COLLECTIONS.apiKeys]: [
     { key: { hash: 1 }, name: 'by_hash', unique: true },
     { key: { userId: 1 }, name: 'by_user' },

@@ -10,6 +10,7 @@ import { recordStore } from './records';
 import { rollupStore } from './rollup';
 import { taskStore } from './tasks';
 import { webhookStore } from './webhooks';
+import { auditStore } from './audit';
 
 export { COLLECTIONS, ensureIndexes, isDuplicateKey } from './collections';
 export { prepareDatabase, type UpgradeReport } from './upgrade';
@@ -20,6 +21,7 @@ export { stateOf } from './instances';
 export type { StoredTask } from './tasks';
 export type { DeliveryOutcome, Webhook } from './webhooks';
 export type { ApiKeyInfo, Company, CompanyKind, User } from './people';
+export type { AuditEntry } from './audit';
 export { newId } from './people';
 
 export function createStores(db: Db) {
@@ -35,6 +37,7 @@ export function createStores(db: Db) {
     idempotency: idempotencyStore(db),
     webhooks: webhookStore(db),
     rollup: rollupStore(db),
+    audit: auditStore(db),
 
     /**
      * The instances bound to a record, found by the ids they can have (an

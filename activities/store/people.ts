@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
-import type { Db } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
+import { apiKeyStore } from './api-keys';
 import { COLLECTIONS, type Doc } from './collections';
 import { revision } from './revisions';
+import { versionedWriter, type VersionedWrite, type WriteOptions } from './versioned';
+
+export { hashApiKey, type ApiKeyInfo } from './api-keys';
 
 /** A platform company holds the operators; owner companies are tenants; partner companies work in their programs. */
 export type CompanyKind = 'platform' | 'owner' | 'partner';
@@ -18,6 +22,7 @@ export interface Company {
   programs?: string[];
   createdAt: string;
   updatedAt?: string;
+  version?: number;
 }
 
 export interface User {
@@ -29,34 +34,44 @@ export interface User {
   department?: string;
   attributes: Record<string, unknown>;
   createdAt: string;
+  /** Set when the user's Company Admin removed it: its keys stop working, its records and history stay. */
+  deactivatedAt?: string;
+  deactivatedBy?: string;
+  version?: number;
 }
 
-export interface ApiKeyInfo {
-  id: string;
-  userId: string;
-  /** The first characters of the key, to tell keys apart in a list. */
-  prefix: string;
-  createdAt: string;
-  revokedAt?: string;
+/** Which companies a list holds: every one, one company, or an owner company and the partner companies of its program. */
+export type CompanyScope = { kind: 'all' } | { kind: 'own'; companyId: string } | { kind: 'program'; companyId: string };
+
+/** Which users a list holds: one company's, and with `admins` also every company's admins (admin, partner_admin). */
+export interface UserScope {
+  companyId: string;
+  admins?: boolean;
+}
+
+/** The roles that run a company: an `admins` user list holds every company's. */
+const ADMIN_ROLES = ['admin', 'partner_admin'];
+
+function companyFilter(scope: CompanyScope): Filter<CompanyDoc> {
+  if (scope.kind === 'all') return {};
+  if (scope.kind === 'own') return { _id: scope.companyId };
+  // A partner company written before programs has no membership and stands in every program (api/tenancy.ts inProgramOf).
+  return { $or: [{ _id: scope.companyId }, { kind: 'partner', programs: scope.companyId }, { kind: 'partner', programs: { $exists: false } }] };
+}
+
+function userFilter(scope: UserScope): Filter<UserDoc> {
+  return scope.admins ? { $or: [{ companyId: scope.companyId }, { roles: { $in: ADMIN_ROLES } }] } : { companyId: scope.companyId };
+}
+
+/** A store write's outcome with the document as the API shows it. */
+function shown<D extends { _id: string }, T>(result: VersionedWrite<D>): VersionedWrite<T> {
+  return 'doc' in result ? { ...result, doc: fromDoc(result.doc) as T } : result;
 }
 
 type CompanyDoc = Doc<Omit<Company, 'id'>>;
 type UserDoc = Doc<Omit<User, 'id'>>;
-type ApiKeyDoc = Doc<Omit<ApiKeyInfo, 'id'> & { hash: string }>;
-/** The membership part of a company document, typed alone so the driver types its array updates. */
-interface MembershipDoc {
-  _id: string;
-  programs?: string[];
-  updatedAt?: string;
-}
 
 export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(9).toString('base64url')}`;
-
-/** Keys are 256 random bits, so a plain SHA-256 is enough to store them safely. */
-export const hashApiKey = (key: string) => crypto.createHash('sha256').update(key).digest('hex');
-
-/** 96 bits of the key's hash: unique among keys, and nothing an attacker could use to find the key. */
-const keyIdOf = (hash: string) => `key_${hash.slice(0, 24)}`;
 
 /** Far more users and keys than one deployment's active ones. */
 const PEOPLE_CACHE_SIZE = 10_000;
@@ -66,9 +81,9 @@ const fromDoc = <T extends { _id: string }>({ _id, ...rest }: T) => ({ id: _id, 
 /** Companies, users and their API keys. */
 export function peopleStore(db: Db) {
   const companies = db.collection<CompanyDoc>(COLLECTIONS.companies);
-  const memberships = db.collection<MembershipDoc>(COLLECTIONS.companies);
   const users = db.collection<UserDoc>(COLLECTIONS.users);
-  const apiKeys = db.collection<ApiKeyDoc>(COLLECTIONS.apiKeys);
+  const companyWriter = versionedWriter(db, companies);
+  const userWriter = versionedWriter(db, users);
   // Every request reads its key and user, and triggers read owners: held per process until any of them changes.
   const changes = revision(db, 'people');
   const company = changes.keyed(PEOPLE_CACHE_SIZE, async (id) => {
@@ -79,43 +94,33 @@ export function peopleStore(db: Db) {
     const doc = await users.findOne({ _id: id });
     return doc ? (fromDoc(doc) as User) : undefined;
   });
-  /** By the key's hash. */
-  const apiKey = changes.keyed(PEOPLE_CACHE_SIZE, async (hash) => {
-    const doc = (await apiKeys.findOne({ _id: keyIdOf(hash) })) ?? (await apiKeys.findOne({ hash }));
-    if (doc?.hash !== hash) return undefined;
-    const { hash: _hash, ...info } = doc;
-    return fromDoc(info) as ApiKeyInfo;
-  });
-
   return {
+    /** Writes a company as given (a new one, or the seed's): version 1. Later changes go through the versioned writes. */
     async upsertCompany(company: Company): Promise<void> {
       const { id, ...rest } = company;
-      await companies.replaceOne({ _id: id }, rest, { upsert: true });
+      await companies.replaceOne({ _id: id }, { ...rest, version: 1 }, { upsert: true });
       await changes.changed();
     },
     getCompany: company,
-    async listCompanies(): Promise<Company[]> {
-      return (await companies.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc(d) as Company);
+    /** The companies of the scope, filtered in the query: a list never holds another tenant's companies to drop later. */
+    async listCompanies(scope: CompanyScope = { kind: 'all' }): Promise<Company[]> {
+      return (await companies.find(companyFilter(scope)).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc(d) as Company);
     },
     /**
      * Puts a partner company in an owner's program, or takes it out; either
-     * twice changes nothing the second time. Answers the company as stored
-     * afterwards, or undefined when there is no such company.
+     * twice changes nothing the second time. A write of its own version: two
+     * owners changing their programs at once both land (versioned.ts).
      */
-    async setProgramMembership(partnerId: string, ownerId: string, member: boolean, now: string): Promise<Company | undefined> {
-      // $addToSet and $pull name only the one owner id, so on MongoDB two owners changing their programs at once both land.
-      // FerretDB reads and writes the document back without a transaction: two changes to one partner at the same
-      // instant may lose one there (an admin action, rare; its answer is the company as stored afterwards).
-      const result = member
-        ? await memberships.updateOne({ _id: partnerId }, { $addToSet: { programs: ownerId }, $set: { updatedAt: now } })
-        : await memberships.updateOne({ _id: partnerId }, { $pull: { programs: ownerId }, $set: { updatedAt: now } });
-      if (result.matchedCount === 0) return undefined;
-      if (!member) {
+    async setProgramMembership(partnerId: string, ownerId: string, member: boolean, now: string): Promise<VersionedWrite<Company>> {
+      const result = await companyWriter.write(partnerId, (doc) => {
+        const programs = doc.programs ?? [];
+        const next = member ? [...new Set([...programs, ownerId])] : programs.filter((p) => p !== ownerId);
         // A company from before programs has no membership to pull from: taken out of a program, it is in none.
-        await companies.updateOne({ _id: partnerId, programs: { $exists: false } }, { $set: { programs: [] } });
-      }
-      await changes.changed();
-      return company(partnerId);
+        const same = doc.programs !== undefined && next.length === programs.length;
+        return same ? undefined : { ...doc, programs: next, updatedAt: now };
+      });
+      if (result.status === 'written') await changes.changed();
+      return shown(result);
     },
     /**
      * The upgrade of data written before programs existed: every partner
@@ -126,56 +131,47 @@ export function peopleStore(db: Db) {
       const unassigned = await companies.find({ kind: 'partner', programs: { $exists: false } }, { projection: { _id: 1 } }).toArray();
       let changed = 0;
       for (const { _id } of unassigned) {
-        // The filter again: a membership written meanwhile is kept.
-        const result = await companies.updateOne({ _id, programs: { $exists: false } }, { $set: { programs: [ownerCompanyId], updatedAt: now } });
-        changed += result.modifiedCount;
+        // Decided again on the document as stored: a membership written meanwhile is kept.
+        const result = await companyWriter.write(_id, (doc) => (doc.programs === undefined ? { ...doc, programs: [ownerCompanyId], updatedAt: now } : undefined));
+        if (result.status === 'written') changed += 1;
       }
       if (changed > 0) await changes.changed();
       return changed;
     },
 
+    /** Writes a user as given (a new one, or the seed's): version 1. Later changes go through `updateUser`. */
     async upsertUser(user: User): Promise<void> {
       const { id, ...rest } = user;
-      await users.replaceOne({ _id: id }, rest, { upsert: true });
+      await users.replaceOne({ _id: id }, { ...rest, version: 1 }, { upsert: true });
       await changes.changed();
     },
     getUser: user,
-    async listUsers(companyId?: string): Promise<User[]> {
-      const docs = await users.find(companyId ? { companyId } : {}).sort({ createdAt: 1, _id: 1 }).toArray();
+    /** The users of the scope, filtered in the query. */
+    async listUsers(scope: UserScope): Promise<User[]> {
+      const docs = await users.find(userFilter(scope)).sort({ createdAt: 1, _id: 1 }).toArray();
       return docs.map((d) => fromDoc(d) as User);
     },
-
-    /** Creates a key; the plaintext is returned once and only its hash is stored. */
-    async createApiKey(userId: string, now: string): Promise<ApiKeyInfo & { key: string }> {
-      const key = `pk_${crypto.randomBytes(32).toString('base64url')}`;
-      const hash = hashApiKey(key);
-      const info: ApiKeyInfo = { id: keyIdOf(hash), userId, prefix: key.slice(0, 10), createdAt: now };
-      const { id, ...rest } = info;
-      await apiKeys.insertOne({ _id: id, ...rest, hash });
-      await changes.changed();
-      return { ...info, key };
-    },
     /**
-     * Every request asks this, so a key is found by `_id` (its id follows from
-     * its hash) and held per process. Keys made before ids did, and keys nobody
-     * was given, are looked for by hash, which FerretDB answers by reading every key.
+     * Changes a user as stored (`change` answers the next user, or undefined
+     * for no change; it may throw to refuse): on the version the caller read
+     * when it names one (If-Match), else on the newest.
      */
-    findApiKey: (key: string): Promise<ApiKeyInfo | undefined> => apiKey(hashApiKey(key)),
-    async getApiKey(id: string): Promise<ApiKeyInfo | undefined> {
-      const doc = await apiKeys.findOne({ _id: id }, { projection: { hash: 0 } });
-      return doc ? (fromDoc(doc) as ApiKeyInfo) : undefined;
+    async updateUser(id: string, change: (user: User) => User | undefined, opts: WriteOptions = {}): Promise<VersionedWrite<User>> {
+      const result = await userWriter.write(
+        id,
+        (doc) => {
+          const next = change(fromDoc(doc) as User);
+          if (!next) return undefined;
+          const { id: _id, ...rest } = next;
+          return { ...rest, _id: doc._id };
+        },
+        opts,
+      );
+      if (result.status === 'written') await changes.changed();
+      return shown(result);
     },
-    async listApiKeys(userId: string): Promise<ApiKeyInfo[]> {
-      const docs = await apiKeys.find({ userId }, { projection: { hash: 0 } }).sort({ createdAt: 1 }).toArray();
-      return docs.map((d) => fromDoc(d) as ApiKeyInfo);
-    },
-    async revokeApiKey(id: string, now: string): Promise<void> {
-      // By `_id` alone (FerretDB reads every key for any other filter); a key revoked twice keeps its first time.
-      const doc = await apiKeys.findOne({ _id: id }, { projection: { revokedAt: 1 } });
-      if (!doc || doc.revokedAt) return;
-      await apiKeys.updateOne({ _id: id }, { $set: { revokedAt: now } });
-      await changes.changed();
-    },
+
+    ...apiKeyStore(db, changes),
   };
 }
 

@@ -22,11 +22,13 @@ export interface StoredPipeline {
   updatedAt: string;
   createdBy: string;
   updatedBy: string;
+  /** The document's own version, changed by every write (its ETag); not a published version number. */
+  revision?: number;
 }
 
 /** As found in MongoDB: definitions stored before the multiple-runs toggle existed lack the field. */
 type StoredDefinition = Omit<PipelineDefinition, 'multipleRuns'> & { multipleRuns?: boolean };
-export type PipelineFields = Omit<StoredPipeline, 'companyId' | 'key' | 'draft'> & { draft: StoredDefinition };
+export type PipelineFields = Omit<StoredPipeline, 'companyId' | 'key' | 'draft' | 'revision'> & { draft: StoredDefinition; version?: number };
 export type VersionFields = { pipelineKey: string; version: number; definition: StoredDefinition; publishedAt: string; publishedBy: string };
 export type PipelineDoc = Doc<PipelineFields & { companyId: string; key: string }>;
 export type VersionDoc = Doc<VersionFields & { companyId: string }>;
@@ -34,7 +36,7 @@ export type VersionDoc = Doc<VersionFields & { companyId: string }>;
 /** Those older pipelines ran one instance per contact, so a missing toggle means off (seed 002); new ones default to on in the API. */
 export const withDefaults = (def: StoredDefinition): PipelineDefinition => ({ ...def, multipleRuns: def.multipleRuns ?? false });
 
-export const toPipeline = ({ _id: _, draft, ...rest }: PipelineDoc): StoredPipeline => ({ ...rest, draft: withDefaults(draft) });
+export const toPipeline = ({ _id: _, draft, version, ...rest }: PipelineDoc): StoredPipeline => ({ ...rest, draft: withDefaults(draft), revision: version ?? 1 });
 
 export const toVersion = (doc: VersionDoc): PipelineVersion => ({
   ...withDefaults(doc.definition),

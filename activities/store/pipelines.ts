@@ -17,6 +17,7 @@ import {
   type VersionDoc,
 } from './pipeline-docs';
 import { revision } from './revisions';
+import { versionedWriter, type VersionedWrite, type WriteOptions } from './versioned';
 
 export type { PipelineStatus, StoredPipeline } from './pipeline-docs';
 
@@ -35,6 +36,14 @@ export class PipelineExistsError extends Error {
   }
 }
 
+/** The pipeline kept being written by other requests while a publish tried to mark it published (its version is stored). */
+export class PipelineBusyError extends Error {
+  constructor(readonly key: string) {
+    super(`pipeline "${key}" was being changed by other requests at the same time; publish again`);
+    this.name = 'PipelineBusyError';
+  }
+}
+
 /** Published versions kept in memory per process: far more than the pipelines a deployment runs. */
 const VERSION_CACHE_SIZE = 500;
 
@@ -49,6 +58,7 @@ export function pipelineStore(db: Db) {
   const pipelines = db.collection<PipelineDoc>(COLLECTIONS.pipelines);
   const versions = db.collection<VersionDoc>(COLLECTIONS.pipelineVersions);
   const versionCache = new LRUCache<string, PipelineVersion>({ max: VERSION_CACHE_SIZE });
+  const writer = versionedWriter(db, pipelines);
 
   /**
    * What triggers and record writes ask of every pipeline: its status and
@@ -105,11 +115,16 @@ export function pipelineStore(db: Db) {
     return found;
   }
 
-  const update = async (companyId: string, key: string, $set: Partial<PipelineDoc>, extra: object = {}) => {
-    const doc = await pipelines.findOneAndUpdate({ _id: pipelineId(companyId, key) }, { $set, ...extra }, { returnDocument: 'after' });
-    if (!doc) return undefined;
-    await changes.changed();
-    return toPipeline(doc);
+  /** A write of the pipeline's document on the version it read (versioned.ts): concurrent edits, publishes and disables all land or are refused. */
+  const update = async (
+    companyId: string,
+    key: string,
+    change: (doc: PipelineDoc) => PipelineDoc | undefined,
+    opts: WriteOptions = {},
+  ): Promise<VersionedWrite<StoredPipeline>> => {
+    const result = await writer.write(pipelineId(companyId, key), change, opts);
+    if (result.status === 'written') await changes.changed();
+    return 'doc' in result ? { ...result, doc: toPipeline(result.doc) } : result;
   };
 
   return {
@@ -128,18 +143,18 @@ export function pipelineStore(db: Db) {
         updatedBy: actorId,
       };
       try {
-        await pipelines.insertOne(doc);
+        const written = await writer.insert(doc);
+        await changes.changed();
+        return toPipeline(written);
       } catch (err) {
         if (isDuplicateKey(err)) throw new PipelineExistsError(def.key);
         throw err;
       }
-      await changes.changed();
-      return toPipeline(doc);
     },
 
     /** Published versions live in their own documents, so editing the draft never touches them. */
-    async replaceDraft(companyId: string, key: string, def: PipelineDefinition, actorId: string, now: string): Promise<StoredPipeline | undefined> {
-      return update(companyId, key, { draft: def, updatedAt: now, updatedBy: actorId });
+    async replaceDraft(companyId: string, key: string, def: PipelineDefinition, actorId: string, now: string, opts: WriteOptions = {}): Promise<VersionedWrite<StoredPipeline>> {
+      return update(companyId, key, (doc) => ({ ...doc, draft: def, updatedAt: now, updatedBy: actorId }), opts);
     },
 
     async get(companyId: string, key: string): Promise<StoredPipeline | undefined> {
@@ -180,14 +195,15 @@ export function pipelineStore(db: Db) {
         if (!isDuplicateKey(err)) throw err;
         doc = await insert(((await newestVersionNumber(companyId, key)) ?? current.latestVersion) + 1);
       }
-      // $max: a slower concurrent publish must not move latestVersion back.
-      await update(companyId, key, { status: 'published', updatedAt: now, updatedBy: actorId }, { $max: { latestVersion: doc.version } });
+      // The newest of the two: a slower concurrent publish must not move latestVersion back.
+      const marked = await update(companyId, key, (d) => ({ ...d, status: 'published', latestVersion: Math.max(d.latestVersion, doc.version), updatedAt: now, updatedBy: actorId }));
+      if (marked.status === 'conflict') throw new PipelineBusyError(key);
       return toVersion(doc);
     },
 
     /** New instances stop starting; running ones keep their version. Publishing again re-enables. */
-    async disable(companyId: string, key: string, actorId: string, now: string): Promise<StoredPipeline | undefined> {
-      return update(companyId, key, { status: 'disabled', updatedAt: now, updatedBy: actorId });
+    async disable(companyId: string, key: string, actorId: string, now: string): Promise<VersionedWrite<StoredPipeline>> {
+      return update(companyId, key, (doc) => ({ ...doc, status: 'disabled', updatedAt: now, updatedBy: actorId }));
     },
 
     getVersion,

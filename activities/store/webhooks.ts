@@ -4,6 +4,7 @@ import { newWebhookSecret } from '../../lib/webhook-signature';
 import { COLLECTIONS, type Doc } from './collections';
 import { revision } from './revisions';
 import { newId } from './people';
+import { versionedWriter, type VersionedWrite, type WriteOptions } from './versioned';
 
 export interface Webhook {
   id: string;
@@ -15,6 +16,8 @@ export interface Webhook {
   createdAt: string;
   createdBy: string;
   disabledAt?: string;
+  updatedAt?: string;
+  version?: number;
 }
 
 /** What SREs look at: one document per delivery id, rewritten after every attempt. */
@@ -54,32 +57,45 @@ export function webhookStore(db: Db) {
     return docs.map(toWebhook);
   });
 
+  const writer = versionedWriter(db, webhooks);
+  /** A versioned write of a company's webhook (another company's is missing). */
+  async function write(companyId: string, id: string, change: (doc: WebhookDoc) => WebhookDoc | undefined, opts: WriteOptions = {}): Promise<VersionedWrite<Webhook>> {
+    const result = await writer.write(id, (doc) => (doc.companyId === companyId ? change(doc) : undefined), opts);
+    if ('doc' in result && result.doc.companyId !== companyId) return { status: 'missing' };
+    if (result.status === 'written') await changes.changed();
+    return 'doc' in result ? { ...result, doc: toWebhook(result.doc) } : result;
+  }
+
   return {
     /** The secret is in this answer once; no later read of the API shows it. */
     async create(spec: Pick<Webhook, 'companyId' | 'url' | 'events' | 'createdBy'>, now: string): Promise<Webhook & { secret: string }> {
       const webhook: Webhook = { id: newId('whk'), ...spec, active: true, createdAt: now };
       const secret = newWebhookSecret();
       const { id, ...rest } = webhook;
-      await webhooks.insertOne({ _id: id, ...rest, secret });
+      const written = await writer.insert({ _id: id, ...rest, secret });
       await changes.changed();
-      return { ...webhook, secret };
+      return { ...toWebhook(written), secret };
     },
 
-    async list(): Promise<Webhook[]> {
-      return (await webhooks.find({}, withoutSecret).sort({ createdAt: 1, _id: 1 }).toArray()).map(toWebhook);
+    /** One company's webhooks, filtered in the query. */
+    async listFor(companyId: string): Promise<Webhook[]> {
+      return (await webhooks.find({ companyId }, withoutSecret).sort({ createdAt: 1, _id: 1 }).toArray()).map(toWebhook);
     },
 
-    async get(id: string): Promise<Webhook | undefined> {
-      const doc = await webhooks.findOne({ _id: id }, withoutSecret);
+    /** A webhook of this company; another company's is not found. */
+    async getFor(companyId: string, id: string): Promise<Webhook | undefined> {
+      const doc = await webhooks.findOne({ _id: id, companyId }, withoutSecret);
       return doc ? toWebhook(doc) : undefined;
     },
 
-    async disable(id: string, now: string): Promise<void> {
-      // By `_id` alone (FerretDB reads every webhook for any other filter); disabled twice keeps its first time.
-      const doc = await webhooks.findOne({ _id: id }, { projection: { active: 1 } });
-      if (!doc?.active) return;
-      await webhooks.updateOne({ _id: id }, { $set: { active: false, disabledAt: now } });
-      await changes.changed();
+    /** Changes the URL or the events of a company's webhook, on the version the caller read when it names one. */
+    async update(companyId: string, id: string, patch: Partial<Pick<Webhook, 'url' | 'events'>>, now: string, opts: WriteOptions = {}): Promise<VersionedWrite<Webhook>> {
+      return write(companyId, id, (doc) => ({ ...doc, ...patch, updatedAt: now }), opts);
+    },
+
+    /** Disabled twice keeps its first time. */
+    async disable(companyId: string, id: string, now: string): Promise<VersionedWrite<Webhook>> {
+      return write(companyId, id, (doc) => (doc.active ? { ...doc, active: false, disabledAt: now, updatedAt: now } : undefined));
     },
 
     /** What every step that raises an event asks: answered from the cache of active webhooks. */

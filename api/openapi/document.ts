@@ -85,7 +85,7 @@ function components(): JsonObject {
       },
       IfMatch: {
         name: 'If-Match', in: 'header', required: false, schema: { type: 'string', examples: ['"3"'] },
-        description: 'The record version the caller last saw; a newer one answers 409 stale_version.',
+        description: 'The version (ETag) the caller last saw; when it is no longer the current one, 412 stale_version and nothing changes.',
       },
     },
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer <key>' } },

@@ -25,7 +25,7 @@ export interface RouteSpec {
   bodyOptional?: true;
   /** Honours `Idempotency-Key` (and may answer 422 when a key is reused with another body). */
   idempotent?: true;
-  /** Reads `If-Match` as the expected record version. */
+  /** Reads `If-Match` as the expected version of what it changes (412 stale_version on another). */
   ifMatch?: true;
   ok: {
     status: 200 | 201;
@@ -56,7 +56,11 @@ export const ERROR_RESPONSES: Record<number, { name: string; description: string
   401: { name: 'Unauthenticated', description: 'No API key, or one that is unknown or revoked.' },
   403: { name: 'Forbidden', description: 'The caller may not do this (e.g. an admin-only route).' },
   404: { name: 'NotFound', description: 'Not found, or not visible to the caller.' },
-  409: { name: 'Conflict', description: "Refused by a pipeline rule (with the rule's code), a stale version, or a duplicate." },
+  409: {
+    name: 'Conflict',
+    description: "Refused by a pipeline rule (with the rule's code), a duplicate, or conflict: other requests kept changing the same document (read it again and retry).",
+  },
+  412: { name: 'PreconditionFailed', description: 'stale_version: If-Match (or a record body\'s version) names a version that is no longer the current one; nothing changed.' },
   413: { name: 'PayloadTooLarge', description: 'The body is larger than 256 kB.' },
   415: { name: 'UnsupportedMediaType', description: 'The body is not application/json.' },
   422: { name: 'Unprocessable', description: 'Well-formed, but names something that does not exist or cannot be used here.' },

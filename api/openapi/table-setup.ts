@@ -1,6 +1,7 @@
-import { CompanyBody, UserBody, UserPatch } from '../schemas/people';
+import { ApiKeyBody, CompanyBody, UserBody, UserPatch } from '../schemas/people';
+import { Page } from '../schemas/records';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
-import { WebhookBody } from '../schemas/webhooks';
+import { WebhookBody, WebhookPatch } from '../schemas/webhooks';
 import { Responses, type RouteSpec } from './route-spec';
 
 const meta: RouteSpec[] = [
@@ -8,10 +9,6 @@ const meta: RouteSpec[] = [
   {
     method: 'get', path: '/readyz', tag: 'health', public: true, summary: 'Temporal and MongoDB answer too',
     ok: { status: 200, description: 'ready', schema: Responses.ready }, errors: [503],
-  },
-  {
-    method: 'get', path: '/metrics', tag: 'health', public: true, summary: 'Prometheus metrics',
-    ok: { status: 200, description: 'the Prometheus text format', contentType: 'text/plain' },
   },
   { method: 'get', path: '/openapi.json', tag: 'docs', public: true, summary: 'This OpenAPI 3.1 document', ok: { status: 200, description: 'the document' } },
   { method: 'get', path: '/docs', tag: 'docs', public: true, summary: 'This document, rendered', ok: { status: 200, description: 'an HTML page', contentType: 'text/html' } },
@@ -32,7 +29,7 @@ const people: RouteSpec[] = [
   {
     method: 'put', path: '/v1/companies/:id/programs/:ownerId', tag: 'people',
     summary: "Put a partner company in an owner company's program (the operator, or that owner's Company Admin; others: 403); already in it: unchanged. Not a partner company, or not an owner company: 404",
-    ok: { status: 200, description: 'the partner company' }, errors: [403, 404],
+    ok: { status: 200, description: 'the partner company' }, errors: [403, 404, 409],
   },
   {
     method: 'delete', path: '/v1/companies/:id/programs/:ownerId', tag: 'people',
@@ -41,24 +38,41 @@ const people: RouteSpec[] = [
   },
   { method: 'post', path: '/v1/users', tag: 'people', summary: "Create a user in the caller's own company (its admin or partner_admin; another company: 403); admin is granted only in owner companies, operator only by an operator", body: UserBody, ok: { status: 201, description: 'the user' }, errors: [403, 422] },
   { method: 'get', path: '/v1/users', tag: 'people', summary: "Users the caller may see: its own company's (the operator also every company's admins)", ok: { status: 200, description: 'the users', schema: Responses.items } },
-  { method: 'get', path: '/v1/users/:id', tag: 'people', summary: 'One user', ok: { status: 200, description: 'the user' }, errors: [404] },
-  { method: 'patch', path: '/v1/users/:id', tag: 'people', summary: "Change a user of the caller's own company (its admin); any other user: 404", body: UserPatch, ok: { status: 200, description: 'the user' }, errors: [403, 404] },
+  { method: 'get', path: '/v1/users/:id', tag: 'people', summary: 'One user', ok: { status: 200, description: 'the user (ETag: its version)' }, errors: [404] },
   {
-    method: 'post', path: '/v1/users/:id/api-keys', tag: 'people', summary: "Create an API key (shown once, stored hashed): for oneself, as admin for a user of one's own company, or as the operator for a company's admin (admin or partner_admin)",
-    ok: { status: 201, description: 'the key, with its secret' }, errors: [404],
+    method: 'patch', path: '/v1/users/:id', tag: 'people', summary: "Change a user of the caller's own company (its admin); any other user: 404; a deactivated one: 409 user_deactivated",
+    body: UserPatch, ifMatch: true, ok: { status: 200, description: 'the user (ETag: its version)' }, errors: [403, 404, 409, 412],
+  },
+  {
+    method: 'delete', path: '/v1/users/:id', tag: 'people',
+    summary: "Deactivate a user of the caller's own company (its admin; not itself: 403): its keys stop working at once, its records, assignments and history stay, and it can be made owner, assignee or participant of nothing (422 inactive_user). Twice: unchanged",
+    ifMatch: true, ok: { status: 200, description: 'the deactivated user' }, errors: [403, 404, 409, 412],
+  },
+  {
+    method: 'post', path: '/v1/users/:id/api-keys', tag: 'people',
+    summary: "Create an API key (shown once, stored hashed), optionally expiring at expiresAt: for oneself, as admin for a user of one's own company, or as the operator for a company's admin (admin or partner_admin). The operator's key for another company's user is break-glass: reason required (422 reason_required), it expires within OPERATOR_KEY_TTL, and it goes into that company's audit trail and raises security.api_key_issued to its webhooks",
+    body: ApiKeyBody, bodyOptional: true, ok: { status: 201, description: 'the key, with its secret' }, errors: [404, 422],
   },
   { method: 'get', path: '/v1/users/:id/api-keys', tag: 'people', summary: "A user's API keys (oneself, as admin a user of one's own company, as the operator a company's admin)", ok: { status: 200, description: 'the keys, without secrets', schema: Responses.items }, errors: [404] },
-  { method: 'post', path: '/v1/api-keys/:id/revoke', tag: 'people', summary: "Revoke an API key (one's own, as admin one of one's own company's users, as the operator one of a company's admin)", ok: { status: 200, description: 'the revoked key' }, errors: [404] },
+  {
+    method: 'get', path: '/v1/api-keys', tag: 'people', summary: "Every API key of the caller's company's users, newest first, with who issued it and until when (its admins; others 403)",
+    ok: { status: 200, description: 'the keys, without secrets', schema: Responses.items }, errors: [403],
+  },
+  { method: 'post', path: '/v1/api-keys/:id/revoke', tag: 'people', summary: "Revoke an API key (one's own, as admin one of one's own company's users, as the operator one of a company's admin)", ok: { status: 200, description: 'the revoked key' }, errors: [404, 409] },
+  {
+    method: 'get', path: '/v1/audit', tag: 'people', summary: "The caller's company's audit trail, newest first: keys issued (break-glass ones marked, with the reason) and revoked, users deactivated; each with who, when and for whom (its admins; others 403)",
+    query: Page, ok: { status: 200, description: 'the entries', schema: Responses.page }, errors: [403],
+  },
 ];
 
 const pipelines: RouteSpec[] = [
   {
     method: 'post', path: '/v1/pipelines', tag: 'pipelines', summary: 'Create a pipeline draft (admin); every problem of an invalid definition is listed',
-    body: PipelineDefinitionBody, ok: { status: 201, description: 'the pipeline' }, errors: [403, 409],
+    body: PipelineDefinitionBody, ok: { status: 201, description: 'the pipeline' }, errors: [403, 409, 422],
   },
   {
-    method: 'put', path: '/v1/pipelines/:key', tag: 'pipelines', summary: 'Replace a pipeline draft (admin)',
-    body: PipelineDefinitionBody, ok: { status: 200, description: 'the pipeline' }, errors: [403, 404],
+    method: 'put', path: '/v1/pipelines/:key', tag: 'pipelines', summary: 'Replace a pipeline draft (admin); a deactivated assignee or participant: 422 inactive_user',
+    body: PipelineDefinitionBody, ifMatch: true, ok: { status: 200, description: 'the pipeline (ETag: its revision)' }, errors: [403, 404, 409, 412, 422],
   },
   { method: 'get', path: '/v1/pipelines', tag: 'pipelines', summary: 'Pipelines', ok: { status: 200, description: 'pipeline summaries', schema: Responses.items } },
   { method: 'get', path: '/v1/pipelines/:key', tag: 'pipelines', summary: 'One pipeline with its draft', ok: { status: 200, description: 'the pipeline' }, errors: [404] },
@@ -74,16 +88,20 @@ const pipelines: RouteSpec[] = [
     method: 'post', path: '/v1/pipelines/:key/publish', tag: 'pipelines', summary: 'Publish the draft as an immutable version (admin)',
     ok: { status: 201, description: 'the new version' }, errors: [403, 404, 422],
   },
-  { method: 'post', path: '/v1/pipelines/:key/disable', tag: 'pipelines', summary: 'Disable a pipeline (admin)', ok: { status: 200, description: 'the pipeline' }, errors: [403, 404] },
+  { method: 'post', path: '/v1/pipelines/:key/disable', tag: 'pipelines', summary: 'Disable a pipeline (admin)', ok: { status: 200, description: 'the pipeline' }, errors: [403, 404, 409] },
 ];
 
 const webhooks: RouteSpec[] = [
   {
-    method: 'post', path: '/v1/webhooks', tag: 'webhooks', summary: "Register a webhook endpoint of the admin's own company (a Company Admin's owner company, a partner_admin's partner company; another company: 403); the signing secret is shown once",
+    method: 'post', path: '/v1/webhooks', tag: 'webhooks', summary: "Register a webhook endpoint of the admin's own company (a Company Admin's owner company, a partner_admin's partner company; another company: 403); the signing secret is shown once. A URL naming a loopback, private, link-local, unique-local, unspecified or multicast address (IPv4, IPv6, IPv4-mapped) or a loopback name: 422 forbidden_url, unless WEBHOOK_ALLOW_NETWORKS lists its network; names are checked again, resolved, at each delivery",
     body: WebhookBody, ok: { status: 201, description: 'the webhook, with its secret' }, errors: [403, 422],
   },
   { method: 'get', path: '/v1/webhooks', tag: 'webhooks', summary: "The admin's own company's webhooks", ok: { status: 200, description: 'the webhooks, without secrets', schema: Responses.items }, errors: [403] },
-  { method: 'get', path: '/v1/webhooks/:id', tag: 'webhooks', summary: "One webhook of the admin's own company (another's: 404)", ok: { status: 200, description: 'the webhook, without its secret' }, errors: [403, 404] },
+  { method: 'get', path: '/v1/webhooks/:id', tag: 'webhooks', summary: "One webhook of the admin's own company (another's: 404)", ok: { status: 200, description: 'the webhook, without its secret (ETag: its version)' }, errors: [403, 404] },
+  {
+    method: 'patch', path: '/v1/webhooks/:id', tag: 'webhooks', summary: "Change where a webhook of the admin's own company is sent, or what it hears (another's: 404; an internal URL: 422 forbidden_url)",
+    body: WebhookPatch, ifMatch: true, ok: { status: 200, description: 'the webhook (ETag: its version)' }, errors: [403, 404, 409, 412, 422],
+  },
   {
     method: 'post', path: '/v1/webhooks/:id/disable', tag: 'webhooks', summary: "Stop deliveries to a webhook of the admin's own company (another's: 404)",
     ok: { status: 200, description: 'the disabled webhook' }, errors: [403, 404],

@@ -22,7 +22,7 @@ const records: RouteSpec[] = [
   },
   {
     method: 'patch', path: '/v1/records/:type/:id', tag: 'records', summary: 'Change fields (If-Match or version for optimistic concurrency)',
-    params: type, body: RecordPatchBody, ifMatch: true, ok: { status: 200, description: 'the record (ETag: its version)' }, errors: [403, 404, 409, 422, 503],
+    params: type, body: RecordPatchBody, ifMatch: true, ok: { status: 200, description: 'the record (ETag: its version)' }, errors: [403, 404, 409, 412, 422, 503],
   },
   {
     method: 'get', path: '/v1/records/:type/:id/events', tag: 'records', summary: "A record's audit trail",

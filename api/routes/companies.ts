@@ -4,15 +4,26 @@ import { newId } from '../../activities/store';
 import { actorOf, enforce } from '../actor';
 import { AppError, handle, notFound } from '../errors';
 import { param } from '../params';
+import { written } from '../conditional';
 import { CompanyBody } from '../schemas/people';
-import { checkNewCompany, checkProgramChange, checkProgramCompanies, companyView, firstAdminRoles, seesCompany, startingPrograms } from '../tenancy';
+import type { ApiKeyUseCases } from '../use-cases/api-keys';
+import {
+  checkNewCompany,
+  checkProgramChange,
+  checkProgramCompanies,
+  companyListScope,
+  companyView,
+  firstAdminRoles,
+  seesCompany,
+  startingPrograms,
+} from '../tenancy';
 
 /**
  * Companies: the operator creates owner companies with their first admin; a
  * Company Admin adds partner companies to its program, and the operator or an
  * owner's Company Admin puts partner companies in and out of that owner's program.
  */
-export function companyRoutes({ stores }: AppDeps): Router {
+export function companyRoutes({ stores }: AppDeps, keys: ApiKeyUseCases): Router {
   const { people } = stores;
   const router = Router();
   const now = () => new Date().toISOString();
@@ -37,14 +48,15 @@ export function companyRoutes({ stores }: AppDeps): Router {
     // The admin is written before its company: a company is never left without the admin it was asked for.
     const user = { id: newId('usr'), companyId: company.id, ...admin, roles: firstAdminRoles(body.kind), attributes: {}, createdAt };
     await people.upsertUser(user);
-    const apiKey = await people.createApiKey(user.id, createdAt);
+    const apiKey = await people.createApiKey(user.id, createdAt, { issuedBy: { userId: actor.userId, companyId: actor.companyId ?? '' } });
+    await keys.recordFirstKey(actor, user, apiKey);
     await people.upsertCompany(company);
     res.status(201).json({ company: companyView(actor, company), admin: { user, apiKey } });
   }));
 
   router.get('/v1/companies', handle(async (req, res) => {
     const actor = actorOf(req);
-    const visible = (await people.listCompanies()).filter((c) => seesCompany(actor, c));
+    const visible = await people.listCompanies(companyListScope(actor));
     res.json({ items: visible.map((c) => companyView(actor, c)) });
   }));
 
@@ -67,8 +79,7 @@ export function companyRoutes({ stores }: AppDeps): Router {
       enforce(checkProgramChange(actor, ownerId));
       const [partner, owner] = await Promise.all([people.getCompany(partnerId), people.getCompany(ownerId)]);
       enforce(checkProgramCompanies(partner, owner));
-      const changed = await people.setProgramMembership(partnerId, ownerId, member, now());
-      if (!changed) throw notFound('company');
+      const changed = written(await people.setProgramMembership(partnerId, ownerId, member, now()), 'company');
       res.json(companyView(actor, changed));
     });
 

@@ -1,7 +1,9 @@
 import { Router } from 'express';
-import { PipelineExistsError, type StoredPipeline } from '../../activities/store/pipelines';
+import { PipelineBusyError, PipelineExistsError, type StoredPipeline } from '../../activities/store/pipelines';
 import type { AppDeps } from '../deps';
 import { actorOf, requireAdmin } from '../actor';
+import { ifMatch, sendVersioned, writeConflict, written } from '../conditional';
+import { refuseInactiveUsers } from '../inactive-users';
 import { AppError, handle, notFound } from '../errors';
 import { param } from '../params';
 import { describeIssues } from '../schemas/common';
@@ -27,6 +29,9 @@ function withPathKey(body: unknown, key: string): unknown {
   }
   return { ...body, key };
 }
+
+/** A pipeline's ETag is its document's revision, not a published version number. */
+const tagOf = (p: StoredPipeline) => ({ version: p.revision });
 
 /** The company whose pipelines a caller reads and, as its Company Admin, writes: its own. */
 const ownerOf = (actor: Actor): string => actor.companyId ?? '';
@@ -57,8 +62,10 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     const actor = actorOf(req);
     requireAdmin(actor);
     const def = PipelineDefinitionBody.parse(req.body);
+    await refuseInactiveUsers(stores.people, def);
     try {
-      res.status(201).json(await pipelines.createDraft(ownerOf(actor), def, actor.userId, now()));
+      const created = await pipelines.createDraft(ownerOf(actor), def, actor.userId, now());
+      sendVersioned(res, tagOf(created), created, 201);
     } catch (err) {
       if (err instanceof PipelineExistsError) throw new AppError(409, 'duplicate', err.message, { key: err.key });
       throw err;
@@ -70,12 +77,13 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     requireAdmin(actor);
     const key = param(req, 'key');
     const def = PipelineDefinitionBody.parse(withPathKey(req.body, key));
+    const expectedVersion = ifMatch(req);
     const current = await pipelines.get(ownerOf(actor), key);
     if (!current) throw notFound('pipeline');
     await refuseFixedFieldChange(current, def);
-    const saved = await pipelines.replaceDraft(current.companyId, key, def, actor.userId, now());
-    if (!saved) throw notFound('pipeline');
-    res.json(saved);
+    await refuseInactiveUsers(stores.people, def);
+    const saved = written(await pipelines.replaceDraft(current.companyId, key, def, actor.userId, now(), { expectedVersion }), 'pipeline');
+    sendVersioned(res, tagOf(saved), saved);
   }));
 
   router.get('/v1/pipelines', handle(async (req, res) => {
@@ -85,7 +93,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
   router.get('/v1/pipelines/:key', handle(async (req, res) => {
     const pipeline = await pipelines.get(ownerOf(actorOf(req)), param(req, 'key'));
     if (!pipeline) throw notFound('pipeline');
-    res.json(pipeline);
+    sendVersioned(res, tagOf(pipeline), pipeline);
   }));
 
   router.get('/v1/pipelines/:key/versions', handle(async (req, res) => {
@@ -118,6 +126,8 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     }
     // A draft stored before the fixed-field rule may have moved off the field its versions run on.
     await refuseFixedFieldChange(current, current.draft);
+    // Nobody deactivated since the draft was saved becomes an assignee or participant of a new version.
+    await refuseInactiveUsers(stores.people, current.draft);
     const holder = stageFieldHolder(current.draft, await pipelines.enabledOn(current.companyId, current.draft.objectType));
     if (holder) {
       const { objectType, stageField } = current.draft;
@@ -127,7 +137,9 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
         stageField,
       });
     }
-    const version = await pipelines.publish(current.companyId, current.key, actor.userId, now());
+    const version = await pipelines.publish(current.companyId, current.key, actor.userId, now()).catch((err: unknown) => {
+      throw err instanceof PipelineBusyError ? writeConflict('pipeline') : err;
+    });
     if (!version) throw notFound('pipeline');
     res.status(201).json(version);
   }));
@@ -135,9 +147,8 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
   router.post('/v1/pipelines/:key/disable', handle(async (req, res) => {
     const actor = actorOf(req);
     requireAdmin(actor);
-    const disabled = await pipelines.disable(ownerOf(actor), param(req, 'key'), actor.userId, now());
-    if (!disabled) throw notFound('pipeline');
-    res.json(disabled);
+    const disabled = written(await pipelines.disable(ownerOf(actor), param(req, 'key'), actor.userId, now()), 'pipeline');
+    sendVersioned(res, tagOf(disabled), disabled);
   }));
 
   return router;

@@ -1,18 +1,20 @@
 import { Router, type Request } from 'express';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
+import { ifMatch, staleVersion, writeConflict } from '../conditional';
 import { AppError, handle } from '../errors';
 import { param } from '../params';
 import { ObjectTypeParam, Page, RecordCreateBody, RecordPatchBody } from '../schemas/records';
 import type { RecordUseCases } from '../use-cases/records';
 
-/** If-Match: "3" (or 3) names the version the caller last saw. */
-function ifMatch(req: Request): number | undefined {
-  const header = req.get('if-match');
-  if (header === undefined) return undefined;
-  const match = /^(?:W\/)?(?:"(\d{1,9})"|(\d{1,9}))$/.exec(header.trim());
-  if (!match) throw new AppError(400, 'invalid_if_match', 'If-Match must be a record version, e.g. "3"');
-  return Number(match[1] ?? match[2]);
+/**
+ * A record's version refusal as every versioned route answers it: 412 when
+ * the caller named the version it expects (If-Match or `version`), 409
+ * conflict when it named none and another write got there first.
+ */
+function asPrecondition(err: unknown, named: boolean): unknown {
+  if (!(err instanceof AppError) || err.code !== 'stale_version') return err;
+  return named ? staleVersion(err.message) : writeConflict('record');
 }
 
 const typeOf = (req: Request) => ObjectTypeParam.parse(param(req, 'type'));
@@ -41,7 +43,10 @@ export function recordRoutes(_deps: AppDeps, records: RecordUseCases): Router {
     if (header !== undefined && body.version !== undefined && header !== body.version) {
       throw new AppError(400, 'invalid_request', 'If-Match and body.version disagree');
     }
-    const record = await records.update(actorOf(req), typeOf(req), param(req, 'id'), body.fields, header ?? body.version);
+    const expected = header ?? body.version;
+    const record = await records.update(actorOf(req), typeOf(req), param(req, 'id'), body.fields, expected).catch((err: unknown) => {
+      throw asPrecondition(err, expected !== undefined);
+    });
     res.set('ETag', `"${record.version}"`).json(record);
   }));
 

@@ -42,3 +42,9 @@ export const UserPatch = z.strictObject({
   department: z.string().trim().min(1).max(200).nullable().optional(),
   attributes: attributes.optional(),
 });
+
+/** A new API key: when it stops working, and (required when the platform operator issues one for another company's user) why it is issued. */
+export const ApiKeyBody = z.strictObject({
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  reason: z.string().trim().min(1).max(500).optional(),
+});

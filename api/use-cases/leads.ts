@@ -6,6 +6,7 @@ import type { Actor, MoveRequest } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
 import { LEAD_STAGES, PARTNER_LEAD_KEY } from '../../workflows/domain/templates/partner-lead';
 import { AppError, notFound } from '../errors';
+import { linkChecks } from '../links';
 import type { InstanceUseCases } from './instances';
 import { partnerCompany, type RecordUseCases } from './records';
 
@@ -23,6 +24,7 @@ const CARRIED_FIELDS = ['title', 'amount', 'contactName', 'contactEmail', 'conta
  * template's rules decide who may do what), plus the lead's expiration date.
  */
 export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
+  const links = linkChecks(stores);
   async function leadInstance(actor: Actor, leadId: string) {
     const lead = await stores.records.get(leadId);
     if (!lead || lead.type !== 'lead' || !canSeeRecord(actor, lead)) throw notFound('lead');
@@ -58,12 +60,10 @@ export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
       const found = await leadInstance(actor, id);
       const { lead } = found;
       if (body.opportunityId) {
-        const linked = await stores.records.get(body.opportunityId);
-        if (!linked || linked.type !== 'opportunity' || !canSeeRecord(actor, linked)) {
-          throw new AppError(422, 'unknown_opportunity', `opportunity ${body.opportunityId} does not exist or is not visible to you`);
-        }
-        return move(actor, id, { to: LEAD_STAGES.converted, fields: { opportunityId: linked.id } }, key, {}, found);
+        await links.check(actor, lead.companyId, { field: 'opportunityId', id: body.opportunityId, type: 'opportunity' });
+        return move(actor, id, { to: LEAD_STAGES.converted, fields: { opportunityId: body.opportunityId } }, key, {}, found);
       }
+      await links.fields(actor, lead.companyId, body.opportunity?.fields);
       const carried = Object.fromEntries(CARRIED_FIELDS.filter((f) => lead.fields[f] !== undefined).map((f) => [f, lead.fields[f]]));
       const opportunityId = newId('opp');
       // The opportunity is written by the same durable step that moves the lead.

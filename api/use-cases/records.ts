@@ -9,6 +9,7 @@ import type { Actor } from '../../workflows/domain/types';
 import { AppError, notFound } from '../errors';
 import { checkAssignment } from '../tenancy';
 import type { InstanceClient } from '../instance-client';
+import { linkChecks } from '../links';
 
 export interface RecordDeps {
   stores: Stores;
@@ -60,6 +61,7 @@ export async function refuseStageFields(stores: Stores, companyId: string, type:
 
 /** Records of any object type. While an instance runs on a record, its writes go through that instance. */
 export function recordUseCases({ stores, instances }: RecordDeps) {
+  const links = linkChecks(stores);
   async function visible(actor: Actor, type: string, id: string): Promise<StoredRecord> {
     const record = await stores.records.get(id);
     if (!record || record.type !== type || !canSeeRecord(actor, record)) throw notFound('record');
@@ -72,6 +74,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
     if (!owner || owner.companyId !== actor.companyId) {
       throw new AppError(422, 'unknown_owner', `owner ${ownerId} is not a user of your company`);
     }
+    if (owner.deactivatedAt) throw new AppError(422, 'inactive_user', `owner ${ownerId} was deactivated`, { users: [ownerId] });
   }
 
   async function checkPartner(partnerCompanyId: string | undefined, ownerCompanyId: string): Promise<void> {
@@ -190,10 +193,11 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         new Date().toISOString(),
       );
       // The checks and the trigger plan only read, so they run side by side; nothing is written before all pass.
-      const [, , , actions] = await firstRefusal([
+      const [, , , , actions] = await firstRefusal([
         refuseStageFields(stores, record.companyId, type, body.fields),
         checkOwner(actor, body.ownerId),
         checkPartner(body.partnerCompanyId, record.companyId),
+        links.fields(actor, record.companyId, body.fields, body.contactId),
         // The id was made just now and nothing is written yet: no instance can be keyed by it.
         planTriggers(stores, record, actor, { fresh: true }),
       ]);
@@ -217,6 +221,7 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       if (actor.companyId !== record.companyId) {
         throw new AppError(403, 'forbidden', 'only the owning company edits a record; partners work through tasks and moves');
       }
+      await links.fields(actor, record.companyId, fields);
       await refuseStageFields(stores, record.companyId, type, fields);
       const updated = await writeFields(actor, record, fields, expectedVersion);
       // Pipelines the record did not match before may match now.

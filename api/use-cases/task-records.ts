@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import type { Stores } from '../../activities/store';
-import { canSeeRecord, taskLinkTarget } from '../../workflows/domain';
-import type { Actor, TaskKindDef } from '../../workflows/domain/types';
+import { taskLinkTarget } from '../../workflows/domain';
+import type { Actor } from '../../workflows/domain/types';
 import type { CompleteTaskInput } from '../../workflows/messages';
 import { AppError } from '../errors';
+import { linkChecks } from '../links';
 import { refuseStageFields } from './records';
 
 export interface TaskCompletionBody {
@@ -23,34 +24,11 @@ export function taskRecordId(taskId: string, type: string): string {
   return `${type.slice(0, 3)}_${crypto.createHash('sha256').update(taskId).digest('base64url').slice(0, 12)}`;
 }
 
-interface LinkingTask {
-  name: string;
-  kind: Extract<TaskKindDef, { kind: 'create_record' }>;
-}
-
-/**
- * A linked record must exist, be visible to the caller and have the task's
- * type. `sent` says the caller named it; a link the record already held is not
- * named back to a caller that may not read that field.
- */
-async function checkLinkedRecord(stores: Stores, actor: Actor, task: LinkingTask, id: string, sent: boolean): Promise<void> {
-  const { recordType: type, linkField: field } = task.kind;
-  const linked = await stores.records.get(id);
-  const named = sent ? ` ${id}` : '';
-  const details = sent ? { field, id } : { field };
-  // One that the caller may not see answers as one that does not exist: nothing about it leaks.
-  if (!linked || !canSeeRecord(actor, linked)) {
-    const where = sent ? '' : ` (the one ${field} holds)`;
-    throw new AppError(422, 'linked_record_not_found', `there is no ${type}${named}${where} that you can see`, details);
-  }
-  if (linked.type !== type) {
-    throw new AppError(422, 'wrong_record_type', `record${named} in ${field} is a ${linked.type}; task ${task.name} links a ${type}`, details);
-  }
-}
-
 /**
  * What completing a create_record task adds to the update: the record to
- * create, or nothing once the record it links is found fit. These checks read
+ * create, or nothing once the record it links is found fit. Every link the
+ * completion makes (the task's, and `<name>Id` fields sent or given to the
+ * record it creates) goes through the one link check (api/links.ts). These checks read
  * MongoDB, which the workflow's update validator cannot, so the API makes them
  * before it asks the instance; the validator still applies every pure rule
  * (assignee, done, link set). They read only what does not change once a task
@@ -60,29 +38,37 @@ async function checkLinkedRecord(stores: Stores, actor: Actor, task: LinkingTask
  * to the instance as it did.
  */
 export function taskRecordInput(stores: Stores) {
+  const links = linkChecks(stores);
   return async (actor: Actor, instanceId: string, taskId: string, body: TaskCompletionBody): Promise<Pick<CompleteTaskInput, 'createRecord'>> => {
     const stored = await stores.tasks.get(taskId);
     const task = stored?.instanceId === instanceId ? stored : undefined;
     if (!task) {
       if (body.record) throw new AppError(409, 'unknown_task', `There is no task "${taskId}" in this pipeline instance.`);
+      // The instance refuses an unknown task; any link the fields make is still checked first.
+      await links.ofInstance(actor, instanceId, body.fields);
       return {};
     }
+    // Every link the completion makes belongs to the company of the task's record: in its fields, and in a record it creates.
+    const source = await stores.records.get(task.recordId);
+    const ownerCompanyId = source?.companyId ?? '';
     const kind = task.kind;
+    const sentLink = kind.kind === 'create_record' && body.fields !== undefined && kind.linkField in body.fields;
+    const otherFields = sentLink ? Object.fromEntries(Object.entries(body.fields!).filter(([f]) => f !== kind.linkField)) : body.fields;
+    await links.fields(actor, ownerCompanyId, otherFields);
     if (kind.kind !== 'create_record') {
       if (!body.record) return {};
       throw new AppError(422, 'not_a_create_record_task', `Task ${task.name} fills in ${kind.fields.join(', ')}; it creates no record: send those fields instead.`);
     }
     if (body.record) {
       // The new record is the company of the task's record, and so are the pipelines whose stage fields it may not set.
-      const source = await stores.records.get(task.recordId);
-      await refuseStageFields(stores, source?.companyId ?? '', kind.recordType, body.record.fields);
+      await refuseStageFields(stores, ownerCompanyId, kind.recordType, body.record.fields);
+      await links.fields(actor, ownerCompanyId, body.record.fields);
       return { createRecord: { id: taskRecordId(task.id, kind.recordType), type: kind.recordType, fields: body.record.fields } };
     }
-    const sent = body.fields !== undefined && kind.linkField in body.fields;
-    const held = sent ? {} : ((await stores.records.get(task.recordId))?.fields ?? {});
+    const held = sentLink ? {} : (source?.fields ?? {});
     const target = taskLinkTarget(task, held, body.fields);
     // No link at all: the instance refuses it (missing_fields), as it always has.
-    if (target !== undefined) await checkLinkedRecord(stores, actor, { name: task.name, kind }, target, sent);
+    if (target !== undefined) await links.check(actor, ownerCompanyId, { field: kind.linkField, id: target, type: kind.recordType }, sentLink);
     return {};
   };
 }

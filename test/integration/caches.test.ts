@@ -94,9 +94,9 @@ describe('per-process caches of pipelines, people and webhooks', () => {
     const hook = await api.webhooks.create({ companyId: company, url: 'https://example.test/h', events: ['lead.accepted'], createdBy: 'admin' }, now());
     expect((await worker.webhooks.matching([company], ['lead.accepted'])).map((h) => h.id)).toEqual([hook.id]);
     expect(await worker.webhooks.matching([company], ['lead.declined'])).toEqual([]);
-    await api.webhooks.disable(hook.id, now());
+    await api.webhooks.disable(company, hook.id, now());
     expect(await worker.webhooks.matching([company], ['lead.accepted'])).toEqual([]);
-    expect((await api.webhooks.get(hook.id))?.active).toBe(false);
+    expect((await api.webhooks.getFor(company, hook.id))?.active).toBe(false);
   });
 
   it('When a cached value is handed out, then no caller can change it for the others', async () => {

@@ -6,6 +6,7 @@ import { canSeeRecord } from '../../workflows/domain';
 import type { Actor, RecordView } from '../../workflows/domain/types';
 import { call, type TestUser } from '../support/auth';
 import { startHarness, type Harness } from '../support/harness';
+import { RECEIVER_NETWORKS } from '../support/webhook-receiver';
 import { rawRequest, type RawRequest, type RawResponse } from '../support/raw-http';
 import { MANUAL_KEY, seedSecurityWorld, type SecurityWorld } from '../support/security';
 import { isErrorBody, readWorld, worldChanges, type World } from '../support/world';
@@ -195,6 +196,8 @@ const VALID_BODIES: Record<string, (w: SecurityWorld) => Json> = {
   'POST /v1/pipelines': () => ({ key: 'fuzz-pipeline', name: 'Fuzz', objectType: 'thing', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }] }),
   'PUT /v1/pipelines/{key}': () => ({ name: 'Fuzz', objectType: 'thing', stageField: 'stage', stages: [{ key: 'a', name: 'A', initial: true }] }),
   'POST /v1/webhooks': (w) => ({ companyId: w.companies.owner, url: 'http://127.0.0.1:9/hook', events: ['deadline.fired'] }),
+  'PATCH /v1/webhooks/{id}': () => ({ url: 'http://127.0.0.1:9/moved', events: ['deadline.fired'] }),
+  'POST /v1/users/{id}/api-keys': () => ({ expiresAt: '2031-01-01T00:00:00Z', reason: 'fuzz' }),
   'POST /v1/records/{type}': (w) => ({ fields: { title: 'Fuzz', amount: 5 }, partnerCompanyId: w.companies.partnerA }),
   'PATCH /v1/records/{type}/{id}': () => ({ fields: { note: 'fuzz' }, version: 1 }),
   'POST /v1/instances': (w) => ({ pipelineKey: MANUAL_KEY, recordId: w.partnerBNote }),
@@ -246,7 +249,7 @@ describe('Hostile input fuzzer', () => {
   let senders: Sender[];
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS });
     w = await seedSecurityWorld(h);
     const accepted = await w.fresh.acceptedLead();
     const declined = await w.fresh.declinedLead();

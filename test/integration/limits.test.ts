@@ -112,7 +112,7 @@ describe('body size and page size', () => {
 
   it('When a list is asked for more than 100 items, or a bad page, then 400; 100 is served', async () => {
     const lists = ops.filter((o) => o.query.includes('limit'));
-    expect(lists.map((o) => `${o.method} ${o.path}`).sort()).toEqual(['GET /v1/instances', 'GET /v1/records/lead']);
+    expect(lists.map((o) => `${o.method} ${o.path}`).sort()).toEqual(['GET /v1/audit', 'GET /v1/instances', 'GET /v1/records/lead']);
     for (const op of lists) {
       for (const query of ['limit=101', 'limit=1000000', 'limit=0', 'limit=-1', 'limit=1.5', 'limit=abc', 'limit=1e3', 'limit=', 'offset=100001', 'offset=-1', 'limit=1&limit=2']) {
         const res = await call(h, 'GET', `${op.path}?${query}`, { user });

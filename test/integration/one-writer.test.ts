@@ -100,7 +100,7 @@ describe('one writer per record: two running instances on one record', () => {
     // A stale version is still refused, and changes nothing.
     const current = await read(shared.recordId);
     const stale = await patch(shared.recordId, { note: 'stale' }, current.body.version - 1);
-    expect(stale.status).toBe(409);
+    expect(stale.status).toBe(412);
     expect(stale.body.error.code).toBe('stale_version');
     expect((await read(shared.recordId)).body).toMatchObject({ version: current.body.version, fields: { note: 'after a3' } });
   });

@@ -52,7 +52,7 @@ describe('operations: metrics, logs and graceful shutdown', () => {
       expect(refused.status).toBe(409);
       expect(refused.headers.get('x-request-id')).toMatch(/^[\w-]{36}$/);
 
-      const metrics = await (await fetch(`${h.apiUrl}/metrics`)).text();
+      const metrics = await (await fetch(h.apiMetricsUrl)).text();
       expect(metricValue(metrics, 'propeller_http_requests_total', { route: '/v1/instances/:id/moves', method: 'POST', status: '409' })).toBe(1);
       expect(metricValue(metrics, 'propeller_moves_refused_total', { pipeline: def.key, reason: 'missing_fields' })).toBe(1);
       expect(metrics).toMatch(/propeller_http_request_duration_seconds_bucket\{.*route="\/v1\/instances"/);

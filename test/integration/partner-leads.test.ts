@@ -242,7 +242,7 @@ describe('Partner lead program through the HTTP API', () => {
     const before = await snapshot(lead);
     const refused = await act(paUser, lead.id, 'convert', { opportunityId: ofB.body.id });
     expect(refused.status).toBe(422);
-    expect(refused.body.error.code).toBe('unknown_opportunity');
+    expect(refused.body.error.code).toBe('linked_record_not_found');
     expect(await snapshot(lead)).toEqual(before);
     expect((await getInstance(paUser, lead.instanceId)).body.stage.key).toBe('accepted');
 

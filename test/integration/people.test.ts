@@ -105,6 +105,8 @@ describe('companies, users, API keys and authentication', () => {
         prefix: plaintext.slice(0, 10),
         createdAt: created.body.createdAt,
         hash: hashApiKey(plaintext),
+        issuedBy: { userId: partnerAdmin.actor.userId, companyId },
+        version: 1,
       });
       const stored = JSON.stringify(doc);
       expect(stored).not.toContain(plaintext);
@@ -119,7 +121,9 @@ describe('companies, users, API keys and authentication', () => {
       for (const reader of [partnerAdmin, partner]) {
         const listed = await call(h, 'GET', `/v1/users/${user.body.id}/api-keys`, { user: reader });
         expect(listed.status).toBe(200);
-        expect(listed.body.items).toEqual([{ id: created.body.id, userId: user.body.id, prefix: plaintext.slice(0, 10), createdAt: created.body.createdAt }]);
+        expect(listed.body.items).toEqual([
+          { id: created.body.id, userId: user.body.id, prefix: plaintext.slice(0, 10), createdAt: created.body.createdAt, issuedBy: { userId: partnerAdmin.actor.userId, companyId }, version: 1 },
+        ]);
         expect(JSON.stringify(listed.body)).not.toContain(plaintext.slice(10));
       }
 

@@ -126,7 +126,7 @@ describe('records through the HTTP API', () => {
       expect(await stored(record.id)).toMatchObject({ version: 2, fields: { title: 'After', amount: 1, note: 'n' } });
     });
 
-    it('When a stale If-Match is sent, then 409 stale_version and the document is unchanged', async () => {
+    it('When a stale If-Match is sent, then 412 stale_version and the document is unchanged', async () => {
       const type = uid('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'v1' } });
       expect((await patch(sales, type, record.id, { fields: { title: 'v2' } }, { 'if-match': '"1"' })).status).toBe(200);
@@ -134,7 +134,7 @@ describe('records through the HTTP API', () => {
 
       for (const ifMatch of ['"1"', '1', 'W/"1"', '"7"']) {
         const res = await patch(sales, type, record.id, { fields: { title: 'lost' } }, { 'if-match': ifMatch });
-        expect(res.status).toBe(409);
+        expect(res.status).toBe(412);
         expect(res.body.error.code).toBe('stale_version');
         expect(res.body.error.message).toMatch(/version 2/);
       }
@@ -150,7 +150,7 @@ describe('records through the HTTP API', () => {
       const before = await stored(record.id);
 
       const stale = await patch(sales, type, record.id, { fields: { title: 'lost' }, version: 1 });
-      expect(stale.status).toBe(409);
+      expect(stale.status).toBe(412);
       expect(stale.body.error.code).toBe('stale_version');
       const disagree = await patch(sales, type, record.id, { fields: { title: 'lost' }, version: 2 }, { 'if-match': '"1"' });
       expect(disagree.status).toBe(400);
@@ -342,7 +342,7 @@ describe('records through the HTTP API', () => {
 
       const before = await stored(record.id);
       const stale = await patch(sales, type, record.id, { fields: { amount: 0 } }, { 'if-match': `"${version}"` });
-      expect(stale.status).toBe(409);
+      expect(stale.status).toBe(412);
       expect(stale.body.error.code).toBe('stale_version');
       expect(await stored(record.id)).toEqual(before);
       expect(await h.stores.events.forRecord(record.id)).toHaveLength(2);
@@ -365,7 +365,7 @@ describe('records through the HTTP API', () => {
   });
 
   describe('the version check under concurrency (FerretDB has no transactions)', () => {
-    it('When 10 patches race with the same If-Match on a record without an instance, then exactly the 200s are reflected and the rest are 409 stale_version', async () => {
+    it('When 10 patches race with the same If-Match on a record without an instance, then exactly the 200s are reflected and the rest are 412 stale_version', async () => {
       const type = uid('lead');
       const record = await createRecord(h, sales, type, { fields: { n: -1 } });
       let version = 1;
@@ -378,7 +378,7 @@ describe('records through the HTTP API', () => {
         const ok = results.filter((r) => r.status === 200);
         const refused = results.filter((r) => r.status !== 200);
         for (const r of refused) {
-          expect(r.status).toBe(409);
+          expect(r.status).toBe(412);
           expect(r.body.error.code).toBe('stale_version');
         }
         const doc = await stored(record.id);

@@ -5,7 +5,7 @@ import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { createRecord, instancePath, publishPipeline, recordInstanceId, startInstance, testPipeline } from '../support/pipelines';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { RECEIVER_NETWORKS, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // jest reads testTimeout only from the root config; each case waits out a deadline of a few seconds.
 jest.setTimeout(90_000);
@@ -31,7 +31,7 @@ describe('Reminders before a deadline', () => {
   const company = uid('cmp');
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS });
     admin = await seedUser(h, { companyId: company, roles: ['admin'] });
     sales = await seedUser(h, { companyId: company, roles: ['sales'] });
     rx = await startWebhookReceiver();

@@ -2,6 +2,7 @@ import { COLLECTIONS } from '../../activities/store';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
+import { RECEIVER_NETWORKS } from '../support/webhook-receiver';
 import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
 
 /** A TestUser for a key minted through the API. */
@@ -59,7 +60,7 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
   }
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS });
     [acme, globex] = [await tenant(), await tenant()];
     partner = await seedUser(h, { companyKind: 'partner', roles: ['partner_user'] });
     operator = await seedUser(h, { companyKind: 'platform', roles: ['operator'] });
@@ -226,9 +227,9 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
       const ownerAdmin = await seedUser(h, { roles: ['admin'] });
       const partnerAdmin = await seedUser(h, { companyKind: 'partner', programs: [acme.company], roles: ['partner_admin'] });
       for (const first of [ownerAdmin, partnerAdmin]) {
-        const issued = await call(h, 'POST', `/v1/users/${first.actor.userId}/api-keys`, { user: operator });
+        const issued = await call(h, 'POST', `/v1/users/${first.actor.userId}/api-keys`, { user: operator, body: { reason: 'the tenant lost its admin key' } });
         expect(issued.status).toBe(201);
-        expect(issued.body).toMatchObject({ userId: first.actor.userId, key: expect.stringMatching(/^pk_/) });
+        expect(issued.body).toMatchObject({ userId: first.actor.userId, key: expect.stringMatching(/^pk_/), breakGlass: true, expiresAt: expect.any(String) });
         const renewed = withKey(first.actor.userId, first.actor.companyId!, first.actor.roles, issued.body.key);
         expect((await call(h, 'GET', '/v1/me', { user: renewed })).body.user.id).toBe(first.actor.userId);
 
@@ -242,7 +243,7 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
       }
 
       const count = await keys().countDocuments({ userId: globex.sales.actor.userId });
-      expect((await call(h, 'POST', `/v1/users/${globex.sales.actor.userId}/api-keys`, { user: operator })).status).toBe(404);
+      expect((await call(h, 'POST', `/v1/users/${globex.sales.actor.userId}/api-keys`, { user: operator, body: { reason: 'x' } })).status).toBe(404);
       const salesKey = (await keys().findOne({ userId: globex.sales.actor.userId }))!;
       expect((await call(h, 'POST', `/v1/api-keys/${String(salesKey._id)}/revoke`, { user: operator })).status).toBe(404);
       expect(await keys().countDocuments({ userId: globex.sales.actor.userId })).toBe(count);

@@ -1,6 +1,7 @@
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
+import { RECEIVER_NETWORKS } from '../support/webhook-receiver';
 
 describe('Webhook routes: admins only, the secret shown once', () => {
   let h: Harness;
@@ -11,7 +12,7 @@ describe('Webhook routes: admins only, the secret shown once', () => {
   const url = 'https://hooks.example.test/propeller';
 
   beforeAll(async () => {
-    h = await startHarness({ worker: false });
+    h = await startHarness({ worker: false, webhookAllowNetworks: RECEIVER_NETWORKS });
     company = uid('cmp');
     admin = await seedUser(h, { companyId: company, roles: ['admin'] });
     sales = await seedUser(h, { companyId: company, roles: ['sales'] });
@@ -70,7 +71,7 @@ describe('Webhook routes: admins only, the secret shown once', () => {
     expect((await call(h, 'GET', `/v1/webhooks/${id}`, { user: partnerUser })).status).toBe(403);
     const disabled = await call(h, 'POST', `/v1/webhooks/${id}/disable`, { user: partnerAdmin });
     expect(disabled.status).toBe(200);
-    expect((await h.stores.webhooks.get(id))?.active).toBe(false);
+    expect((await h.stores.webhooks.getFor(partnerCompany, id))?.active).toBe(false);
   });
 
   it.each(['ftp://x', 'not a url', 'javascript:alert(1)', 'file:///etc/passwd'])('When the url is %s, then it is a 400 about the url', async (bad) => {

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { RECEIVER_NETWORKS } from '../support/webhook-receiver';
 import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { moveUpdate, PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from '../../workflows/messages';
 import { refOf } from '../../workflows/pipeline-ref';
@@ -50,7 +51,7 @@ describe('Webhooks: signed, per company, retried', () => {
   }
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS });
     demo = await seedDemo(h);
     ({ admin, sales } = demo.users);
     [ownerRx, partnerRx, flakyRx] = await Promise.all([startWebhookReceiver(), startWebhookReceiver(), startWebhookReceiver()]);
@@ -125,8 +126,8 @@ describe('Webhooks: signed, per company, retried', () => {
     });
     expect(outcome).toMatchObject({ webhookId: hooks.partnerB!.id, attempts: 3, lastStatus: 204, deliveredAt: expect.any(String) });
 
-    await h.stores.webhooks.disable(hooks.partnerB!.id, new Date().toISOString());
-    expect(await h.stores.webhooks.get(hooks.partnerB!.id)).toMatchObject({ id: hooks.partnerB!.id, active: false });
+    await h.stores.webhooks.disable(demo.companies.partnerB, hooks.partnerB!.id, new Date().toISOString());
+    expect(await h.stores.webhooks.getFor(demo.companies.partnerB, hooks.partnerB!.id)).toMatchObject({ id: hooks.partnerB!.id, active: false });
     const later = await createLead(demo.companies.partnerB);
     const toOwner = await eventually(async () => about(ownerRx, later.id)[0], 30_000);
     const eventId = toOwner.body.id.split(':').slice(0, -2).join(':');
@@ -148,7 +149,7 @@ describe('Webhooks: signed, per company, retried', () => {
       expect(await h.stores.webhooks.getOutcome(refused.eventId)).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 410 });
       expect(rejecting.received).toHaveLength(1);
     } finally {
-      if (hooks.rejected) await h.stores.webhooks.disable(hooks.rejected.id, new Date().toISOString());
+      if (hooks.rejected) await h.stores.webhooks.disable(demo.companies.partnerB, hooks.rejected.id, new Date().toISOString());
       await rejecting.close();
     }
   });

@@ -9,6 +9,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** The API as its own process (`api/main.ts`), on the harness's database and task queue. */
 export interface ApiProcess {
   url: string;
+  /** Its Prometheus endpoint, on the listener of its own. */
+  metricsUrl: string;
   child: ChildProcess;
   /** SIGKILL: the process gets no chance to finish anything; resolves once it has exited. */
   kill(): Promise<void>;
@@ -21,8 +23,8 @@ export interface ApiProcess {
  * environment, and waits until /healthz answers. Used to kill the API at a
  * moment of the test's choosing.
  */
-export async function spawnApi(h: Harness): Promise<ApiProcess> {
-  const port = await freePort();
+export async function spawnApi(h: Harness, env: Record<string, string> = {}): Promise<ApiProcess> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
     cwd: ROOT,
     env: {
@@ -30,8 +32,11 @@ export async function spawnApi(h: Harness): Promise<ApiProcess> {
       ...harnessEnv(h),
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
+      API_METRICS_HOST: '127.0.0.1',
+      API_METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'silent',
       RATE_LIMIT_PER_MINUTE: String(HARNESS_LIMITS.rateLimitPerMinute),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -47,6 +52,7 @@ export async function spawnApi(h: Harness): Promise<ApiProcess> {
   const url = `http://127.0.0.1:${port}`;
   const api: ApiProcess = {
     url,
+    metricsUrl: `http://${env.API_METRICS_HOST ?? '127.0.0.1'}:${env.API_METRICS_PORT ?? metricsPort}/metrics`,
     child,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

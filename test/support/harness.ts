@@ -6,7 +6,11 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { CommandStartedEvent, Db, MongoClient } from 'mongodb';
 import { createStores, prepareDatabase, type Stores } from '../../activities/store';
 import { createApp, type AppDeps } from '../../api/app';
+import type { Resolver } from '../../activities/webhook-send';
+import { egressPolicy, parseNetworks } from '../../lib/egress';
 import { createLogger } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
+import { startMetricsServer } from '../../lib/metrics-server';
 import { connectMongo } from '../../lib/mongo';
 import { apiGrpcInterceptors } from '../../lib/temporal';
 import { createWorker } from '../../workers/worker';
@@ -38,6 +42,12 @@ export interface Harness {
   db: Db;
   stores: Stores;
   apiUrl: string;
+  /** The API's Prometheus endpoint, on its own listener as the API process serves it. */
+  apiMetricsUrl: string;
+  /** WEBHOOK_ALLOW_NETWORKS of the harness's API and workers (empty: no internal address). */
+  webhookAllowNetworks: string;
+  /** How the harness's workers resolve webhook hosts (the system resolver unless the test brings its own). */
+  webhookResolve?: Resolver;
   stop(): Promise<void>;
 }
 
@@ -64,6 +74,7 @@ export async function startWorker(h: Harness): Promise<TestWorker> {
     namespace: 'default',
     taskQueue: h.taskQueue,
     stores: h.stores,
+    webhookEgress: { policy: egressPolicy(parseNetworks(h.webhookAllowNetworks).networks), resolve: h.webhookResolve },
     maxCachedWorkflows: 100,
     shutdownGraceMs: 2_000,
     workflowBundlePath: stack.workflowBundlePath,
@@ -105,6 +116,7 @@ export function harnessEnv(h: Harness): Record<string, string> {
     MONGODB_URI: servers.mongoUri,
     MONGODB_DB: h.db.databaseName,
     TEMPORAL_TASK_QUEUE: h.taskQueue,
+    WEBHOOK_ALLOW_NETWORKS: h.webhookAllowNetworks,
   };
 }
 
@@ -125,6 +137,16 @@ export async function startHarness(
     limits?: AppDeps['limits'];
     /** Sees every command the API and the worker send to MongoDB (they share the harness's client). */
     onCommand?: (event: CommandStartedEvent) => void;
+    /**
+     * WEBHOOK_ALLOW_NETWORKS for the harness's API and workers: a test that
+     * delivers to its own receivers on this machine lets their network through
+     * (RECEIVER_NETWORKS); nothing internal passes otherwise.
+     */
+    webhookAllowNetworks?: string;
+    /** A resolver of the test's own for the workers' webhook deliveries (names that resolve to loopback addresses). */
+    webhookResolve?: Resolver;
+    /** OPERATOR_KEY_TTL of the harness's API (24 hours without it). */
+    operatorKeyTtlMs?: number;
   } = {},
 ): Promise<Harness> {
   quietRuntime();
@@ -141,6 +163,8 @@ export async function startHarness(
   const client = new Client({ connection, namespace: 'default' });
 
   let server: Server | undefined;
+  const metrics = createMetrics('api');
+  const metricsServer = await startMetricsServer({ host: '127.0.0.1', port: 0, registry: metrics.registry });
   const h: Harness = {
     taskQueue,
     ...(opts.servers ? { servers: opts.servers } : {}),
@@ -148,8 +172,12 @@ export async function startHarness(
     db: mongo.db,
     stores,
     apiUrl: '',
+    apiMetricsUrl: `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`,
+    webhookAllowNetworks: opts.webhookAllowNetworks ?? '',
+    ...(opts.webhookResolve ? { webhookResolve: opts.webhookResolve } : {}),
     async stop() {
       if (server) await new Promise((resolve) => server!.close(resolve));
+      await new Promise((resolve) => metricsServer.close(resolve));
       await Promise.all([...(harnessWorkers.get(h) ?? [])].map((w) => w.stop()));
       await connection.close();
       await mongo.client.close();
@@ -158,7 +186,17 @@ export async function startHarness(
   if (opts.worker !== false) await startWorker(h);
 
   if (opts.api !== false) {
-    const app = createApp({ temporal: client, taskQueue, db: mongo.db, stores, log: createLogger(process.env.TEST_API_LOG_LEVEL ?? 'silent', 'api'), limits: { ...HARNESS_LIMITS, ...opts.limits } });
+    const app = createApp({
+      temporal: client,
+      taskQueue,
+      db: mongo.db,
+      stores,
+      log: createLogger(process.env.TEST_API_LOG_LEVEL ?? 'silent', 'api'),
+      metrics,
+      webhookEgress: egressPolicy(parseNetworks(h.webhookAllowNetworks).networks),
+      ...(opts.operatorKeyTtlMs ? { operatorKeyTtlMs: opts.operatorKeyTtlMs } : {}),
+      limits: { ...HARNESS_LIMITS, ...opts.limits },
+    });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

@@ -2,6 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '../../lib/webhook-signature';
 
+/** The network every receiver here listens on: what a test that delivers to them sets as WEBHOOK_ALLOW_NETWORKS. */
+export const RECEIVER_NETWORKS = '127.0.0.1/32';
+
 export interface ReceivedWebhook {
   eventId: string;
   timestamp: number;
@@ -21,20 +24,27 @@ export interface WebhookReceiver {
   accepted(): ReceivedWebhook[];
   /** Answers the next `n` requests with `status` instead of 204. */
   failNext(n: number, status?: number): void;
+  /** Answers the next request with a 302 to `location`. */
+  redirectNext(location: string): void;
   close(): Promise<void>;
 }
 
-/** A real HTTP endpoint on 127.0.0.1, port 0, that records every request made to it. */
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+/** A real HTTP endpoint on 127.0.0.1 (or another loopback address), port 0, that records every request made to it. */
+export async function startWebhookReceiver(opts: { host?: string } = {}): Promise<WebhookReceiver> {
+  const host = opts.host ?? '127.0.0.1';
   const received: ReceivedWebhook[] = [];
   let failures = 0;
   let failStatus = 503;
+  let redirect: string | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const answered = failures > 0 ? (failures--, failStatus) : 204;
+      const location = redirect;
+      redirect = undefined;
+      const answered = location ? 302 : failures > 0 ? (failures--, failStatus) : 204;
+      if (location) res.setHeader('Location', location);
       let body: unknown;
       try {
         body = JSON.parse(raw);
@@ -54,14 +64,17 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       res.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}/hooks`,
     received,
     accepted: () => received.filter((r) => r.answered < 300),
     failNext(n, status = 503) {
       failures = n;
       failStatus = status;
+    },
+    redirectNext(to) {
+      redirect = to;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

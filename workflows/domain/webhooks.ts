@@ -12,6 +12,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'lead.accepted',
   'lead.declined',
   'lead.converted',
+  'security.api_key_issued',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -69,9 +70,26 @@ export interface WebhookPayload {
   record: { id: string; type: string; version: number; fields: Record<string, unknown> };
 }
 
+/**
+ * The body of a company's security notice (raised by the API, not by an
+ * instance): an API key was issued for one of its users, by whom, and until when.
+ */
+export interface SecurityWebhookPayload {
+  id: string;
+  type: 'security.api_key_issued';
+  occurredAt: string;
+  companyId: string;
+  actor: { userId: string; companyId: string; name: string | null };
+  user: { userId: string; name: string | null };
+  key: { id: string; prefix: string; expiresAt: string | null };
+  /** The platform operator issued it for this company's user (break-glass). */
+  breakGlass: boolean;
+  reason: string | null;
+}
+
 /** One delivery planned by the step that raised it; the secret and URL are read when it is sent. */
 export interface WebhookDelivery {
   id: string;
   webhookId: string;
-  payload: WebhookPayload;
+  payload: WebhookPayload | SecurityWebhookPayload;
 }

@@ -66,7 +66,7 @@ describe('Fault: two writers on one record', () => {
     const moved = events.filter((e) => e.kind === 'moved');
     const updates = events.filter((e) => e.kind === 'record_updated');
     const applied = patches.filter((p) => p.answer.status === 200);
-    const stale = patches.filter((p) => p.answer.status === 409);
+    const stale = patches.filter((p) => p.answer.status === 412);
     const lostPatches = applied.filter((p) => stored?.fields?.[p.field] === undefined);
     const ghostPatches = stale.filter((p) => stored?.fields?.[p.field] !== undefined);
     const lastEntry = (stage: string) => moved.filter((e) => e.to === stage).at(-1)?.at;
@@ -75,7 +75,7 @@ describe('Fault: two writers on one record', () => {
       rounds: ROUNDS,
       patchesApplied: applied.length,
       patchesRefusedStale: stale.length,
-      patchesOther: patches.filter((p) => p.answer.status !== 200 && p.answer.status !== 409).map((p) => `${p.answer.status} ${p.answer.code}`),
+      patchesOther: patches.filter((p) => p.answer.status !== 200 && p.answer.status !== 412).map((p) => `${p.answer.status} ${p.answer.code}`),
       movesApplied: moves.filter((m) => m.status === 200).length,
       lostUpdates: lostPatches.length,
       refusedButWritten: ghostPatches.length,
@@ -85,7 +85,7 @@ describe('Fault: two writers on one record', () => {
     });
 
     // Every answer is an application or a stale-version refusal (only PATCHes that named a version may be refused).
-    expect(patches.filter((p) => p.answer.status !== 200 && !(p.answer.status === 409 && p.withVersion)).map((p) => p.answer)).toEqual([]);
+    expect(patches.filter((p) => p.answer.status !== 200 && !(p.answer.status === 412 && p.withVersion)).map((p) => p.answer)).toEqual([]);
     for (const p of stale) expect(p.answer.code).toBe('stale_version');
     expect(moves.filter((m) => m.status !== 200)).toEqual([]);
     // No lost update: every applied PATCH's field is on the record, no refused one is, and each move's effect is the last entry's.
@@ -102,7 +102,7 @@ describe('Fault: two writers on one record', () => {
     expect(state.record.fields).toEqual(stored?.fields);
   });
 
-  it(`When ${ROUNDS} updates of one record no instance runs on race each other, then each is applied or refused as stale, and none is lost`, async () => {
+  it(`When ${ROUNDS} updates of one record no instance runs on race each other, then each is applied or refused as a conflict, and none is lost`, async () => {
     const record = await createRecord(h, admin, 'ticket', { fields: { title: 'plain' } });
     const answers = await Promise.all(
       Array.from({ length: ROUNDS }, (_, i) => probe(h, 'PATCH', `/v1/records/ticket/${record.id}`, admin, { fields: { [`plain${i}`]: i } })),
@@ -116,7 +116,7 @@ describe('Fault: two writers on one record', () => {
       lost: applied.filter(({ i }) => stored?.fields?.[`plain${i}`] === undefined).length,
       recordVersion: stored?.version,
     });
-    expect(answers.filter((a) => a.status !== 200 && !(a.status === 409 && a.code === 'stale_version'))).toEqual([]);
+    expect(answers.filter((a) => a.status !== 200 && !(a.status === 409 && a.code === 'conflict'))).toEqual([]);
     expect(applied.length).toBeGreaterThan(0);
     expect(applied.filter(({ i }) => stored?.fields?.[`plain${i}`] === undefined)).toEqual([]);
     // Refused ones left nothing behind, and the version counts exactly the applied ones.
