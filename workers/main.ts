@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createStores, prepareDatabase } from '../activities/store';
 import { loadConfig, mongoUri } from '../lib/config';
@@ -10,6 +11,7 @@ import { temporalLogger } from '../lib/temporal-logger';
 import { freePort } from '../scripts/stack/ports';
 import { startMetricsServer } from '../lib/metrics-server';
 import { startRollupFolder } from './rollup-folder';
+import { backfillViews } from './view-backfill';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -53,7 +55,15 @@ async function main(): Promise<void> {
   );
   const folder = startRollupFolder(stores.rollup, config.worker.rollupFoldIntervalMs, log);
   // The SDK stops polling on SIGINT/SIGTERM and lets running activities finish within the shutdown grace time.
-  await worker.run();
+  const running = worker.run();
+  // Once the worker polls, so that the runs 1.0 left answer the query their views are completed from.
+  backfillViews(new Client({ connection, namespace: config.temporal.namespace }), stores).then(
+    (report) => {
+      if (report.running + report.closed + report.skipped > 0) log.info(report, 'instance views of 1.0 completed');
+    },
+    (err: unknown) => log.error({ err }, 'completing the instance views of 1.0 failed; the next start tries again'),
+  );
+  await running;
   await folder.stop();
   metricsServer.close();
   await connection.close();
