@@ -15,6 +15,22 @@ const workflowBans = [
   '@temporalio/activity',
 ];
 
+/**
+ * Mutable state at module level: a `let` or `var`, or a Map, Set, WeakMap or
+ * WeakSet made when the module loads (frozen objects and arrays are fine: the
+ * worker freezes what it preloads, but not a collection's entries).
+ */
+const collection = 'NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet)$/]';
+const moduleStateMessage = 'modules preloaded into workflows hold no mutable state at module level: it would be shared by every run; make it inside a function, or a frozen array';
+const moduleStateBans = [
+  'Program > VariableDeclaration[kind=/^(let|var)$/]',
+  'Program > ExportNamedDeclaration > VariableDeclaration[kind=/^(let|var)$/]',
+  `Program > VariableDeclaration > VariableDeclarator > ${collection}`,
+  `Program > ExportNamedDeclaration > VariableDeclaration > VariableDeclarator > ${collection}`,
+  `Program > VariableDeclaration > VariableDeclarator > CallExpression > ${collection}`,
+  `Program > ExportNamedDeclaration > VariableDeclaration > VariableDeclarator > CallExpression > ${collection}`,
+].map((selector) => ({ selector, message: moduleStateMessage }));
+
 /** The activities depend on the workflows' rules and types; the workflows reach them only through workflows/activity-contract.ts. */
 const activityImports = {
   group: ['**/activities', '**/activities/**'],
@@ -47,6 +63,15 @@ module.exports = tseslint.config(
         patterns: [activityImports, { group: ['**/lib/*', '**/api/*'], message: 'workflow code must stay deterministic: lib/ and api/ hold process code (I/O, config)' }],
       }],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'fetch', 'process'],
+    },
+  },
+  {
+    // workflows/domain is preloaded once per worker and shared by every cached workflow (workers/bundle.ts):
+    // state at module level would leak from one run into another, and differ between a replay and the first run.
+    files: ['workflows/domain/**/*.ts'],
+    ignores: ['workflows/domain/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...moduleStateBans],
     },
   },
   {

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { digestOf } from '../lib/digest';
 import { computeDeadline } from '../workflows/domain/deadlines';
+import { fingerprint } from '../workflows/fingerprint';
 import type { PipelineVersion, RecordView } from '../workflows/domain/types';
 import { enteredVisit, stepIds, type AuditEvent, type StepWritten, type TransitionInput, type ViewChange } from '../workflows/transition';
 import type { PlannedTriggers, StoredRecordInput } from '../workflows/trigger-types';
@@ -124,7 +124,7 @@ export function stepActivity(deps: ActivityDeps) {
     await starts.webhooks(input.eventId, deliveries.map((d) => d.id));
     if (input.startLinkedAs) await starts.linked(linked, input.startLinkedAs);
     // A local activity's input is not in history: its marker keeps a fingerprint of it, for the golden replay.
-    const digest = Context.current().info.isLocal ? { digest: digestOf(sent) } : {};
+    const digest = Context.current().info.isLocal ? { digest: fingerprint(sent) } : {};
     return { ...written, ...digest };
   };
 }

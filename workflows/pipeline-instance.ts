@@ -25,6 +25,7 @@ import {
   type MutationResult,
   type PipelineInstanceInput,
 } from './messages';
+import { fingerprint } from './fingerprint';
 import { refOf } from './pipeline-ref';
 import { heldSearchAttributes, holds, instanceSearchAttributes } from './search-attributes';
 import { ChildStarts, loadPipeline, startLinked, writeStep } from './step-writer';
@@ -41,6 +42,8 @@ export interface InstanceOutcome {
   status: InstanceState['status'];
   stage: string;
   seq: number;
+  /** The final state's fingerprint, for the golden replay (see fingerprint.ts). */
+  digest: string;
 }
 
 /** A refusal crosses to the caller as a non-retryable failure whose type is the refusal code. */
@@ -238,7 +241,7 @@ export async function pipelineInstance(input: PipelineInstanceInput): Promise<In
 
   await settle();
   const { instanceId, status, stage, seq } = machine.state;
-  return { instanceId, status, stage, seq };
+  return { instanceId, status, stage, seq, digest: fingerprint(machine.state) };
 
   /**
    * 1.0's wait: a timer for every wake, cancelled when the wake comes first.

@@ -68,7 +68,7 @@ describe('outcome stages', () => {
     expect(won.body).toMatchObject({ status: 'finished', stage: { key: 'won', type: 'success' } });
     await eventually(async () => (await temporalStatus(instanceId)) === 'COMPLETED');
     // The result says how the run ended; the state lives in the view, which outlives the run's history.
-    expect(await h.client.workflow.getHandle(instanceId).result()).toEqual({ instanceId, status: 'finished', stage: 'won', seq: 2 });
+    expect(await h.client.workflow.getHandle(instanceId).result()).toEqual({ instanceId, status: 'finished', stage: 'won', seq: 2, digest: expect.any(String) });
     const final = await h.stores.instances.get(instanceId);
     expect(final).toMatchObject({ status: 'finished', stage: 'won', recordId, complete: true });
     expect(final?.deadline).toBeUndefined();

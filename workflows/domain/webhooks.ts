@@ -18,7 +18,7 @@ export const WEBHOOK_EVENT_TYPES = [
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Steps that put the instance into a stage (`to`). */
-const ENTERING_KINDS = new Set(['started', 'moved', 'deadline_fired', 'auto_advanced']);
+const ENTERING_KINDS: readonly string[] = Object.freeze(['started', 'moved', 'deadline_fired', 'auto_advanced']);
 
 /** Stage keys of the partner lead program (workflows/domain/templates/partner-lead.ts) that partners follow. */
 const LEAD_OUTCOMES: Record<string, WebhookEventType> = {
@@ -30,7 +30,7 @@ const LEAD_OUTCOMES: Record<string, WebhookEventType> = {
 /** The event types of one step, from its audit event and the pipeline's object type; [] for most non-moves. */
 export function webhookEventTypes(event: { kind: string; to?: string }, objectType: string): WebhookEventType[] {
   const types: WebhookEventType[] = [];
-  const entered = ENTERING_KINDS.has(event.kind) && event.to !== undefined;
+  const entered = ENTERING_KINDS.includes(event.kind) && event.to !== undefined;
   if (entered) types.push('stage.entered');
   if (event.kind === 'deadline_fired') types.push('deadline.fired');
   if (event.kind === 'deadline_approaching') types.push('deadline.approaching');
