@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Actor, RecordView } from '../workflows/domain/types';
 import { instanceStartOptions } from '../workflows/instance-summary';
-import { PIPELINE_INSTANCE_WORKFLOW, RECORD_TRIGGER_WORKFLOW, type PipelineInstanceInput } from '../workflows/messages';
-import { refOf } from '../workflows/pipeline-ref';
+import { PIPELINE_INSTANCE_WORKFLOW, RECORD_TRIGGER_WORKFLOW } from '../workflows/messages';
+import { plannedStartInput } from '../workflows/planned-start';
 import type { RecordTriggerInput } from '../workflows/record-trigger';
 import type { PlannedTriggers, TriggerAction } from '../workflows/trigger-types';
 import { webhookDeliveriesWorkflowId, type WebhookDeliveriesInput } from '../workflows/webhook-deliveries';
@@ -28,14 +28,7 @@ export function stepStarts({ temporal }: ActivityDeps) {
   const { client, taskQueue } = temporal;
 
   async function startPlanned(action: Start, record: RecordView, actor: Actor, writesRecord: boolean): Promise<void> {
-    const input: PipelineInstanceInput = {
-      instanceId: action.instanceId,
-      pipeline: refOf(record.companyId, action.definition),
-      record,
-      startedBy: actor,
-      entersAt: new Date().toISOString(),
-      ...(writesRecord ? { writesRecord: true } : {}),
-    };
+    const input = plannedStartInput(action, record, actor, new Date().toISOString(), writesRecord);
     await client.workflow.start(PIPELINE_INSTANCE_WORKFLOW, {
       workflowId: action.instanceId,
       taskQueue,

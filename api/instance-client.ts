@@ -28,6 +28,7 @@ import { instanceStartOptions } from '../workflows/instance-summary';
 import { heldSearchAttributes } from '../workflows/search-attributes';
 import type { RecordTriggerInput } from '../workflows/record-trigger';
 import type { StoredRecordInput, TriggerOutcome } from '../workflows/trigger-types';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Metrics } from '../lib/metrics';
 import { pipelineKeyOf } from '../workflows/domain/instances';
 import { bounded, isUnprocessed, mapped, resent, serverWatch, TEMPORAL_CALL_TIMEOUTS, updateId, updating } from './temporal-calls';
@@ -129,13 +130,16 @@ export function instanceClient(client: Client, taskQueue: string, metrics?: Metr
     /** A record changed with no instance running on it: pipelines whose filter it now matches start. */
     updated(recordId: string, version: number, actor: Actor): Promise<TriggerOutcome[]> {
       const input: RecordTriggerInput = { kind: 'updated', recordId, actor };
-      return writing(() =>
-        client.workflow.execute(RECORD_TRIGGER_WORKFLOW, {
-          workflowId: `trigger:${recordId}:updated:${version}`,
-          taskQueue,
-          args: [input],
-        }),
-      );
+      const workflowId = `trigger:${recordId}:updated:${version}`;
+      return writing(async () => {
+        try {
+          return await client.workflow.execute(RECORD_TRIGGER_WORKFLOW, { workflowId, taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+        } catch (err) {
+          // Another answer of the same version asked first (the record had moved on by the time both read it).
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          return client.workflow.getHandle(workflowId).result() as Promise<TriggerOutcome[]>;
+        }
+      });
     },
 
     recordChanged(instanceId: string, record: RecordView): Promise<void> {

@@ -82,11 +82,15 @@ it('When the histories recorded by this version are replayed, then the workflows
     return run;
   };
   const scheduled: InjectedSinkFunction<(kind: 'remote' | 'local', activityType: string, args: unknown[]) => void> = {
-    fn: (info, kind, activityType, args) => of(info).steps.push({ kind, activityType, args }),
+    fn: (info, kind, activityType, args) => {
+      of(info).steps.push({ kind, activityType, args });
+    },
     callDuringReplay: true,
   };
   const ended: InjectedSinkFunction<(kind: 'completed' | 'continued', value: unknown) => void> = {
-    fn: (info, kind, value) => (of(info).ended = { kind, value }),
+    fn: (info, kind, value) => {
+      of(info).ended = { kind, value };
+    },
     callDuringReplay: true,
   };
   const inputs = golden.map((file) => ({ file, ...recorded(file) }));

@@ -1,4 +1,4 @@
-import { newRecord } from './domain';
+import { newRecord, unionParticipants } from './domain';
 import { SELF_WRITER, type Actor, type InstanceState, type PipelineVersion, type RecordView } from './domain/types';
 import type { MoveInput } from './messages';
 import { refOf } from './pipeline-ref';
@@ -36,12 +36,7 @@ export function changeRecord(current: RecordView, set: Record<string, unknown>, 
   const written = Object.fromEntries(Object.entries(set).filter(([field]) => !unset.includes(field)));
   const fields = { ...current.fields, ...written };
   for (const f of unset) delete fields[f];
-  const participants = opts.invite
-    ? {
-        users: [...new Set([...current.participants.users, ...opts.invite.users])],
-        companies: [...new Set([...current.participants.companies, ...opts.invite.companies])],
-      }
-    : current.participants;
+  const participants = opts.invite ? unionParticipants(current.participants, opts.invite) : current.participants;
   const view: RecordView = {
     ...current,
     fields,

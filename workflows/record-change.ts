@@ -1,3 +1,4 @@
+import { unionParticipants } from './domain/records';
 import type { RecordView } from './domain/types';
 import type { RecordChange } from './transition';
 
@@ -10,12 +11,7 @@ import type { RecordChange } from './transition';
 export function applyRecordChange(record: RecordView, change: RecordChange, version: number): RecordView {
   const fields = { ...record.fields, ...change.set };
   for (const field of change.unset) delete fields[field];
-  const participants = change.participants
-    ? {
-        users: [...new Set([...record.participants.users, ...change.participants.users])],
-        companies: [...new Set([...record.participants.companies, ...change.participants.companies])],
-      }
-    : record.participants;
+  const participants = change.participants ? unionParticipants(record.participants, change.participants) : record.participants;
   return {
     ...record,
     fields,

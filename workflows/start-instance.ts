@@ -2,8 +2,8 @@ import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporali
 import type { TriggerAction } from './trigger-types';
 import type { Actor, RecordView } from './domain/types';
 import { instanceStartOptions } from './instance-summary';
-import { PIPELINE_INSTANCE_WORKFLOW, type PipelineInstanceInput } from './messages';
-import { refOf } from './pipeline-ref';
+import { PIPELINE_INSTANCE_WORKFLOW } from './messages';
+import { plannedStartInput } from './planned-start';
 
 /**
  * Starts the instance a trigger planned, as a child that outlives the workflow
@@ -11,14 +11,8 @@ import { refOf } from './pipeline-ref';
  * (a manual start, a retried trigger, another record of the same contact).
  */
 export async function startInstance(action: Extract<TriggerAction, { action: 'start' }>, record: RecordView, actor: Actor): Promise<void> {
-  const args: PipelineInstanceInput = {
-    instanceId: action.instanceId,
-    pipeline: refOf(record.companyId, action.definition),
-    record,
-    startedBy: actor,
-    // The workflow's clock, so the start options carry the first state's search attributes.
-    entersAt: new Date().toISOString(),
-  };
+  // The workflow's clock, so the start options carry the first state's search attributes.
+  const args = plannedStartInput(action, record, actor, new Date().toISOString());
   await startChild(PIPELINE_INSTANCE_WORKFLOW, {
     workflowId: action.instanceId,
     args: [args],

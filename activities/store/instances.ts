@@ -125,6 +125,32 @@ export interface ViewStep {
 /** The instances' views, for reads, lists, the forecast and runs that have closed. */
 export function instanceStore(db: Db) {
   const instances = db.collection<InstanceDoc>(COLLECTIONS.instances);
+
+  /** The view's update for `step`, where the document matches one of `newer` (or does not exist yet). */
+  async function write(step: ViewStep, newer: Filter<InstanceDoc>[]): Promise<boolean> {
+    const { change, def } = step;
+    const stage = findStage(def, change.stage);
+    const base = {
+      recordId: step.recordId,
+      companyId: step.pipeline.companyId,
+      pipelineKey: step.pipeline.key,
+      version: step.pipeline.version,
+      pipelineName: def.name,
+      objectType: def.objectType,
+      stageType: stage?.type ?? 'normal',
+      updatedAt: step.at,
+      view: VIEW_VERSION,
+    };
+    try {
+      const result = await instances.updateOne({ _id: step.instanceId, $or: newer }, stepPatch(change, step, base, stage?.winRate), { upsert: true });
+      return result.modifiedCount + result.upsertedCount > 0;
+    } catch (err) {
+      // Upserting finds the document taken by a newer step of its chain: nothing to write.
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
   return {
     /**
      * One update per step, guarded by the step's sequence: a retried or older
@@ -132,33 +158,12 @@ export function instanceStore(db: Db) {
      * may already be further on). A chain started by a re-initiation replaces
      * the earlier chain's visits and tasks. Answers whether it wrote.
      */
-    async applyStep(step: ViewStep): Promise<boolean> {
-      const { change } = step;
-      const stage = findStage(step.def, change.stage);
-      const filter: Filter<InstanceDoc> = { _id: step.instanceId, $or: [{ chainId: { $ne: step.chainId } }, { seq: { $lt: change.seq } }] };
-      const base = {
-        recordId: step.recordId,
-        companyId: step.pipeline.companyId,
-        pipelineKey: step.pipeline.key,
-        version: step.pipeline.version,
-        pipelineName: step.def.name,
-        objectType: step.def.objectType,
-        stageType: stage?.type ?? 'normal',
-        updatedAt: step.at,
-        view: VIEW_VERSION,
-      };
-      try {
-        const result = await instances.updateOne(filter, stepPatch(change, step, base, stage?.winRate), { upsert: true });
-        return result.modifiedCount + result.upsertedCount > 0;
-      } catch (err) {
-        // Upserting finds the document taken by a newer step of its chain: nothing to write.
-        if (isDuplicateKey(err)) return false;
-        throw err;
-      }
+    applyStep(step: ViewStep): Promise<boolean> {
+      return write(step, [{ chainId: { $ne: step.chainId } }, { seq: { $lt: step.change.seq } }]);
     },
 
-    /** The whole view, written as one: the upgrade's backfill of an instance 1.0 left, from its workflow's state. */
-    async backfill(state: InstanceState, companyId: string, def: PipelineVersion, at: string): Promise<boolean> {
+    /** The whole view, written as one: the upgrade's backfill of an instance 1.0 left, from its state. */
+    backfill(state: InstanceState, companyId: string, def: PipelineVersion, at: string): Promise<boolean> {
       const change: ViewChange = {
         seq: state.seq,
         status: state.status,
@@ -170,27 +175,9 @@ export function instanceStore(db: Db) {
         whole: { history: state.history, tasks: state.tasks },
         ...(typeof state.record.fields.amount === 'number' ? { amount: state.record.fields.amount } : {}),
       };
+      const step: ViewStep = { instanceId: state.instanceId, chainId: state.chainId, recordId: state.recordId, pipeline: { companyId, key: def.key, version: def.version }, def, change, at };
       // Guarded like a step, but a view from 1.0 at the same sequence is completed too.
-      const filter: Filter<InstanceDoc> = { _id: state.instanceId, $or: [{ view: { $ne: VIEW_VERSION } }, { chainId: { $ne: state.chainId } }, { seq: { $lt: state.seq } }] };
-      const stage = findStage(def, state.stage);
-      const base = {
-        recordId: state.recordId,
-        companyId,
-        pipelineKey: def.key,
-        version: def.version,
-        pipelineName: def.name,
-        objectType: def.objectType,
-        stageType: stage?.type ?? 'normal',
-        updatedAt: at,
-        view: VIEW_VERSION,
-      };
-      try {
-        const result = await instances.updateOne(filter, stepPatch(change, { chainId: state.chainId }, base, stage?.winRate), { upsert: true });
-        return result.modifiedCount + result.upsertedCount > 0;
-      } catch (err) {
-        if (isDuplicateKey(err)) return false;
-        throw err;
-      }
+      return write(step, [{ view: { $ne: VIEW_VERSION } }, { chainId: { $ne: state.chainId } }, { seq: { $lt: state.seq } }]);
     },
 
     async get(instanceId: string): Promise<InstanceView | undefined> {

@@ -1,4 +1,4 @@
-import { stateOf, type InstanceProjection, type InstanceView, type Stores } from '../../activities/store';
+import { stateOf, type InstanceProjection, type InstanceView, type StoredRecord, type Stores } from '../../activities/store';
 import { canSeeRecord, checkReactivation, checkScope, failedConditions, outsideFields, outsideFieldsMessage, reactivationTarget, seesPrivateFields } from '../../workflows/domain';
 import type { Actor, InstanceState, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
@@ -33,20 +33,26 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
    * instance needs its workflow, a worker, or the run's history (which the
    * namespace's retention deletes).
    */
-  async function visible(actor: Actor, instanceId: string) {
+  async function visible(actor: Actor, instanceId: string, withRecord: true): Promise<{ view: InstanceView; record: StoredRecord; def: PipelineVersion }>;
+  async function visible(actor: Actor, instanceId: string): Promise<{ view: InstanceView; record?: StoredRecord; def: PipelineVersion }>;
+  async function visible(actor: Actor, instanceId: string, withRecord = false) {
     const view = await stores.instances.get(instanceId);
     if (!view) throw notFound('instance');
+    // The owning company and the assigned partner are known from the view; only another caller (an invited
+    // participant, or nobody) needs the record to tell.
+    const uninvited = { companyId: view.companyId, partnerCompanyId: view.partnerCompanyId, participants: { users: [], companies: [] } };
+    const seenAsParty = canSeeRecord(actor, uninvited);
     const [record, def] = await Promise.all([
-      stores.records.get(view.recordId),
+      withRecord || !seenAsParty ? stores.records.get(view.recordId) : undefined,
       stores.pipelines.getVersion(view.companyId, view.pipelineKey, view.version),
     ]);
-    if (!record || !canSeeRecord(actor, record) || !def) throw notFound('instance');
+    if (!def || (withRecord && !record) || !(seenAsParty || (record && canSeeRecord(actor, record)))) throw notFound('instance');
     return { view, record, def };
   }
 
   /** The instance as the caller sees it, from its view and its record as stored (every field the caller may see). */
   async function answer(actor: Actor, instanceId: string, eventId?: string) {
-    const { view, record, def } = await visible(actor, instanceId);
+    const { view, record, def } = await visible(actor, instanceId, true);
     const shown = presentInstance(def, stateOf(view, toRecordView(record)), actor);
     return eventId === undefined ? shown : { eventId, ...shown };
   }
@@ -157,7 +163,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
      * allows it: a new run from the final state, whose first step moves it out.
      */
     async reactivate(actor: Actor, instanceId: string, body: { to?: string; reason?: string }, idempotencyKey?: string) {
-      const { def, view, record } = await visible(actor, instanceId);
+      const { def, view, record } = await visible(actor, instanceId, true);
       const state = view.status === 'finished' ? stateOf(view, toRecordView(record)) : undefined;
       if (!state) throw new AppError(409, 'not_finished', 'only an instance in a won, lost or other outcome stage can be reactivated');
       const move = { to: body.to ?? reactivationTarget(def, state), reason: body.reason ?? 'reactivated' };

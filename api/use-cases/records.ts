@@ -145,7 +145,9 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       const writer = named ?? (record.writer ? undefined : (await stores.instancesOf(record)).find((i) => i.status === 'running')?.instanceId);
       try {
         if (writer?.startsWith('record:')) {
-          await instances.updateShared(writer, { actor, fields, expectedVersion });
+          // The writer answers the record as it stored it, at this change's version.
+          const stored = await instances.updateShared(writer, { actor, fields, expectedVersion });
+          return { ...stored, createdAt: record.createdAt, updatedAt: new Date().toISOString() };
         } else if (writer) {
           await instances.updateRecord(writer, { actor, fields, expectedVersion });
         } else {

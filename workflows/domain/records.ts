@@ -23,3 +23,8 @@ export function newRecord(spec: NewRecord, nowIso: string): RecordView & { creat
     updatedAt: nowIso,
   };
 }
+
+/** Participants only grow: the users and companies of both, each once. */
+export function unionParticipants(a: RecordView['participants'], b: RecordView['participants']): RecordView['participants'] {
+  return { users: [...new Set([...a.users, ...b.users])], companies: [...new Set([...a.companies, ...b.companies])] };
+}
