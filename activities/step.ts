@@ -88,9 +88,11 @@ export function stepActivity(deps: ActivityDeps) {
       companyId: input.pipeline.companyId,
       partnerCompanyId: input.view.parties.partnerCompanyId,
     };
-    // Read while the step writes (it needs none of the writes); a failed write still awaits it below.
+    // Read while the step writes (they need none of the writes); a failed write still awaits them below.
     const hooks = webhooksFor(stores, source);
     hooks.catch(() => undefined);
+    const viewMark = stores.instances.mark(instanceId);
+    viewMark.catch(() => undefined);
     const linked = await planLinked(input);
     // A record the step created is written first; the instance's own record, when new, is written already
     // changed by the step (keyed by its event id) with the instance as its writer, which leaves nothing to apply to it.
@@ -117,7 +119,7 @@ export function stepActivity(deps: ActivityDeps) {
     const [appended] = await Promise.all([stores.events.append(event), stores.rollup.note({ event, instance })]);
     if (appended) count(event);
     const visit = input.view.entered ? enteredVisit(input) : undefined;
-    await stores.instances.applyStep({ instanceId, chainId, ...(visit ? { visit } : {}), recordId: input.recordId, pipeline: input.pipeline, def, change: view, at });
+    await stores.instances.applyStep({ instanceId, chainId, ...(visit ? { visit } : {}), recordId: input.recordId, pipeline: input.pipeline, def, change: view, at }, viewMark);
     // After the record change: a webhook's payload holds the record as this step left it.
     const deliveries = await planWebhookDeliveries(stores, source, await hooks);
     await stores.webhooks.putOutbox(deliveries, at);

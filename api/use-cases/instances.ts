@@ -33,17 +33,18 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
    * instance needs its workflow, a worker, or the run's history (which the
    * namespace's retention deletes).
    */
-  async function visible(actor: Actor, instanceId: string, withRecord: true): Promise<{ view: InstanceView; record: StoredRecord; def: PipelineVersion }>;
+  async function visible(actor: Actor, instanceId: string, withRecord: true, recordId?: string): Promise<{ view: InstanceView; record: StoredRecord; def: PipelineVersion }>;
   async function visible(actor: Actor, instanceId: string): Promise<{ view: InstanceView; record?: StoredRecord; def: PipelineVersion }>;
-  async function visible(actor: Actor, instanceId: string, withRecord = false) {
-    const view = await stores.instances.get(instanceId);
+  async function visible(actor: Actor, instanceId: string, withRecord = false, recordId?: string) {
+    // An instance never changes its record: one already known is read beside the view.
+    const [view, known] = await Promise.all([stores.instances.get(instanceId), recordId ? stores.records.get(recordId) : undefined]);
     if (!view) throw notFound('instance');
     // The owning company and the assigned partner are known from the view; only another caller (an invited
     // participant, or nobody) needs the record to tell.
     const uninvited = { companyId: view.companyId, partnerCompanyId: view.partnerCompanyId, participants: { users: [], companies: [] } };
     const seenAsParty = canSeeRecord(actor, uninvited);
     const [record, def] = await Promise.all([
-      withRecord || !seenAsParty ? stores.records.get(view.recordId) : undefined,
+      known?.id === view.recordId ? known : withRecord || !seenAsParty ? stores.records.get(view.recordId) : undefined,
       stores.pipelines.getVersion(view.companyId, view.pipelineKey, view.version),
     ]);
     if (!def || (withRecord && !record) || !(seenAsParty || (record && canSeeRecord(actor, record)))) throw notFound('instance');
@@ -51,8 +52,8 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
   }
 
   /** The instance as the caller sees it, from its view and its record as stored (every field the caller may see). */
-  async function answer(actor: Actor, instanceId: string, eventId?: string) {
-    const { view, record, def } = await visible(actor, instanceId, true);
+  async function answer(actor: Actor, instanceId: string, eventId?: string, recordId?: string) {
+    const { view, record, def } = await visible(actor, instanceId, true, recordId);
     const shown = presentInstance(def, stateOf(view, toRecordView(record)), actor);
     return eventId === undefined ? shown : { eventId, ...shown };
   }
@@ -76,7 +77,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       state,
       reopen: request,
     });
-    return answer(request.actor, state.instanceId, reopened.eventId);
+    return answer(request.actor, state.instanceId, reopened.eventId, state.recordId);
   }
 
   /** The final state of a finished instance, from its view and record: what a reopening run starts from. */
@@ -97,7 +98,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       if (final) return reopen(def, final, request);
     }
     const result = await instances.move(projection.instanceId, request);
-    return answer(request.actor, projection.instanceId, result.eventId);
+    return answer(request.actor, projection.instanceId, result.eventId, projection.recordId);
   }
 
   return {
@@ -155,7 +156,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       if (earlier?.instanceId === instanceId && earlier.status === 'done') throw new AppError(409, 'task_done', `Task ${earlier.name} is already done.`);
       const extra = await taskRecord(actor, instanceId, taskId, body);
       const result = await instances.completeTask(instanceId, { actor, taskId, fields: body.fields, idempotencyKey, ...extra });
-      return answer(actor, instanceId, result.eventId);
+      return answer(actor, instanceId, result.eventId, view.recordId);
     },
 
     /**
@@ -174,7 +175,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       const { view } = await visible(actor, instanceId);
       enforce(checkCancel(actor, view));
       const result = await instances.cancel(instanceId, { actor, reason });
-      return answer(actor, instanceId, result.eventId);
+      return answer(actor, instanceId, result.eventId, view.recordId);
     },
 
     async events(actor: Actor, instanceId: string) {

@@ -131,4 +131,26 @@ describe('the read side: instances outlive their runs', () => {
       worker = await startWorker(h);
     }
   });
+
+  it('When a step\'s view write arrives after a newer step\'s (a retried or late attempt), then the view keeps the newer one; a new chain replaces it', async () => {
+    const def = (await h.stores.pipelines.latestPublished(DEMO_OWNERS.acme, OPPORTUNITY_KEY))!;
+    const instanceId = `pipeline:${DEMO_OWNERS.acme}:${OPPORTUNITY_KEY}:opportunity:opp_${Date.now()}`;
+    const step = (chainId: string, seq: number, stage: string) =>
+      h.stores.instances.applyStep({
+        instanceId,
+        chainId,
+        recordId: 'opp_late',
+        pipeline: { companyId: DEMO_OWNERS.acme, key: def.key, version: def.version },
+        def,
+        change: { seq, status: 'running', stage, stageEnteredAt: new Date(seq * 1000).toISOString(), parties: { ownerId: 'usr_sales' } },
+        at: new Date().toISOString(),
+      });
+    expect(await step('chainA', 1, 'demand_analysis')).toBe(true);
+    expect(await step('chainA', 3, 'quotation')).toBe(true);
+    expect(await step('chainA', 2, 'telephone')).toBe(false);
+    expect(await step('chainA', 3, 'quotation')).toBe(false);
+    expect(await h.stores.instances.get(instanceId)).toMatchObject({ seq: 3, stage: 'quotation', chains: { chainA: 3 } });
+    expect(await step('chainB', 1, 'demand_analysis')).toBe(true);
+    expect(await h.stores.instances.get(instanceId)).toMatchObject({ seq: 1, chainId: 'chainB', stage: 'demand_analysis', chains: { chainA: 3, chainB: 1 } });
+  });
 });
