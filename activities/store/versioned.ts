@@ -71,8 +71,10 @@ export function versionedWriter<D extends Versioned>(db: Db, collection: Collect
    * Applies `change` to the document as stored and writes the result as the
    * next version. `change` answers the whole next document (its `version` is
    * set here), or undefined when there is nothing to change; it may throw to
-   * refuse, and nothing is written then. It runs while the version is claimed,
-   * on the document as read under the claim, so what it decides holds.
+   * refuse, and nothing is written then. It must be pure: it runs once on the
+   * document as first read (no change, or a refusal, is answered from that
+   * read), then again while the version is claimed, on the document as read
+   * under the claim, so what it writes holds.
    */
   async function write(id: string, change: (current: D) => D | undefined, opts: WriteOptions = {}): Promise<VersionedWrite<D>> {
     const deadline = Date.now() + WRITE_BUDGET_MS;
@@ -81,6 +83,9 @@ export function versionedWriter<D extends Versioned>(db: Db, collection: Collect
       if (!seen) return { status: 'missing' };
       const version = versionOf(seen);
       if (opts.expectedVersion !== undefined && version !== opts.expectedVersion) return { status: 'stale', version };
+      // Nothing to change on the version just read (a key already revoked, a member already in): that read is
+      // the answer, with no claim to take. Fifty revocations of one key then queue behind the first one only.
+      if (change(seen as D) === undefined) return { status: 'unchanged', doc: seen as D };
       const held = await claim(id, version);
       if (held) {
         try {
