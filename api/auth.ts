@@ -38,7 +38,7 @@ export function authenticate(people: PeopleStore): RequestHandler {
       if (refused) return refuse(refused);
       const user = await people.getUser(key.userId);
       if (!user) return refuse('the API key is not valid');
-      // Read on every request (held per process until people change): a deactivated user's keys stop at once.
+      // Read on every request (held per process until people change, seen by other processes within 250 ms): a deactivated user's keys stop then.
       if (user.deactivatedAt) return refuse(`the API key's user was deactivated at ${user.deactivatedAt}`);
       keyIds.set(req, key.id);
       setActor(req, userActor(user));

@@ -63,6 +63,14 @@ interface TokenReader {
   read(): Promise<Map<string, string>>;
 }
 
+/**
+ * How old the tokens a process goes by may be: a change made by another
+ * process is seen within this long. Every request and activity once read
+ * them, a command each; a process now reads them at most this often, and
+ * after each write of its own.
+ */
+export const TOKEN_MAX_AGE_MS = 250;
+
 const readers = new WeakMap<Db, TokenReader>();
 
 /** The tokens one request (or one activity) read, per reader, and the epoch they were read in. */
@@ -90,12 +98,18 @@ function tokenReader(db: Db): TokenReader {
   if (known) return known;
   const revisions = db.collection<RevisionDoc>(COLLECTIONS.revisions);
   let inFlight: { epoch: number; tokens: Promise<Map<string, string>> } | undefined;
+  /** The last tokens read, in which epoch and when: reused until they are TOKEN_MAX_AGE_MS old. */
+  let fresh: { epoch: number; tokens: Promise<Map<string, string>>; at: number } | undefined;
   const reader: TokenReader = {
     epoch: 0,
     read() {
       const scope = scopes.getStore();
       const held = scope?.get(reader);
       if (held && held.epoch === reader.epoch) return held.tokens;
+      if (fresh && fresh.epoch === reader.epoch && Date.now() - fresh.at < TOKEN_MAX_AGE_MS) {
+        scope?.set(reader, { epoch: fresh.epoch, tokens: fresh.tokens });
+        return fresh.tokens;
+      }
       if (!inFlight || inFlight.epoch !== reader.epoch) {
         const tokens = revisions
           .find({})
@@ -103,6 +117,13 @@ function tokenReader(db: Db): TokenReader {
           .then((docs) => new Map(docs.map((d) => [d._id, d.token])));
         const mine = { epoch: reader.epoch, tokens: withDeadline(tokens, TOKEN_READ_TIMEOUT_MS) };
         inFlight = mine;
+        const at = Date.now();
+        mine.tokens.then(
+          () => {
+            if (reader.epoch === mine.epoch && (!fresh || fresh.at <= at)) fresh = { ...mine, at };
+          },
+          () => undefined,
+        );
         void mine.tokens.finally(() => inFlight === mine && (inFlight = undefined)).catch(() => undefined);
       }
       const { tokens } = inFlight;
@@ -186,6 +207,7 @@ export function revision(db: Db, name: string): Revision {
 
     async changed() {
       reader.epoch++;
+      // No read in this process may take tokens from before the write (see `fresh`).
       drop();
       await revisions.updateOne({ _id: name }, { $set: { token: crypto.randomUUID() } }, { upsert: true });
     },
