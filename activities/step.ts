@@ -22,8 +22,8 @@ function withDeadline(view: ViewChange, def: PipelineVersion, record: RecordView
 
 /**
  * Writes one step of an instance, every write keyed by its event id so a
- * retried activity writes nothing twice: the records it creates, its record
- * change, its tasks, its audit event and rollup fact, and the instance's view
+ * retried activity writes nothing twice: its audit event and rollup fact, the
+ * records it creates, its record change, its tasks, and the instance's view
  * last (its sequence is what says the step is written). Then it starts what
  * the step raised: its webhook deliveries, from an outbox, and the pipelines
  * of the records it created.
@@ -88,11 +88,22 @@ export function stepActivity(deps: ActivityDeps) {
       companyId: input.pipeline.companyId,
       partnerCompanyId: input.view.parties.partnerCompanyId,
     };
-    // Read while the step writes (they need none of the writes); a failed write still awaits them below.
+    // Read while the step writes (it needs none of the writes); a failed write still awaits it below.
     const hooks = webhooksFor(stores, source);
     hooks.catch(() => undefined);
-    const viewMark = stores.instances.mark(instanceId);
-    viewMark.catch(() => undefined);
+    const local = Context.current().info.isLocal;
+    // A local activity's input is not in history: its marker keeps a fingerprint of it, for the golden replay.
+    const digest = local ? { digest: fingerprint(sent) } : {};
+    // The audit event first, keyed by the step's event id, with the rollup's copy beside it. A new event says
+    // no later step of the instance can have been written (the next starts only once this one answers). An
+    // event written already is a retry: it carries on, unless a later step overtook it (an attempt the
+    // server gave up on, finishing late), which then writes nothing more.
+    const instance = { companyId: input.pipeline.companyId, partnerCompanyId: input.view.parties.partnerCompanyId, stage: input.view.stage, seq: input.view.seq };
+    const [appended] = await Promise.all([stores.events.append(event), stores.rollup.note({ event, instance })]);
+    if (appended) count(event);
+    const mark = appended ? Promise.resolve(null) : stores.instances.mark(instanceId);
+    const stood = await mark;
+    if (stood && stood.chainId === chainId && stood.seq > input.view.seq) return digest;
     const linked = await planLinked(input);
     // A record the step created is written first; the instance's own record, when new, is written already
     // changed by the step (keyed by its event id) with the instance as its writer, which leaves nothing to apply to it.
@@ -114,19 +125,13 @@ export function stepActivity(deps: ActivityDeps) {
     const { tasksCreated, taskDone } = view;
     if (tasksCreated?.length) await stores.tasks.create(instanceId, input.recordId, tasksCreated);
     if (taskDone) await stores.tasks.complete(taskDone.id, taskDone.doneAt, taskDone.doneBy);
-    // The rollup's copy beside the event, not after it: one more insert per stage change, no longer a step.
-    const instance = { companyId: input.pipeline.companyId, partnerCompanyId: input.view.parties.partnerCompanyId, stage: input.view.stage, seq: input.view.seq };
-    const [appended] = await Promise.all([stores.events.append(event), stores.rollup.note({ event, instance })]);
-    if (appended) count(event);
     const visit = input.view.entered ? enteredVisit(input) : undefined;
-    await stores.instances.applyStep({ instanceId, chainId, ...(visit ? { visit } : {}), recordId: input.recordId, pipeline: input.pipeline, def, change: view, at }, viewMark);
+    await stores.instances.applyStep({ instanceId, chainId, ...(visit ? { visit } : {}), recordId: input.recordId, pipeline: input.pipeline, def, change: view, at }, mark);
     // After the record change: a webhook's payload holds the record as this step left it.
     const deliveries = await planWebhookDeliveries(stores, source, await hooks);
     await stores.webhooks.putOutbox(deliveries, at);
     await starts.webhooks(input.eventId, deliveries.map((d) => d.id));
     if (input.startLinkedAs) await starts.linked(linked, input.startLinkedAs);
-    // A local activity's input is not in history: its marker keeps a fingerprint of it, for the golden replay.
-    const digest = Context.current().info.isLocal ? { digest: fingerprint(sent) } : {};
     return { ...written, ...digest };
   };
 }

@@ -167,7 +167,7 @@ export function instanceStore(db: Db) {
       return write(step, (stored) => stored.chainId !== step.chainId || stored.seq < step.change.seq, read);
     },
 
-    /** The sequence and chain a view stands at: read by a step as it starts, and checked before it writes the view. */
+    /** The sequence and chain a view stands at: what a retried step checks before it writes the view again. */
     mark,
 
     /** The whole view, written as one: the upgrade's backfill of an instance 1.0 left, from its state. */
