@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(instanceRoutes(deps, instanceCases));
   app.use(forecastRoutes(deps));
   app.use(partnerRoutes(deps));
-  app.use(leadRoutes(deps, leadUseCases({ stores: deps.stores, records, moveInstance: instanceCases.moveInstance })));
+  app.use(leadRoutes(deps, leadUseCases({ stores: deps.stores, records, moveInstance: instanceCases.moveInstance, moveRunning: instanceCases.moveRunning })));
   app.use(webhookRoutes(deps));
   app.use(unknownRoute);
   app.use(errorMiddleware(deps.log));

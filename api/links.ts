@@ -1,6 +1,6 @@
 import type { Stores } from '../activities/store';
-import { canSeeRecord } from '../workflows/domain';
-import type { Actor } from '../workflows/domain/types';
+import { canSeeRecord, outsideFields, outsideFieldsMessage } from '../workflows/domain';
+import type { Actor, MoveRequest } from '../workflows/domain/types';
 import { AppError } from './errors';
 
 /**
@@ -48,11 +48,15 @@ export function linkChecks(stores: Stores) {
       for (const link of links) await check(actor, ownerCompanyId, link);
     },
     /** The link fields of a move or task of an instance, checked against its record's company; an instance the caller may not see is left to the use case's 404. */
-    async ofInstance(actor: Actor, instanceId: string, fields: Record<string, unknown> | undefined): Promise<void> {
+    async ofInstance(actor: Actor, instanceId: string, fields: Record<string, unknown> | undefined, move?: MoveRequest): Promise<void> {
       if (linkFields(fields).length === 0) return;
       const instance = await stores.instances.get(instanceId);
       const record = instance && (await stores.records.get(instance.recordId));
       if (!record || !canSeeRecord(actor, record)) return;
+      // Fields the caller's company may not send at all are refused as such (403), before their links are looked at.
+      const def = move && (await stores.pipelines.getVersion(instance.companyId, instance.pipelineKey, instance.version));
+      const outside = def && move ? outsideFields(def, record.companyId, actor, move) : undefined;
+      if (outside && outside.refused.length > 0) throw new AppError(403, 'forbidden', outsideFieldsMessage(move!.to, outside), { fields: outside.refused });
       for (const link of linkFields(fields)) await check(actor, record.companyId, link);
     },
   };
@@ -63,7 +67,7 @@ export type LinkChecks = ReturnType<typeof linkChecks>;
 /** What a move carries to an instance: who makes it, and the fields it sets. */
 interface MoveRequestInput {
   actor: Actor;
-  move: { fields?: Record<string, unknown> };
+  move: MoveRequest;
   /** A record the same step creates: a field may link it before it exists (a conversion's new opportunity). */
   createRecord?: { id: string };
 }
@@ -90,7 +94,7 @@ export function withLinkedMoves<
   return {
     ...client,
     async move(instanceId: string, input: MoveRequestInput) {
-      await links.ofInstance(input.actor, instanceId, linksOfMove(input));
+      await links.ofInstance(input.actor, instanceId, linksOfMove(input), input.move);
       return client.move(instanceId, input);
     },
     async reopen(...args: never[]) {

@@ -54,6 +54,19 @@ const UNPROCESSED_RESENDS = 5;
 export const isUnprocessed = (err: unknown) =>
   err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSED_UPDATE;
 
+/**
+ * A rule's refusal as the API answers it. Most are 409 with the rule's code;
+ * the two the API once checked before asking the instance keep their
+ * answers: a caller who may not see the record gets 404, and fields the
+ * caller's company does not own 403 with the fields.
+ */
+function refusalAnswer(failure: ApplicationFailure): AppError {
+  const details = (failure.details?.[0] ?? undefined) as Record<string, unknown> | undefined;
+  if (failure.type === 'not_found') return new AppError(404, 'not_found', 'instance not found');
+  if (failure.type === 'outside_fields') return new AppError(403, 'forbidden', failure.message, details);
+  return new AppError(409, failure.type ?? 'refused', failure.message, details);
+}
+
 /** A Temporal client error as the API answers it: refusals 409 with their reason, "not now" 503, anything else unchanged (a 500). */
 export function toAppError(err: unknown): unknown {
   if (err instanceof AppError) return err;
@@ -61,7 +74,7 @@ export function toAppError(err: unknown): unknown {
     return new AppError(503, 'instance_busy', 'the instance did not take the change; nothing was applied: retry shortly');
   }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    return new AppError(409, err.cause.type ?? 'refused', err.cause.message);
+    return refusalAnswer(err.cause);
   }
   if (err instanceof WorkflowNotFoundError) return new AppError(404, 'not_found', 'instance not found');
   if (err instanceof WorkflowExecutionAlreadyStartedError) {

@@ -1,5 +1,6 @@
 import {
   backLinkField,
+  checkCaller,
   checkMove,
   checkReactivation,
   checkTaskCompletion,
@@ -24,13 +25,14 @@ export class Refusal extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
 }
 
 function unwrap<T>(check: Check<T>): T {
-  if (!check.ok) throw new Refusal(check.code, check.message);
+  if (!check.ok) throw new Refusal(check.code, check.message, check.details);
   return check.value;
 }
 
@@ -123,6 +125,7 @@ export class InstanceMachine {
   }
 
   validateMove(actor: Actor, move: MoveRequest): void {
+    unwrap(checkCaller(this.def, this.state, actor, move));
     unwrap(checkMove(this.def, this.state, actor, move));
   }
 
@@ -212,6 +215,7 @@ export class InstanceMachine {
     idempotencyKey?: string,
     extra: Pick<CompleteTaskInput, 'createRecord'> = {},
   ): Transition {
+    unwrap(checkCaller(this.def, this.state, actor));
     const { task } = unwrap(checkTaskCompletion(this.def, this.state, actor, taskId, fields, extra.createRecord));
     const seq = this.state.seq + 1;
     const eventId = this.eventId(seq);

@@ -48,7 +48,8 @@ export interface InstanceOutcome {
 
 /** A refusal crosses to the caller as a non-retryable failure whose type is the refusal code. */
 function asFailure(err: unknown): unknown {
-  return err instanceof Refusal ? ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true }) : err;
+  if (!(err instanceof Refusal)) return err;
+  return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true, ...(err.details ? { details: [err.details] } : {}) });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { stateOf, type InstanceProjection, type InstanceView, type StoredRecord, type Stores } from '../../activities/store';
 import { canSeeRecord, checkReactivation, checkScope, failedConditions, outsideFields, outsideFieldsMessage, reactivationTarget, seesPrivateFields } from '../../workflows/domain';
 import type { Actor, InstanceState, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
-import type { MoveInput } from '../../workflows/messages';
+import type { MoveInput, MutationResult } from '../../workflows/messages';
+import { recordIdOf } from '../../workflows/domain/instances';
 import { refOf } from '../../workflows/pipeline-ref';
 import { enforce, isAdmin } from '../actor';
 import { checkCancel, instanceScope } from '../tenancy';
@@ -101,8 +102,21 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     return answer(request.actor, projection.instanceId, result.eventId, projection.recordId);
   }
 
+  /** The move as an update of the instance's run, answered; undefined when there is no run to take it (closed, or none). */
+  async function moveRunning(instanceId: string, request: MoveInput) {
+    let result: MutationResult;
+    try {
+      result = await instances.move(instanceId, request);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'not_running' || err.code === 'not_found')) return undefined;
+      throw err;
+    }
+    return answer(request.actor, instanceId, result.eventId, recordIdOf(instanceId));
+  }
+
   return {
     moveInstance,
+    moveRunning,
 
     async start(actor: Actor, body: { pipelineKey: string; recordId: string }, idempotencyKey?: string) {
       // The record first: its company names the pipeline, and a caller who may not see it learns nothing of that company's.
@@ -143,20 +157,37 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       return { items: shown, limit, offset };
     },
 
+    /**
+     * Sent to the instance at once: its validator refuses a caller who may not
+     * see the record (404) or fields the caller's company does not own (403),
+     * as the API did when it read first. Only a run that is not there (closed,
+     * or deleted with the namespace's retention) sends the API to the view: a
+     * finished instance whose pipeline reactivates is reopened.
+     */
     async move(actor: Actor, instanceId: string, move: MoveRequest, idempotencyKey?: string) {
+      const request = { actor, move, idempotencyKey };
+      const moved = await moveRunning(instanceId, request);
+      if (moved) return moved;
       const { def, view } = await visible(actor, instanceId);
       refuseOutsideFields(def, view.companyId, actor, move);
-      return moveInstance(def, view, { actor, move, idempotencyKey });
+      return moveInstance(def, view, request);
     },
 
     async completeTask(actor: Actor, instanceId: string, taskId: string, body: TaskCompletionBody, idempotencyKey?: string) {
-      const { view } = await visible(actor, instanceId);
-      // The run keeps only the latest done task of a stage and key; the tasks collection tells one done earlier from an unknown one.
-      const earlier = view.status === 'running' && !view.tasks.some((t) => t.id === taskId) ? await stores.tasks.get(taskId) : undefined;
-      if (earlier?.instanceId === instanceId && earlier.status === 'done') throw new AppError(409, 'task_done', `Task ${earlier.name} is already done.`);
       const extra = await taskRecord(actor, instanceId, taskId, body);
-      const result = await instances.completeTask(instanceId, { actor, taskId, fields: body.fields, idempotencyKey, ...extra });
-      return answer(actor, instanceId, result.eventId, view.recordId);
+      let result: MutationResult;
+      try {
+        result = await instances.completeTask(instanceId, { actor, taskId, fields: body.fields, idempotencyKey, ...extra });
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        // The run keeps only the latest done task of a stage and key; the tasks collection tells one done earlier from an unknown one.
+        const earlier = err.code === 'unknown_task' ? await stores.tasks.get(taskId) : undefined;
+        if (earlier?.instanceId === instanceId && earlier.status === 'done') throw new AppError(409, 'task_done', `Task ${earlier.name} is already done.`);
+        // No run to ask: the view says whether the caller may know of the instance at all.
+        if (err.code === 'not_running' || err.code === 'not_found') await visible(actor, instanceId);
+        throw err;
+      }
+      return answer(actor, instanceId, result.eventId, recordIdOf(instanceId));
     },
 
     /**

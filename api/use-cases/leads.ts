@@ -1,6 +1,6 @@
-import type { Stores } from '../../activities/store';
+import type { Stores, StoredRecord } from '../../activities/store';
 import { newId } from '../../activities/store';
-import { canSeeRecord, checkStageRule, findStage } from '../../workflows/domain';
+import { canSeeRecord, checkStageRule, findStage, recordIdOf } from '../../workflows/domain';
 import { toRecordView } from '../../activities/store/records';
 import type { Actor, MoveRequest } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
@@ -14,6 +14,7 @@ export interface LeadDeps {
   stores: Stores;
   records: RecordUseCases;
   moveInstance: InstanceUseCases['moveInstance'];
+  moveRunning: InstanceUseCases['moveRunning'];
 }
 
 /** Lead fields an opportunity created from the lead starts with. */
@@ -23,11 +24,28 @@ const CARRIED_FIELDS = ['title', 'amount', 'contactName', 'contactEmail', 'conta
  * The partner program's actions, each a move of the lead's instance (the
  * template's rules decide who may do what), plus the lead's expiration date.
  */
-export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
+export function leadUseCases({ stores, records, moveInstance, moveRunning }: LeadDeps) {
   const links = linkChecks(stores);
-  async function leadInstance(actor: Actor, leadId: string) {
+
+  async function readLead(actor: Actor, leadId: string): Promise<StoredRecord> {
     const lead = await stores.records.get(leadId);
     if (!lead || lead.type !== 'lead' || !canSeeRecord(actor, lead)) throw notFound('lead');
+    return lead;
+  }
+
+  /**
+   * The id the lead's partner program instance has, from the pipelines each
+   * process holds: no read. Only an id keyed by the lead itself: a contact's
+   * instance may be bound to another of the contact's leads.
+   */
+  async function programInstanceId(lead: StoredRecord): Promise<string | undefined> {
+    const def = await stores.pipelines.latestPublished(lead.companyId, PARTNER_LEAD_KEY);
+    const id = def ? (await stores.pipelines.instanceIds(def, lead))[0] : undefined;
+    return id && recordIdOf(id) === lead.id ? id : undefined;
+  }
+
+  async function leadInstance(actor: Actor, leadId: string, read?: StoredRecord) {
+    const lead = read ?? (await readLead(actor, leadId));
     const all = await stores.instancesOf(lead);
     const running = all.filter((i) => i.status === 'running');
     const projection = running.find((i) => i.pipelineKey === PARTNER_LEAD_KEY) ?? running[0] ?? all[0];
@@ -39,11 +57,24 @@ export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
 
   type Found = Awaited<ReturnType<typeof leadInstance>>;
 
-  /** With `found`, the lead and its instance as the caller already read them. */
-  async function move(actor: Actor, leadId: string, move: MoveRequest, key: string | undefined, extra: Partial<MoveInput> = {}, found?: Found) {
-    const { projection, def } = found ?? (await leadInstance(actor, leadId));
+  /**
+   * A move of the lead's instance. The program's running instance is asked at
+   * once, under the id it has; only when it is not there (its run closed, an
+   * instance of another pipeline, an id from before companies owned
+   * pipelines) are the lead's instances looked up. With `found`, the lead and
+   * its instance as the caller already read them.
+   */
+  async function move(actor: Actor, leadId: string, move: MoveRequest, key: string | undefined, extra: Partial<MoveInput> = {}, found?: Found | { lead: StoredRecord }) {
+    const request = { actor, move, idempotencyKey: key, ...extra };
+    const lead = found?.lead ?? (await readLead(actor, leadId));
+    if (!found || !('projection' in found)) {
+      const id = await programInstanceId(lead);
+      const moved = id ? await moveRunning(id, request) : undefined;
+      if (moved) return moved;
+    }
+    const { projection, def } = found && 'projection' in found ? found : await leadInstance(actor, leadId, lead);
     // A declined or expired lead's run has completed: reassigning it reopens the instance in a new run.
-    return moveInstance(def, projection, { actor, move, idempotencyKey: key, ...extra });
+    return moveInstance(def, projection, request);
   }
 
   return {
@@ -57,8 +88,8 @@ export function leadUseCases({ stores, records, moveInstance }: LeadDeps) {
 
     async convert(actor: Actor, id: string, body: { opportunityId?: string; opportunity?: { fields: Record<string, unknown> } }, key?: string) {
       // The lead first: a caller who may not see it gets 404, whatever opportunity it names.
-      const found = await leadInstance(actor, id);
-      const { lead } = found;
+      const lead = await readLead(actor, id);
+      const found = { lead };
       if (body.opportunityId) {
         await links.check(actor, lead.companyId, { field: 'opportunityId', id: body.opportunityId, type: 'opportunity' });
         return move(actor, id, { to: LEAD_STAGES.converted, fields: { opportunityId: body.opportunityId } }, key, {}, found);

@@ -26,6 +26,13 @@ export function globalInstanceIdFor(def: IdPipeline, record: IdRecord): string {
 /** Every id an instance of this pipeline for this record can have, the current form first. */
 export const instanceIdsFor = (def: IdPipeline, record: IdRecord): [string, string] => [instanceIdFor(def, record), globalInstanceIdFor(def, record)];
 
+/** The record inside an instance id keyed by its record (either form); undefined for a contact's. */
+export function recordIdOf(instanceId: string): string | undefined {
+  const parts = instanceId.split(':');
+  const type = parts.at(-2);
+  return parts.length >= 4 && type !== 'contact' ? parts.at(-1) : undefined;
+}
+
 /** The pipeline key inside an instance id of either form (`pipeline:<company>:<key>:…` or `pipeline:<key>:…`). */
 export function pipelineKeyOf(instanceId: string): string {
   const parts = instanceId.split(':');

@@ -1,6 +1,6 @@
 import type { Actor, Check, InstanceState, MoveRequest, PipelineDefinition, RecordView, RefusalCode, StageDef } from './types';
 import { isEmptyValue } from './values';
-import { describeWho, matchesWho } from './who';
+import { canSeeRecord, describeWho, matchesWho } from './who';
 
 export interface MovePlan {
   from: string;
@@ -37,8 +37,22 @@ export function isTerminalStage(def: PipelineDefinition, key: string): boolean {
   return stage !== undefined && isFinalStage(stage);
 }
 
-function refuse(code: RefusalCode, message: string): Check<never> {
-  return { ok: false, code, message };
+function refuse(code: RefusalCode, message: string, details?: Record<string, unknown>): Check<never> {
+  return details ? { ok: false, code, message, details } : { ok: false, code, message };
+}
+
+/**
+ * What the instance checks of a caller before the rules of a move or a task:
+ * one who may not see the record learns nothing of the instance (the API asks
+ * the instance without reading it first, so its validator answers as the API
+ * would, with not_found), and fields the caller's company does not own are
+ * refused before any other rule (the API's 403).
+ */
+export function checkCaller(def: PipelineDefinition, state: Pick<InstanceState, 'record'>, actor: Actor, move?: MoveRequest): Check<true> {
+  if (!canSeeRecord(actor, state.record)) return refuse('not_found', 'instance not found');
+  const outside = move ? outsideFields(def, state.record.companyId, actor, move) : { refused: [], allowed: [] };
+  if (move && outside.refused.length) return refuse('outside_fields', outsideFieldsMessage(move.to, outside), { fields: outside.refused });
+  return { ok: true, value: true };
 }
 
 /** The checks that do not depend on what the move carries: status, policy and who. */
@@ -135,7 +149,7 @@ export function checkMove(
     return refuse('reason_required', `Moving to ${name} requires a reason.`);
   }
   const outside = outsideFields(def, state.record.companyId, actor, move);
-  if (outside.refused.length) return refuse('outside_fields', outsideFieldsMessage(move.to, outside));
+  if (outside.refused.length) return refuse('outside_fields', outsideFieldsMessage(move.to, outside), { fields: outside.refused });
   const fields = { ...state.record.fields, ...move.fields };
   const missingFields = (rules.requiredFields ?? []).filter((field) => isEmptyValue(fields[field]));
   if (missingFields.length) {

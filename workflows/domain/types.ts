@@ -280,9 +280,10 @@ export type RefusalCode =
   | 'task_done'
   | 'unexpected_fields'
   | 'outside_fields'
+  | 'not_found'
   | 'not_finished'
   | 'not_reactivatable'
   | 'not_a_create_record_task'
   | 'wrong_record_type';
 
-export type Check<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string };
+export type Check<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string; details?: Record<string, unknown> };
