@@ -76,6 +76,10 @@ export function renderMarkdown(result: BenchResult): string {
     if (settings) lines.push(`- Settings: ${settings}.`);
     for (const [k, v] of Object.entries(s.facts)) lines.push(`- ${k}: ${typeof v === 'number' ? fmt(v) : String(v)}`);
     for (const note of s.notes) lines.push(`- ${note}`);
+    for (const table of s.tables ?? []) {
+      lines.push('', `### ${table.title}`, '', `| ${table.columns.join(' | ')} |`, `| ${table.columns.map(() => '---').join(' | ')} |`);
+      for (const r of table.rows) lines.push(`| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`);
+    }
     if (s.error) lines.push('', '```', s.error, '```');
   }
   return `${lines.join('\n')}\n`;

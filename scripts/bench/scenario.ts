@@ -32,6 +32,8 @@ export interface ScenarioResult {
   /** Figures and checks that are not comparisons (lateness, history lengths, failures). */
   facts: Record<string, string | number | boolean>;
   notes: string[];
+  /** Tables of their own under the scenario's facts (a CPU profile's top functions). */
+  tables?: Array<{ title: string; columns: string[]; rows: Array<Array<string | number>> }>;
   elapsedS: number;
   /** Set when the scenario failed or could not run; rows may then be empty. */
   error?: string;

@@ -1,6 +1,7 @@
 import { startBaseline } from '../baseline';
 import type { Client } from '@temporalio/client';
 import { cpuAccount, type ServerPids } from '../cpu';
+import { cpuProfile } from '../profile';
 import { describeHistories, tallyHistories, type HistoryTally } from '../history-tally';
 import { inTurns, roundLabel } from '../load';
 import { startPropeller } from '../propeller';
@@ -43,7 +44,11 @@ export const lifecycle: Scenario = {
       for (const side of sides) await side.batch(warmupCount(n), `lifecycle · ${side.name} warm-up`);
       propeller.mongoCommands.reset();
       const since = new Date();
-      const measured = await interleaved(sides, n, rounds, stack.pids);
+      const profile = cpuProfile();
+      const measured = await interleaved(sides, n, rounds, stack.pids, profile);
+      const hot = profile.top(15);
+      const origins = profile.byOrigin().slice(0, 15);
+      await profile.stop();
       const [p, bare, same] = measured.map((m) => m.run) as [LifecycleRun, LifecycleRun, LifecycleRun];
       const mongoPerLifecycle = propeller.mongoCommands.describe(n);
       const histories: Record<string, HistoryTally> = {};
@@ -67,6 +72,18 @@ export const lifecycle: Scenario = {
           ...Object.fromEntries(Object.entries(cpu).map(([side, split]) => [`${side} CPU per lifecycle`, split])),
           ...Object.fromEntries(Object.entries(histories).map(([side, tally]) => [`${side} Temporal history per lifecycle`, describeHistories(tally)])),
         },
+        tables: [
+          {
+            title: 'Propeller: the 15 functions with the most CPU self time in this process (API, worker, load driver) during the measured lifecycles',
+            columns: ['function', 'where', 'self ms', 'share'],
+            rows: hot.map((r) => [r.fn, r.location, r.selfMs, `${round(r.share * 100)} %`]),
+          },
+          {
+            title: 'Propeller: CPU self time in this process by where the code comes from',
+            columns: ['origin', 'self ms', 'share'],
+            rows: origins.map((r) => [r.fn, r.selfMs, `${round(r.share * 100)} %`]),
+          },
+        ],
         notes: [
           'The target compares with the bare start → update → update, each step a no-op activity task. The same-shape baseline repeats ' +
             'the durable work of a Propeller lifecycle (the start a local activity, as Propeller writes its first step; the search attributes ' +
@@ -98,12 +115,14 @@ export function roundsFor(n: number): number {
 }
 
 /** n lifecycles of every side, in turns (`inTurns`); each side's batches merged, with their CPU time summed. */
-export async function interleaved(sides: Side[], n: number, rounds: number, pids: ServerPids) {
+export async function interleaved(sides: Side[], n: number, rounds: number, pids: ServerPids, profile?: ReturnType<typeof cpuProfile>) {
   const cpu = sides.map(() => cpuAccount(pids));
+  // The first side's batches only (Propeller's) are profiled.
+  const batch = (side: Side, s: number, count: number, r: number) => side.batch(count, roundLabel(`lifecycle · ${side.name}`, r, rounds));
   const batches = await inTurns(
     n,
     rounds,
-    sides.map((side, s) => (count: number, r: number) => cpu[s]!.measure(() => side.batch(count, roundLabel(`lifecycle · ${side.name}`, r, rounds)))),
+    sides.map((side, s) => (count: number, r: number) => cpu[s]!.measure(() => (s === 0 && profile ? profile.measure(() => batch(side, s, count, r)) : batch(side, s, count, r)))),
   );
   return batches.map((runs, s) => ({ run: mergeRuns(runs), cpu: cpu[s]!.per(n) }));
 }
