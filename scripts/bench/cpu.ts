@@ -8,7 +8,7 @@ export interface ServerPids {
   ferretdb?: number;
 }
 
-type Times = Record<string, number>;
+export type Times = Record<string, number>;
 
 /** CPU seconds used so far by each known server, and by this process (API, worker and the load driver). */
 async function cpuSeconds(pids: ServerPids): Promise<Times> {
@@ -58,6 +58,8 @@ export function cpuAccount(pids: ServerPids) {
       }
     },
     per: (n: number): string => describeCpu(total, n),
+    /** CPU seconds per unit of work, by process. */
+    seconds: (n: number): Times => Object.fromEntries(Object.entries(total).map(([name, s]) => [name, s / n])),
   };
 }
 

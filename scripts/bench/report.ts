@@ -44,7 +44,8 @@ const fmt = (v: number): string => (Number.isFinite(v) ? String(round(v)) : '–
 const cell = (v: number, unit: string) => `${fmt(v)}${unit === '/s' ? '/s' : ` ${unit}`}`;
 
 function tableRow(scenario: string, r: Row): string {
-  const target = r.target ? `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value}×` : '';
+  const sign = (t: { op: '>=' | '<=' }) => (t.op === '>=' ? '≥' : '≤');
+  const target = [r.target ? `${sign(r.target)} ${r.target.value}×` : '', r.bound ? `${sign(r.bound)} ${cell(r.bound.value, r.unit)}` : ''].filter(Boolean).join(', ');
   const met = r.met === undefined ? '' : r.met ? 'met' : '**missed**';
   const [a, b] = r.labels ?? ['', ''];
   const value = (label: string, v: number) => `${label ? `${label}: ` : ''}${cell(v, r.unit)}`;

@@ -21,6 +21,8 @@ export interface Row {
   /** Column names when the pair is not "Propeller" and "bare Temporal" (the backend scenario). */
   labels?: [string, string];
   target?: Target;
+  /** A bar on Propeller's own figure, not on the ratio (commands per lifecycle, history bytes). */
+  bound?: Target;
   met?: boolean;
 }
 
@@ -66,10 +68,15 @@ export function row(
   n: number,
   propeller: number,
   baseline: number,
-  extra: { target?: Target; labels?: [string, string] } = {},
+  extra: { target?: Target; bound?: Target; labels?: [string, string] } = {},
 ): Row {
   const r = ratio(propeller, baseline);
-  const met = extra.target && Number.isFinite(r) ? (extra.target.op === '>=' ? r >= extra.target.value : r <= extra.target.value) : undefined;
+  const holds = (t: Target, v: number) => (t.op === '>=' ? v >= t.value : v <= t.value);
+  const checks = [
+    ...(extra.target && Number.isFinite(r) ? [holds(extra.target, r)] : []),
+    ...(extra.bound ? [holds(extra.bound, propeller)] : []),
+  ];
+  const met = checks.length ? checks.every(Boolean) : undefined;
   return { metric, unit, n, propeller, baseline, ratio: r, ...extra, ...(met === undefined ? {} : { met }) };
 }
 
