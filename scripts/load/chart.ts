@@ -16,9 +16,11 @@ export function latencyChart(series: ChartSeries[], title: string, bound = 1000)
   const B = 50;
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.p99));
   const maxRate = Math.max(1, ...all.map((p) => p.rate));
+  const minRate = Math.min(maxRate, ...all.map((p) => p.rate));
+  const pad = (maxRate - minRate) * 0.08 || 0.5;
   const lo = Math.max(1, Math.min(bound, ...all.map((p) => p.p50)) / 2);
   const hi = Math.max(bound * 2, ...all.map((p) => p.p99));
-  const x = (r: number) => L + (r / maxRate) * (W - L - R);
+  const x = (r: number) => L + ((r - minRate + pad) / (maxRate - minRate + 2 * pad)) * (W - L - R);
   const y = (ms: number) => T + (1 - (Math.log10(Math.max(ms, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (H - T - B);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
@@ -37,9 +39,9 @@ export function latencyChart(series: ChartSeries[], title: string, bound = 1000)
   for (const r of ticks) parts.push(`<text x="${x(r)}" y="${H - B + 16}" text-anchor="middle">${r}</text>`);
   parts.push(
     `<line x1="${L}" y1="${y(bound)}" x2="${W - R}" y2="${y(bound)}" stroke="#c00" stroke-dasharray="6 4"/>`,
-    `<text x="${W - R + 6}" y="${y(bound) + 4}" fill="#c00">p99 bound ${bound} ms</text>`,
+    `<text x="${L + 6}" y="${y(bound) - 5}" fill="#c00">capacity bound: p99 ${bound} ms</text>`,
   );
-  let legend = T + 10;
+  let legend = T + 60;
   for (const s of series) {
     for (const [key, dash] of [['p50', ''], ['p99', '5 3']] as const) {
       const pts = s.points.filter((p) => Number.isFinite(p[key]));

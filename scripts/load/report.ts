@@ -30,7 +30,7 @@ export interface LoadResult {
 
 const statuses = (by: Record<string, number>) =>
   Object.entries(by)
-    .sort(([a], [b]) => Number(a) - Number(b))
+    .sort(([a], [b]) => a.localeCompare(b))
     .map(([s, n]) => `${s === '0' ? 'no answer' : s}: ${n}`)
     .join(', ');
 

@@ -20,13 +20,15 @@ export class StepRecord {
 
   add(a: Answer): void {
     this.histogram.recordValue(Math.max(1, Math.round(a.ms * 1000)));
-    this.byStatus[String(a.status)] = (this.byStatus[String(a.status)] ?? 0) + 1;
+    // An error answer is counted with its code (503 overloaded, 503 temporal_timeout, 429 rate_limited).
+    const key = a.status >= 400 && a.code ? `${a.status} ${a.code}` : String(a.status);
+    this.byStatus[key] = (this.byStatus[key] ?? 0) + 1;
     this.maxMs = Math.max(this.maxMs, a.ms);
   }
 
   /** Errors by the capacity rule: 5xx, 429, no answer; a 4xx is the loader's own mistake and counts too. */
   get errors(): number {
-    return Object.entries(this.byStatus).reduce((n, [s, c]) => (Number(s) >= 200 && Number(s) < 300 ? n : n + c), 0);
+    return Object.entries(this.byStatus).reduce((n, [s, c]) => (/^2\d\d$/.test(s) ? n : n + c), 0);
   }
 
   get requests(): number {
