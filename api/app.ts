@@ -3,6 +3,7 @@ import { inRevisionScope, type RevisionScope } from '../activities/store';
 import { MAX_OPERATOR_KEY_TTL_MS } from '../lib/config';
 import { createMetrics } from '../lib/metrics';
 import type { AppDeps } from './deps';
+import { admissionControl } from './admission';
 import { authenticate } from './auth';
 import { bodylessRoutes, checkBodyStructure, jsonBodiesOnly, utf8Only } from './body';
 import { errorMiddleware, unknownRoute } from './errors';
@@ -61,6 +62,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestTimeout(limits.requestTimeoutMs));
   app.use(healthRoutes(deps));
   app.use(docsRoutes());
+  // Health and readiness above are never shed; everything below waits for a turn or is shed before it is read.
+  app.use(
+    admissionControl(limits.admission, {
+      inFlight: (n) => metrics.admissionInFlight.set(n),
+      queued: (n) => metrics.admissionQueued.set(n),
+      shed: (reason) => metrics.admissionShed.inc({ reason }),
+    }),
+  );
   // The metrics are served on a listener of their own (lib/metrics-server.ts), never on this port.
   // Bodies are read only for authenticated callers.
   // Every cached read of the request (the key, the people, the pipelines) checks the revision tokens once.

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { actorOf } from './actor';
+import { DEFAULT_ADMISSION, type AdmissionLimits } from './admission';
 import { apiKeyIdOf } from './auth';
 
 /** What one API process allows each caller; api/main.ts reads them from the configuration. */
@@ -9,9 +10,11 @@ export interface Limits {
   rateLimitPerMinute: number;
   /** How long a request may take, receiving its body included, before the answer is 503 timeout (default 30 s). */
   requestTimeoutMs: number;
+  /** How many requests run at once and how long the excess waits before it is shed (api/admission.ts). */
+  admission: AdmissionLimits;
 }
 
-export const DEFAULT_LIMITS: Limits = { rateLimitPerMinute: 600, requestTimeoutMs: 30_000 };
+export const DEFAULT_LIMITS: Limits = { rateLimitPerMinute: 600, requestTimeoutMs: 30_000, admission: DEFAULT_ADMISSION };
 
 const errorBody = (code: string, message: string, details: Record<string, unknown> = {}) => ({ error: { code, message, details } });
 

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     metrics,
     webhookEgress: egressPolicy(config.webhooks.allowNetworks),
     operatorKeyTtlMs: config.api.operatorKeyTtlMs,
-    limits: { rateLimitPerMinute: config.api.rateLimitPerMinute, requestTimeoutMs: config.api.requestTimeoutMs },
+    limits: { rateLimitPerMinute: config.api.rateLimitPerMinute, requestTimeoutMs: config.api.requestTimeoutMs, admission: config.api.admission },
   });
 
   const server = app.listen(config.api.port, config.api.host);

@@ -44,6 +44,10 @@ const Env = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** How long one request may take (receiving it included) before the API answers 503 timeout. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Admission control (api/admission.ts): requests handled at once, how many may wait, and for how long, before 503 overloaded. */
+  ADMISSION_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(64),
+  ADMISSION_QUEUE_LIMIT: z.coerce.number().int().min(0).default(128),
+  ADMISSION_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(2_000),
   /** The API's Prometheus endpoint: a listener of its own, never the public port. */
   API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   API_METRICS_PORT: port.default(9470),
@@ -100,6 +104,7 @@ export interface Config {
     port: number;
     rateLimitPerMinute: number;
     requestTimeoutMs: number;
+    admission: { maxInFlight: number; queueLimit: number; queueWaitMs: number };
     metrics: { host: string; port: number };
     /** How long an API key the operator issues for another company's user stays valid. */
     operatorKeyTtlMs: number;
@@ -145,6 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (e.FERRETDB_HANDLER === 'postgresql' && !e.FERRETDB_POSTGRESQL_URL) {
     problems.push('FERRETDB_POSTGRESQL_URL: required when FERRETDB_HANDLER=postgresql');
   }
+  if (e.ADMISSION_QUEUE_WAIT_MS >= e.REQUEST_TIMEOUT_MS) {
+    problems.push('ADMISSION_QUEUE_WAIT_MS: must be shorter than REQUEST_TIMEOUT_MS (a request shed at the end of its wait must still be answered in time)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze<Config>({
@@ -174,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       port: e.API_PORT,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      admission: { maxInFlight: e.ADMISSION_MAX_IN_FLIGHT, queueLimit: e.ADMISSION_QUEUE_LIMIT, queueWaitMs: e.ADMISSION_QUEUE_WAIT_MS },
       metrics: { host: e.API_METRICS_HOST, port: e.API_METRICS_PORT },
       operatorKeyTtlMs: parseDuration(e.OPERATOR_KEY_TTL)!,
     },

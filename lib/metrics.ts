@@ -68,6 +68,14 @@ export function createMetrics(process: 'api' | 'worker') {
       labelNames: ['result'] as const,
       registers,
     }),
+    admissionInFlight: new Gauge({ name: 'propeller_http_in_flight_requests', help: 'Requests the API is working on (admission control)', registers }),
+    admissionQueued: new Gauge({ name: 'propeller_http_queued_requests', help: 'Requests waiting for a turn (admission control)', registers }),
+    admissionShed: new Counter({
+      name: 'propeller_http_shed_total',
+      help: 'Requests shed with 503 overloaded, by reason (queue_full, queue_wait)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
   };
 }
 
