@@ -141,3 +141,51 @@ export function decodeFacts(packed: string): StageFact[] {
     ...(partnerCompanyId !== null ? { partnerCompanyId } : {}),
   }));
 }
+
+/** How many instances an instance's cursor stands in each stage: one in its stage, or none once cancelled. */
+function standsIn(c: InstanceCursor | undefined): string | undefined {
+  return c && !c.cancelled && c.stage ? c.stage : undefined;
+}
+
+/**
+ * Folds one batch of events, grouped by instance, onto the cursors of those
+ * instances alone: the facts they leave, the cursors after them (only those
+ * that changed), and how the standing counts change (stage → +/- instances).
+ * Replays (events a cursor already took) leave nothing, so a batch folded
+ * twice adds no fact and no count.
+ */
+export function foldBatch(
+  cursors: ReadonlyMap<string, InstanceCursor>,
+  byInstance: ReadonlyMap<string, readonly FactEvent[]>,
+): { facts: StageFact[]; cursors: Map<string, InstanceCursor>; delta: Map<string, number> } {
+  const facts: StageFact[] = [];
+  const after = new Map<string, InstanceCursor>();
+  const delta = new Map<string, number>();
+  const add = (stage: string | undefined, n: number) => {
+    if (stage === undefined) return;
+    const v = (delta.get(stage) ?? 0) + n;
+    if (v === 0) delta.delete(stage);
+    else delta.set(stage, v);
+  };
+  for (const [instanceId, events] of byInstance) {
+    const before = cursors.get(instanceId);
+    const applied = applyEvents(before, events);
+    if (applied.facts.length === 0 || !applied.cursor) continue;
+    facts.push(...applied.facts);
+    after.set(instanceId, applied.cursor);
+    add(standsIn(before), -1);
+    add(standsIn(applied.cursor), 1);
+  }
+  return { facts, cursors: after, delta };
+}
+
+/** Standing counts plus a delta, without stages left at zero. */
+export function withDelta(standing: ReadonlyMap<string, number>, delta: ReadonlyMap<string, number>): Map<string, number> {
+  const next = new Map(standing);
+  for (const [stage, n] of delta) {
+    const v = (next.get(stage) ?? 0) + n;
+    if (v === 0) next.delete(stage);
+    else next.set(stage, v);
+  }
+  return next;
+}

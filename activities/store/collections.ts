@@ -27,8 +27,14 @@ export const COLLECTIONS = {
   stageFactInbox: 'stage_fact_inbox',
   /** One document per company, pipeline and UTC day: that day's stage-change facts, packed. */
   analyticsDays: 'analytics_days',
-  /** Where each instance stands, in a few documents per pipeline: what the next fact looks back on. */
+  /** 1.1's cursors, 16 documents per pipeline holding every instance: converted once, then removed (rollup-convert.ts). */
   analyticsCursors: 'analytics_cursors',
+  /** One document per instance (`<company>/<pipeline>|<instance>`): what its next fact looks back on. Read by `_id`. */
+  analyticsInstanceCursors: 'analytics_instance_cursors',
+  /** One document per pipeline: how many instances stand in each stage, and the last fold pass applied to it. */
+  analyticsStanding: 'analytics_standing',
+  /** A fold pass written before it is applied, one per pipeline at most: a pass cut off is finished by the next fold. */
+  analyticsPasses: 'analytics_passes',
   analyticsLocks: 'analytics_locks',
   /** Each company's trail of who issued and revoked keys and deactivated users (audit.ts). */
   audit: 'audit',

@@ -210,8 +210,10 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
     },
 
     async events(actor: Actor, instanceId: string) {
-      await visible(actor, instanceId);
-      return { items: await stores.events.forInstance(instanceId) };
+      const { view } = await visible(actor, instanceId);
+      // A complete view names every chain and its last sequence, which give the events' ids.
+      const chained = view.complete && Object.keys(view.chains).length > 0;
+      return { items: chained ? await stores.events.forChains(instanceId, view.chains) : await stores.events.forInstance(instanceId) };
     },
   };
 }
