@@ -1,8 +1,9 @@
+import { runCommand } from './entry';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { clientVersions, machineInfo, renderMarkdown, type BenchResult } from './report';
 import type { ScenarioResult } from './scenario';
 import { runScenario, scenarioNamed, SCENARIOS } from './scenarios';
@@ -94,18 +95,4 @@ async function main(): Promise<number> {
   return results.some((r) => r.error) ? 1 : 0;
 }
 
-// A request the API timed out may still be calling Temporal when its scenario closes the connection;
-// the gRPC client then throws from a timer. That call's answer no longer matters: note it and go on.
-process.on('uncaughtException', (err) => {
-  if (/Channel has been shut down/.test(err.message)) return say(`ignored a Temporal call that outlived its scenario: ${err.message}`);
-  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof ConfigError || !(err instanceof Error) ? String(err) : (err.stack ?? err.message)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('bench', main, say);

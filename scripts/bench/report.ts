@@ -2,13 +2,17 @@ import os from 'node:os';
 import type { Row, ScenarioResult } from './scenario';
 import { round } from './stats';
 
-export interface BenchResult {
+/** What every result file (the bench's, the load test's) opens with: when, how, on what. */
+export interface RunHeader {
   startedAt: string;
   finishedAt: string;
   elapsedS: number;
   command: string;
   machine: Record<string, string | number>;
   versions: Record<string, string>;
+}
+
+export interface BenchResult extends RunHeader {
   scenarios: ScenarioResult[];
 }
 

@@ -1,8 +1,9 @@
+import { runCommand } from '../bench/entry';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { connectClient } from '../bench/env';
 import { runPool } from '../bench/load';
 import { clientVersions, machineInfo } from '../bench/report';
@@ -189,16 +190,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.on('uncaughtException', (err) => {
-  if (/Channel has been shut down/.test(err.message)) return say(`ignored a Temporal call that outlived its run: ${err.message}`);
-  process.stderr.write(`load: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`load: ${err instanceof ConfigError || !(err instanceof Error) ? String(err) : (err.stack ?? err.message)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('load', main, say);

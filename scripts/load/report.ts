@@ -1,14 +1,9 @@
+import type { RunHeader } from '../bench/report';
 import { round } from '../bench/stats';
 import type { StepFigures } from './run';
 import type { ChangeCheck } from './verify';
 
-export interface LoadResult {
-  startedAt: string;
-  finishedAt: string;
-  elapsedS: number;
-  command: string;
-  machine: Record<string, string | number>;
-  versions: Record<string, string>;
+export interface LoadResult extends RunHeader {
   settings: Record<string, string | number>;
   /** The highest lifecycles/s each side held for a whole step with p99 ≤ 1 s and no error. */
   capacity: { propeller: number; bare: number; ratio: number; target: number };
