@@ -40,6 +40,14 @@ export function mergeRuns(runs: readonly LifecycleRun[]): LifecycleRun {
 /** The deadline a partner lead's stages arm (7 days); the baseline arms the same timers. */
 export const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
 
+/** An error's message and, for a network failure (fetch's `fetch failed`), what lay under it: the socket's code and message. */
+export function describeFailure(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause as { code?: string; message?: string } | undefined;
+  if (!cause) return err.message;
+  return `${err.message} (${[cause.code, cause.message].filter(Boolean).join(': ')})`;
+}
+
 async function batch(
   n: number,
   concurrency: number,
@@ -50,7 +58,7 @@ async function batch(
   const times: [number[], number[], number[]] = [[], [], []];
   const failed: string[] = [];
   const p = progress(say, label, n);
-  const attempt = (i: number) => one(i, times).catch((err: unknown) => void failed.push(err instanceof Error ? err.message : String(err)));
+  const attempt = (i: number) => one(i, times).catch((err: unknown) => void failed.push(describeFailure(err)));
   const { elapsedMs } = await runPool(n, concurrency, attempt, () => p.tick());
   p.finish();
   if (failed.length > n / 2) throw new Error(`${label}: ${failed.length} of ${n} lifecycles failed; the first: ${failed[0]}`);
