@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { AppError, sendError } from './errors';
 
 /** How many requests one API process works on at once, and how long the excess may wait for a turn. */
 export interface AdmissionLimits {
@@ -45,7 +46,7 @@ export function admissionControl(limits: AdmissionLimits, gauges?: AdmissionGaug
     if (next) next.admit();
     report();
   };
-  return (_req, res, next) => {
+  return (req, res, next) => {
     const start = () => {
       inFlight++;
       report();
@@ -63,13 +64,12 @@ export function admissionControl(limits: AdmissionLimits, gauges?: AdmissionGaug
     const shed = (reason: 'queue_full' | 'queue_wait') => {
       gauges?.shed(reason);
       res.set('Retry-After', retryAfterSeconds(limits));
-      res.status(503).json({
-        error: {
-          code: 'overloaded',
-          message: 'the API is at capacity and did not run this request (nothing was changed); retry after the Retry-After seconds',
-          details: { reason, maxInFlight: limits.maxInFlight, queueLimit: limits.queueLimit, queueWaitMs: limits.queueWaitMs },
-        },
-      });
+      sendError(req, res, new AppError(503, 'overloaded', 'the API is at capacity and did not run this request (nothing was changed); retry after the Retry-After seconds', {
+        reason,
+        maxInFlight: limits.maxInFlight,
+        queueLimit: limits.queueLimit,
+        queueWaitMs: limits.queueWaitMs,
+      }));
     };
     if (waiting.length >= limits.queueLimit) return shed('queue_full');
     const entry = {

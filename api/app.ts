@@ -7,6 +7,7 @@ import { admissionControl } from './admission';
 import { authenticate } from './auth';
 import { bodylessRoutes, checkBodyStructure, jsonBodiesOnly, utf8Only } from './body';
 import { errorMiddleware, unknownRoute } from './errors';
+import { idempotent } from './idempotency';
 import { instanceClient } from './instance-client';
 import { linkChecks, withLinkedMoves } from './links';
 import { DEFAULT_LIMITS, rateLimitPerKey, requestTimeout } from './limits';
@@ -83,6 +84,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(scope.resume);
   app.use(checkBodyStructure);
   app.use(bodylessRoutes(routeTable));
+  // Every POST honours Idempotency-Key; a claim left by a process that died is taken over after twice the request timeout.
+  app.use(idempotent(deps.stores.idempotency, { staleAfterMs: 2 * limits.requestTimeoutMs }));
   const keys = apiKeyUseCases({
     stores: deps.stores,
     notifyKeyIssued: securityNotices({ stores: deps.stores, temporal: deps.temporal, taskQueue: deps.taskQueue }),
@@ -100,7 +103,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(partnerRoutes(deps));
   app.use(leadRoutes(deps, leadUseCases({ stores: deps.stores, records, moveInstance: instanceCases.moveInstance, moveRunning: instanceCases.moveRunning })));
   app.use(webhookRoutes(deps));
-  app.use(unknownRoute);
+  app.use(unknownRoute(routeTable));
   app.use(errorMiddleware(deps.log));
   return app;
 }

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import {
   MongoNetworkError,
   MongoNotConnectedError,
@@ -24,6 +24,19 @@ export class AppError extends Error {
 
 export const notFound = (what = 'resource') => new AppError(404, 'not_found', `${what} not found`);
 
+/**
+ * A pipeline rule's refusal as the API answers it, with its details (which
+ * fields, which tasks, which stages). Most are 409: the request is sound but
+ * the instance's state refuses it. A stage the pipeline does not have is 422
+ * (the request names something that does not exist); a caller who may not see
+ * the record gets 404, and fields the caller's company does not own 403.
+ */
+export function refusal(code: string, message: string, details?: Record<string, unknown>): AppError {
+  if (code === 'not_found') return new AppError(404, 'not_found', 'instance not found');
+  if (code === 'outside_fields') return new AppError(403, 'forbidden', message, details);
+  return new AppError(code === 'unknown_stage' ? 422 : 409, code, message, details);
+}
+
 /** Wraps an async route so a rejection reaches the error middleware. */
 export const handle =
   (fn: (...args: Parameters<RequestHandler>) => Promise<unknown>): RequestHandler =>
@@ -31,9 +44,22 @@ export const handle =
     fn(req, res, next).catch(next);
   };
 
-export const unknownRoute: RequestHandler = (req, _res, next) => {
-  next(new AppError(404, 'not_found', `no route ${req.method} ${req.path}`));
-};
+/**
+ * The end of the routes: a path the API serves with other methods answers
+ * 405 with `Allow` (HEAD goes with GET), any other 404.
+ */
+export function unknownRoute(routes: ReadonlyArray<{ method: string; path: string }>): RequestHandler {
+  const patterns = routes.map((r) => ({ method: r.method.toUpperCase(), path: new RegExp(`^${r.path.replace(/:\w+/g, '[^/]+')}/?$`, 'i') }));
+  return (req, res, next) => {
+    const methods = [...new Set(patterns.filter((p) => p.path.test(req.path)).map((p) => p.method))];
+    if (methods.length > 0) {
+      const allow = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
+      res.set('Allow', allow.join(', '));
+      return next(new AppError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow.join(', ')}`, { allow }));
+    }
+    next(new AppError(404, 'not_found', `no route ${req.method} ${req.path}`));
+  };
+}
 
 interface BodyParserError {
   type?: string;
@@ -84,7 +110,55 @@ export function errorMiddleware(log: { error: (obj: object, msg: string) => void
       (req.log ?? log).error({ err, method: req.method, path: req.path }, 'request failed');
       error = new AppError(500, 'internal', 'internal error');
     }
-    if ((error.status === 503 || error.status === 429) && !res.get('Retry-After')) res.set('Retry-After', RETRY_AFTER_SECONDS);
-    res.status(error.status).json({ error: { code: error.code, message: error.message, details: error.details ?? {} } });
+    sendError(req, res, error);
   };
+}
+
+/** The error member every refusal carries, through v1: `{ error: { code, message, details, requestId } }`. */
+export function errorBody(code: string, message: string, details: unknown, requestId?: string) {
+  return { error: { code, message, details: details ?? {}, ...(requestId ? { requestId } : {}) } };
+}
+
+/** Whether the caller asked for RFC 9457 problem details (`Accept: application/problem+json`) over plain JSON. */
+export function wantsProblem(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const q = (type: string) => {
+    const part = accept.split(',').map((p) => p.trim().toLowerCase()).find((p) => p.split(';')[0]!.trim() === type);
+    if (!part) return 0;
+    const weight = /;\s*q=([\d.]+)/.exec(part)?.[1];
+    return weight === undefined ? 1 : Number(weight);
+  };
+  return q('application/problem+json') > 0 && q('application/problem+json') >= q('application/json');
+}
+
+/** A problem's `type`: a URN per error code (the codes are listed in the OpenAPI document). */
+export const PROBLEM_TYPE_BASE = 'urn:propeller:error:';
+
+/**
+ * Answers an error: `{ error }` as JSON, or, when the caller asks for it, an
+ * RFC 9457 problem (`type`, `title`, `status`, `detail`, `instance`, with
+ * `code`, `details` and `requestId` beside them) that keeps the same `error`
+ * member, so one parser reads both for the rest of v1.
+ */
+export function sendError(req: Request, res: Response, error: AppError): void {
+  const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
+  const body = errorBody(error.code, error.message, error.details, requestId);
+  if ((error.status === 503 || error.status === 429) && !res.get('Retry-After')) res.set('Retry-After', RETRY_AFTER_SECONDS);
+  if (!wantsProblem(req.get('accept'))) {
+    res.status(error.status).json(body);
+    return;
+  }
+  const problem = {
+    type: `${PROBLEM_TYPE_BASE}${error.code}`,
+    title: error.code.replace(/_/g, ' '),
+    status: error.status,
+    detail: error.message,
+    instance: req.originalUrl,
+    code: error.code,
+    details: body.error.details,
+    ...(requestId ? { requestId } : {}),
+    ...body,
+  };
+  res.status(error.status).type('application/problem+json');
+  res.json(problem);
 }

@@ -7,6 +7,10 @@ import { connectMongo } from '../lib/mongo';
 import { egressPolicy } from '../lib/egress';
 import { connectTemporal } from '../lib/temporal';
 import { createApp } from './app';
+import { applyServerTimeouts } from './limits';
+
+/** How often this process deletes expired idempotency keys. */
+const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -34,10 +38,7 @@ async function main(): Promise<void> {
   });
 
   const server = app.listen(config.api.port, config.api.host);
-  // Node's own guards against slow clients: the whole request, and its headers, within the request timeout
-  // (the app answers 503 timeout itself when a handler is what takes too long).
-  server.requestTimeout = config.api.requestTimeoutMs;
-  server.headersTimeout = Math.min(config.api.requestTimeoutMs, 60_000);
+  applyServerTimeouts(server, config.api.requestTimeoutMs);
   server.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') {
       process.stderr.write(`api: port ${config.api.port} is already in use; set API_PORT to use another port\n`);
@@ -48,11 +49,22 @@ async function main(): Promise<void> {
   });
   server.on('listening', () => log.info({ port: config.api.port, metrics: `${config.api.metrics.host}:${config.api.metrics.port}` }, 'api listening'));
 
+  // Idempotency keys expire after a day: swept here, as FerretDB 1.24 has no TTL indexes (activities/store/idempotency.ts).
+  const sweep = () =>
+    void stores.idempotency
+      .sweep(new Date())
+      .then((n) => n > 0 && log.info({ expired: n }, 'idempotency keys swept'))
+      .catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed; the next one retries'));
+  const sweeper = setInterval(sweep, IDEMPOTENCY_SWEEP_MS);
+  sweeper.unref();
+  sweep();
+
   // Stop accepting, let in-flight requests finish, then close the connections and exit 0. A kept-alive
   // connection is closed as soon as it goes idle: a client that keeps sending on one (any pooled HTTP
   // client does) would otherwise be served by a stopping process for as long as it keeps sending.
   const shutdown = (signal: string) => {
     log.info({ signal }, 'api stopping');
+    clearInterval(sweeper);
     const closer = setInterval(() => server.closeIdleConnections(), 50);
     metricsServer.close();
     server.close(() => {

@@ -8,7 +8,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { AppError } from './errors';
+import { AppError, refusal } from './errors';
 
 /*
  * How the API waits on Temporal and answers for it: deadlines, a watch on the
@@ -54,17 +54,9 @@ const UNPROCESSED_RESENDS = 5;
 export const isUnprocessed = (err: unknown) =>
   err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSED_UPDATE;
 
-/**
- * A rule's refusal as the API answers it. Most are 409 with the rule's code;
- * the two the API once checked before asking the instance keep their
- * answers: a caller who may not see the record gets 404, and fields the
- * caller's company does not own 403 with the fields.
- */
+/** A rule's refusal, thrown by the instance, as the API answers it (api/errors.ts `refusal`). */
 function refusalAnswer(failure: ApplicationFailure): AppError {
-  const details = (failure.details?.[0] ?? undefined) as Record<string, unknown> | undefined;
-  if (failure.type === 'not_found') return new AppError(404, 'not_found', 'instance not found');
-  if (failure.type === 'outside_fields') return new AppError(403, 'forbidden', failure.message, details);
-  return new AppError(409, failure.type ?? 'refused', failure.message, details);
+  return refusal(failure.type ?? 'refused', failure.message, (failure.details?.[0] ?? undefined) as Record<string, unknown> | undefined);
 }
 
 /** A Temporal client error as the API answers it: refusals 409 with their reason, "not now" 503, anything else unchanged (a 500). */

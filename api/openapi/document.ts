@@ -104,7 +104,7 @@ function build(): JsonObject {
     info: {
       title: 'Propeller API',
       version: '1', // the API's version, as in the /v1 paths; Propeller's own is in /healthz
-      description: 'CRM stage pipelines on Temporal. Every error is { error: { code, message, details } }.',
+      description: 'CRM stage pipelines on Temporal. Every error is { error: { code, message, details, requestId } }; send Accept: application/problem+json for RFC 9457 problem details (with the same error member).',
     },
     tags: [...new Set(routeTable.map((r) => r.tag))].map((name) => ({ name })),
     security: [{ apiKey: [] }],

@@ -42,12 +42,16 @@ export interface RouteSpec {
 /** What the authentication, rate limit, body parsing, body checks and request timeout in front of every authenticated route may answer. */
 export const AUTHENTICATED_ERRORS = [400, 401, 413, 415, 429, 503];
 
-/** Every error answer: `{ error: { code, message, details } }` (api/errors.ts). */
+/** Every error answer: `{ error: { code, message, details, requestId } }` (api/errors.ts). */
 export const ErrorBody = z.object({
   error: z.object({
     code: z.string().meta({ description: 'machine-readable, e.g. invalid_request, not_found, stale_version' }),
     message: z.string(),
-    details: z.record(z.string(), z.unknown()).meta({ description: 'for a 400: formErrors and fieldErrors (the flattened form), and issues, each with its full path (stages[3].winRate), code and message; otherwise what the code needs' }),
+    details: z.record(z.string(), z.unknown()).meta({
+      description:
+        "for a 400: formErrors and fieldErrors (the flattened form), and issues, each with its full path (stages[3].winRate), code and message; for a pipeline rule's refusal what it refused on (missing_fields: {stage, fields}, missing_tasks: {stage, tasks}, invalid_transition: {from, to, allowed}, unknown_stage: {stage, stages}); otherwise what the code needs",
+    }),
+    requestId: z.string().optional().meta({ description: 'the X-Request-Id of the request, to quote when asking about it' }),
   }),
 });
 
@@ -60,6 +64,7 @@ export const ERROR_RESPONSES: Record<number, { name: string; description: string
     name: 'Conflict',
     description: "Refused by a pipeline rule (with the rule's code), a duplicate, or conflict: other requests kept changing the same document (read it again and retry).",
   },
+  405: { name: 'MethodNotAllowed', description: 'method_not_allowed: the path exists, not with this method; Allow lists the methods it takes.' },
   412: { name: 'PreconditionFailed', description: 'stale_version: If-Match (or a record body\'s version) names a version that is no longer the current one; nothing changed.' },
   413: { name: 'PayloadTooLarge', description: 'The body is larger than 256 kB.' },
   415: { name: 'UnsupportedMediaType', description: 'The body is not application/json.' },

@@ -14,7 +14,8 @@ export function apiKeyRoutes({ stores }: AppDeps, keys: ApiKeyUseCases): Router 
 
   router.post('/v1/users/:id/api-keys', handle(async (req, res) => {
     const body = ApiKeyBody.parse(req.body ?? {});
-    res.status(201).json(await keys.issue(actorOf(req), param(req, 'id'), body));
+    // A key is read in its user's list (its secret only here, once).
+    res.status(201).location(`/v1/users/${encodeURIComponent(param(req, 'id'))}/api-keys`).json(await keys.issue(actorOf(req), param(req, 'id'), body));
   }));
 
   router.get('/v1/users/:id/api-keys', handle(async (req, res) => {

@@ -42,7 +42,7 @@ export function companyRoutes({ stores }: AppDeps, keys: ApiKeyUseCases): Router
     const company = { id: newId('cmp'), ...body, ...(body.kind === 'partner' ? { programs: start.programs } : {}), createdAt };
     if (!admin) {
       await people.upsertCompany(company);
-      res.status(201).json({ company: companyView(actor, company) });
+      res.status(201).location(`/v1/companies/${company.id}`).json({ company: companyView(actor, company) });
       return;
     }
     // The admin is written before its company: a company is never left without the admin it was asked for.
@@ -51,7 +51,7 @@ export function companyRoutes({ stores }: AppDeps, keys: ApiKeyUseCases): Router
     const apiKey = await people.createApiKey(user.id, createdAt, { issuedBy: { userId: actor.userId, companyId: actor.companyId ?? '' } });
     await keys.recordFirstKey(actor, user, apiKey);
     await people.upsertCompany(company);
-    res.status(201).json({ company: companyView(actor, company), admin: { user, apiKey } });
+    res.status(201).location(`/v1/companies/${company.id}`).json({ company: companyView(actor, company), admin: { user, apiKey } });
   }));
 
   router.get('/v1/companies', handle(async (req, res) => {

@@ -2,19 +2,19 @@ import { Router } from 'express';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import { handle } from '../errors';
-import { idempotencyKey, idempotent } from '../idempotency';
+import { idempotencyKey } from '../idempotency';
 import { param } from '../params';
 import { CancelBody, CompleteTaskBody, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
 import type { InstanceUseCases } from '../use-cases/instances';
 
 /** Instance ids contain ':' (pipeline:<key>:<type>:<id>); clients URL-encode them or not, express decodes either. */
-export function instanceRoutes({ stores }: AppDeps, instances: InstanceUseCases): Router {
+export function instanceRoutes(_deps: AppDeps, instances: InstanceUseCases): Router {
   const router = Router();
-  const once = idempotent(stores.idempotency);
 
-  router.post('/v1/instances', once, handle(async (req, res) => {
+  router.post('/v1/instances', handle(async (req, res) => {
     const body = StartBody.parse(req.body);
-    res.status(201).json(await instances.start(actorOf(req), body, idempotencyKey(req.get('idempotency-key'))));
+    const started = await instances.start(actorOf(req), body, idempotencyKey(req.get('idempotency-key')));
+    res.status(201).location(`/v1/instances/${encodeURIComponent(started.instanceId)}`).json(started);
   }));
 
   router.get('/v1/instances', handle(async (req, res) => {
@@ -29,23 +29,23 @@ export function instanceRoutes({ stores }: AppDeps, instances: InstanceUseCases)
     res.json(await instances.events(actorOf(req), param(req, 'id')));
   }));
 
-  router.post('/v1/instances/:id/moves', once, handle(async (req, res) => {
+  router.post('/v1/instances/:id/moves', handle(async (req, res) => {
     const body = MoveBody.parse(req.body);
     res.json(await instances.move(actorOf(req), param(req, 'id'), body, idempotencyKey(req.get('idempotency-key'))));
   }));
 
-  router.post('/v1/instances/:id/tasks/:taskId/complete', once, handle(async (req, res) => {
+  router.post('/v1/instances/:id/tasks/:taskId/complete', handle(async (req, res) => {
     const body = CompleteTaskBody.parse(req.body ?? {});
     const key = idempotencyKey(req.get('idempotency-key'));
     res.json(await instances.completeTask(actorOf(req), param(req, 'id'), param(req, 'taskId'), body, key));
   }));
 
-  router.post('/v1/instances/:id/reactivate', once, handle(async (req, res) => {
+  router.post('/v1/instances/:id/reactivate', handle(async (req, res) => {
     const body = ReactivateBody.parse(req.body ?? {});
     res.json(await instances.reactivate(actorOf(req), param(req, 'id'), body, idempotencyKey(req.get('idempotency-key'))));
   }));
 
-  router.post('/v1/instances/:id/cancel', once, handle(async (req, res) => {
+  router.post('/v1/instances/:id/cancel', handle(async (req, res) => {
     const body = CancelBody.parse(req.body);
     res.json(await instances.cancel(actorOf(req), param(req, 'id'), body.reason));
   }));

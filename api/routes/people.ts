@@ -27,6 +27,7 @@ export function peopleRoutes({ stores }: AppDeps, users: UserUseCases): Router {
     enforce(checkRoles(actor, await users.companyOf(body.companyId), body.roles));
     const user = { id: newId('usr'), ...body, createdAt: new Date().toISOString(), version: 1 };
     await people.upsertUser(user);
+    res.location(`/v1/users/${user.id}`);
     sendVersioned(res, user, user, 201);
   }));
 

@@ -65,6 +65,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
     await refuseInactiveUsers(stores.people, def);
     try {
       const created = await pipelines.createDraft(ownerOf(actor), def, actor.userId, now());
+      res.location(`/v1/pipelines/${encodeURIComponent(created.key)}`);
       sendVersioned(res, tagOf(created), created, 201);
     } catch (err) {
       if (err instanceof PipelineExistsError) throw new AppError(409, 'duplicate', err.message, { key: err.key });
@@ -141,7 +142,7 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
       throw err instanceof PipelineBusyError ? writeConflict('pipeline') : err;
     });
     if (!version) throw notFound('pipeline');
-    res.status(201).json(version);
+    res.status(201).location(`/v1/pipelines/${encodeURIComponent(current.key)}/versions/${version.version}`).json(version);
   }));
 
   router.post('/v1/pipelines/:key/disable', handle(async (req, res) => {

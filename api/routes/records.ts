@@ -3,6 +3,7 @@ import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import { ifMatch, staleVersion, writeConflict } from '../conditional';
 import { AppError, handle } from '../errors';
+import { idempotencyKey } from '../idempotency';
 import { param } from '../params';
 import { ObjectTypeParam, Page, RecordCreateBody, RecordPatchBody } from '../schemas/records';
 import type { RecordUseCases } from '../use-cases/records';
@@ -24,8 +25,8 @@ export function recordRoutes(_deps: AppDeps, records: RecordUseCases): Router {
 
   router.post('/v1/records/:type', handle(async (req, res) => {
     const body = RecordCreateBody.parse(req.body);
-    const record = await records.create(actorOf(req), typeOf(req), body);
-    res.status(201).set('ETag', `"${record.version}"`).json(record);
+    const record = await records.create(actorOf(req), typeOf(req), body, idempotencyKey(req.get('idempotency-key')));
+    res.status(201).location(`/v1/records/${encodeURIComponent(record.type)}/${encodeURIComponent(record.id)}`).set('ETag', `"${record.version}"`).json(record);
   }));
 
   router.get('/v1/records/:type', handle(async (req, res) => {

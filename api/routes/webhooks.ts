@@ -46,6 +46,7 @@ export function webhookRoutes({ stores, webhookEgress = STRICT_EGRESS }: AppDeps
     }
     refuseInternalUrl(body.url);
     const created = await webhooks.create({ ...body, createdBy: actor.userId }, now());
+    res.location(`/v1/webhooks/${created.id}`);
     sendVersioned(res, created, created, 201);
   }));
 

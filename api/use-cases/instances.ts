@@ -6,7 +6,7 @@ import { recordIdOf } from '../../workflows/domain/instances';
 import { refOf } from '../../workflows/pipeline-ref';
 import { enforce, isAdmin } from '../actor';
 import { checkCancel, instanceScope } from '../tenancy';
-import { AppError, notFound } from '../errors';
+import { AppError, notFound, refusal } from '../errors';
 import type { InstanceClient } from '../instance-client';
 import { toRecordView } from '../../activities/store/records';
 import { filterContext } from '../../activities/triggers';
@@ -69,7 +69,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
   /** Starts the run that reopens a finished instance, once the rules say the move may be made; refusals come back as 409s. */
   async function reopen(def: PipelineVersion, state: InstanceState, request: MoveInput) {
     const check = checkReactivation(def, state, request.actor, request.move);
-    if (!check.ok) throw new AppError(409, check.code, check.message);
+    if (!check.ok) throw refusal(check.code, check.message, check.details);
     const reopened = await instances.reopen(def, {
       instanceId: state.instanceId,
       pipeline: refOf(state.record.companyId, def),

@@ -5,7 +5,7 @@ import { toRecordView } from '../../activities/store/records';
 import type { Actor, MoveRequest } from '../../workflows/domain/types';
 import type { MoveInput } from '../../workflows/messages';
 import { LEAD_STAGES, PARTNER_LEAD_KEY } from '../../workflows/domain/templates/partner-lead';
-import { AppError, notFound } from '../errors';
+import { AppError, notFound, refusal } from '../errors';
 import { linkChecks } from '../links';
 import type { InstanceUseCases } from './instances';
 import { partnerCompany, type RecordUseCases } from './records';
@@ -109,7 +109,7 @@ export function leadUseCases({ stores, records, moveInstance, moveRunning }: Lea
       // learns nothing of which companies are in the owner's program.
       const pending = findStage(found.def, LEAD_STAGES.pending);
       const allowed = checkStageRule(pending, 'enter', `move into ${pending?.name}`, actor, toRecordView(found.lead));
-      if (!allowed.ok) throw new AppError(409, allowed.code, allowed.message);
+      if (!allowed.ok) throw refusal(allowed.code, allowed.message, allowed.details);
       // Into the lead's owning company's program only, checked before anything moves.
       const partner = await partnerCompany(stores, partnerCompanyId, found.lead.companyId);
       const cleared = { expiresAt: null, acceptedAt: null, acceptedBy: null, declinedAt: null, declineReason: null, expiredAt: null };

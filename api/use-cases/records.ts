@@ -1,5 +1,7 @@
+import crypto from 'node:crypto';
 import type { Company, Stores, StoredRecord } from '../../activities/store';
 import { newId } from '../../activities/store';
+import { isDuplicateKey } from '../../activities/store/collections';
 import { toRecordView } from '../../activities/store/records';
 import { refOf } from '../../workflows/pipeline-ref';
 import { planTriggers, type TriggerAction } from '../../activities/triggers';
@@ -60,6 +62,12 @@ export async function refuseStageFields(stores: Stores, companyId: string, type:
 }
 
 /** Records of any object type. While an instance runs on a record, its writes go through that instance. */
+/** A keyed create's record id: the same caller, type and Idempotency-Key always name the same record (16 characters, never a random id's 12). */
+export function keyedRecordId(type: string, companyId: string, userId: string, key: string): string {
+  const digest = crypto.createHash('sha256').update(`${companyId}\0${userId}\0${type}\0${key}`).digest('base64url');
+  return `${type.slice(0, 3)}_${digest.slice(0, 16)}`;
+}
+
 export function recordUseCases({ stores, instances }: RecordDeps) {
   const links = linkChecks(stores);
   async function visible(actor: Actor, type: string, id: string): Promise<StoredRecord> {
@@ -88,9 +96,21 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
    * single durable step, whose state is the answer. Otherwise the record trigger
    * workflow writes it and starts them all.
    */
-  async function createAndStart(record: StoredRecord, actions: TriggerAction[], actor: Actor): Promise<{ record: StoredRecord; instances: TriggerOutcome[] }> {
+  /** A keyed create's earlier attempt already wrote the record: answer it as that attempt would have, with the instances it started. */
+  async function answerWritten(actor: Actor, record: StoredRecord) {
+    if (record.companyId !== (actor.companyId ?? '')) throw notFound('record');
+    const running = await stores.instancesOf(record);
+    return { ...redactRecord(record, actor), instances: running.map((i): TriggerOutcome => ({ instanceId: i.instanceId, outcome: 'started' })) };
+  }
+
+  async function createAndStart(record: StoredRecord, actions: TriggerAction[], actor: Actor, keyed: boolean): Promise<{ record: StoredRecord; instances: TriggerOutcome[] }> {
     if (actions.length === 0) {
-      await stores.records.insert(record);
+      try {
+        await stores.records.insert(record);
+      } catch (err) {
+        // A keyed create's earlier attempt wrote it between the read and here.
+        if (!(keyed && isDuplicateKey(err))) throw err;
+      }
       return { record, instances: [] };
     }
     const [only] = actions;
@@ -107,8 +127,13 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         // The first step wrote the record as its stage left it (stage field, defaults): answer with what is stored.
         return { record: (await stores.records.get(record.id)) ?? record, instances: [{ instanceId: only.instanceId, outcome: 'started' }] };
       } catch (err) {
-        // Another start took the instance id meanwhile, so nothing was written: the trigger settles which record it runs on.
         if (!(err instanceof AppError && err.code === 'already_running')) throw err;
+        // A keyed create's earlier attempt started this very instance on this very record: wait for its first step.
+        if (keyed) {
+          await instances.awaitStarted(only.instanceId);
+          return { record: (await stores.records.get(record.id)) ?? record, instances: [{ instanceId: only.instanceId, outcome: 'started' }] };
+        }
+        // Another start took the instance id meanwhile, so nothing was written: the trigger settles which record it runs on.
       }
     }
     const outcomes = await instances.created(record, actor);
@@ -180,14 +205,26 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
   }
 
   return {
-    async create(actor: Actor, type: string, body: NewRecord) {
+    /**
+     * With an Idempotency-Key, the record's id is derived from the key (and
+     * the caller and the type), so that a retry whose first attempt's answer
+     * was lost (a timeout, a process that died) finds what that attempt wrote
+     * instead of writing a second record and starting a second instance.
+     */
+    async create(actor: Actor, type: string, body: NewRecord, idempotencyKey?: string) {
+      const companyId = actor.companyId ?? '';
+      const id = idempotencyKey ? keyedRecordId(type, companyId, actor.userId, idempotencyKey) : newId(type.slice(0, 3));
+      if (idempotencyKey) {
+        const written = await stores.records.get(id);
+        if (written) return answerWritten(actor, written);
+      }
       const record: StoredRecord = newRecord(
         {
-          id: newId(type.slice(0, 3)),
+          id,
           type,
           ownerId: body.ownerId ?? actor.userId,
           creatorId: actor.userId,
-          companyId: actor.companyId ?? '',
+          companyId,
           partnerCompanyId: body.partnerCompanyId,
           contactId: body.contactId,
           fields: body.fields,
@@ -200,10 +237,11 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         checkOwner(actor, body.ownerId),
         checkPartner(body.partnerCompanyId, record.companyId),
         links.fields(actor, record.companyId, body.fields, body.contactId),
-        // The id was made just now and nothing is written yet: no instance can be keyed by it.
+        // The id was made just now and nothing is written yet: no instance can be keyed by it, or (a keyed create's retry)
+        // only the one its earlier attempt started, which the start below then finds running.
         planTriggers(stores, record, actor, { fresh: true }),
       ]);
-      const created = await createAndStart(record, actions, actor);
+      const created = await createAndStart(record, actions, actor, idempotencyKey !== undefined);
       return { ...redactRecord(created.record, actor), instances: created.instances };
     },
 

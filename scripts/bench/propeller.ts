@@ -7,6 +7,7 @@ import type { Db } from 'mongodb';
 import pino from 'pino';
 import { createStores, prepareDatabase, type Stores } from '../../activities/store';
 import { createApp } from '../../api/app';
+import { applyServerTimeouts } from '../../api/limits';
 import { connectMongo } from '../../lib/mongo';
 import { createWorker } from '../../workers/worker';
 import type { PipelineDefinition } from '../../workflows/domain/types';
@@ -106,6 +107,7 @@ export async function startPropeller(stack: BenchStack, opts: PropellerOptions):
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  applyServerTimeouts(server, BENCH_LIMITS.requestTimeoutMs);
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {

@@ -74,7 +74,8 @@ describe('bad input of every shape', () => {
     const before = await world();
     const res = await send(method, path, opts);
     expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.body).toEqual({ error: { code: expect.any(String), message: expect.any(String), details: expect.any(Object) } });
+    expect(res.body).toEqual({ error: { code: expect.any(String), message: expect.any(String), details: expect.any(Object), requestId: expect.any(String) } });
+    expect(res.body.error.requestId).toBe(res.headers.get('x-request-id'));
     expect(await world()).toEqual(before);
     return res;
   }
@@ -101,13 +102,40 @@ describe('bad input of every shape', () => {
     it.each<[string, string]>([
       ['GET', '/v1/nothing-here'],
       ['POST', '/v1/records'],
-      ['DELETE', `/v1/records/${type}/rec_1`],
-      ['PUT', '/v1/instances/x'],
       ['GET', '/v2/records/lead'],
     ])('When an authenticated caller sends %s %s, then 404 in the error format', async (method, path) => {
       const res = await refused(method, path, { body: method === 'GET' ? undefined : {} });
       expect(res.status).toBe(404);
-      expect(res.body.error).toEqual({ code: 'not_found', message: expect.stringContaining('no route'), details: {} });
+      expect(res.body.error).toMatchObject({ code: 'not_found', message: expect.stringContaining('no route'), details: {} });
+    });
+
+    it.each<[string, string, string]>([
+      ['DELETE', `/v1/records/${type}/rec_1`, 'GET, PATCH, HEAD'],
+      ['PUT', '/v1/instances/x', 'GET, HEAD'],
+      ['GET', `/v1/instances/x/moves`, 'POST'],
+    ])('When an authenticated caller sends %s %s, a path served with other methods, then 405 with Allow: %s', async (method, path, allow) => {
+      const res = await refused(method, path, { body: method === 'GET' ? undefined : {} });
+      expect(res.status).toBe(405);
+      const sorted = (list: string[]) => [...list].sort();
+      expect(sorted(res.headers.get('allow')!.split(', '))).toEqual(sorted(allow.split(', ')));
+      expect(res.body.error.code).toBe('method_not_allowed');
+      expect(sorted(res.body.error.details.allow)).toEqual(sorted(allow.split(', ')));
+    });
+
+    it('When a caller asks for problem details, then an RFC 9457 problem that keeps the error member', async () => {
+      const res = await send('GET', '/v1/nothing-here', { headers: { accept: 'application/problem+json' } });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({
+        type: 'urn:propeller:error:not_found',
+        title: 'not found',
+        status: 404,
+        detail: expect.stringContaining('no route'),
+        instance: '/v1/nothing-here',
+        code: 'not_found',
+        requestId: res.headers.get('x-request-id'),
+        error: { code: 'not_found', requestId: res.headers.get('x-request-id') },
+      });
     });
 
     it('When an anonymous caller sends an unknown route, then 401 (routes are not revealed)', async () => {
@@ -327,7 +355,7 @@ describe('bad input of every shape', () => {
 
     it('When the key is exactly 200 characters, then it is accepted', async () => {
       const res = await send('POST', `${instancePath(instanceId)}/moves`, { body: { to: 'nowhere' }, headers: { 'idempotency-key': 'k'.repeat(200) } });
-      expect(res.status).toBe(409);
+      expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('unknown_stage');
     });
   });

@@ -97,16 +97,25 @@ describe('stage moves through the HTTP API', () => {
     expect(recordEvents.body.items).toHaveLength(3);
   });
 
+  /** What each refusal names, for a program to act on. */
+  const REFUSAL_DETAILS: Record<string, unknown> = {
+    missing_fields: { stage: 'propose', fields: ['amount'] },
+    not_skippable: { from: 'qualify', to: 'negotiate' },
+    reason_required: { stage: 'lost' },
+    unknown_stage: { stage: 'nowhere', stages: expect.arrayContaining(['qualify', 'propose', 'negotiate', 'lost']) },
+  };
+
   it.each([
     ['a missing required field', 'sales', { to: 'propose' }, 'missing_fields', /amount/],
     ['a skipped stage when skipping is off', 'sales', { to: 'negotiate' }, 'not_skippable', /skip/i],
     ['an outcome stage without its reason', 'sales', { to: 'lost' }, 'reason_required', /reason/i],
     ['an unknown stage', 'sales', { to: 'nowhere' }, 'unknown_stage', /nowhere/],
-  ])('When a move has %s, then it is refused with 409 and nothing changes', async (_case, who, body, code, message) => {
+  ])('When a move has %s, then it is refused with 409 (422 for a stage the pipeline lacks), its details, and nothing changes', async (_case, who, body, code, message) => {
     const { record, instanceId } = await startDeal();
     const before = await h.stores.records.get(record.id);
     const refused = await move(who === 'sales' ? sales : manager, instanceId, body);
-    expect(refused.status).toBe(409);
+    expect(refused.status).toBe(code === 'unknown_stage' ? 422 : 409);
+    expect(refused.body.error.details).toEqual(REFUSAL_DETAILS[code]);
     expect(refused.body.error.code).toBe(code);
     expect(refused.body.error.message).toMatch(message);
     expect(await h.stores.records.get(record.id)).toEqual(before);
@@ -152,6 +161,7 @@ describe('stage moves through the HTTP API', () => {
     const first = await startInstance(h, sales, def.key, record.id, { 'idempotency-key': key });
     const second = await startInstance(h, sales, def.key, record.id, { 'idempotency-key': key });
     expect(first.status).toBe(201);
+    expect(first.headers.get('location')).toBe(`/v1/instances/${encodeURIComponent(first.body.instanceId)}`);
     expect(second.body).toEqual(first.body);
     const again = await startInstance(h, sales, def.key, record.id);
     expect(again.status).toBe(409);

@@ -43,7 +43,7 @@ describe('companies, users, API keys and authentication', () => {
     ])('When a caller sends %s to a protected route, then 401 unauthenticated with WWW-Authenticate', async (_case, headers) => {
       const res = await call(h, 'GET', '/v1/me', { headers });
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: { code: 'unauthenticated', message: expect.any(String), details: {} } });
+      expect(res.body).toEqual({ error: { code: 'unauthenticated', message: expect.any(String), details: {}, requestId: expect.any(String) } });
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
     });
 
@@ -75,6 +75,7 @@ describe('companies, users, API keys and authentication', () => {
       // It starts in its admin's company's program.
       expect(company.body.company).toEqual({ id: expect.stringMatching(/^cmp_/), name: 'Partner A', kind: 'partner', programs: [admin.actor.companyId], createdAt: expect.any(String) });
       expect(await companies().findOne({ _id: company.body.company.id })).toMatchObject({ name: 'Partner A', kind: 'partner', programs: [admin.actor.companyId] });
+      expect(company.headers.get('location')).toBe(`/v1/companies/${company.body.company.id}`);
       expect(company.body.admin.user).toMatchObject({ companyId: company.body.company.id, email: adminEmail, roles: ['partner_admin'] });
       const partnerAdmin = withKey(company.body.admin.user.id, company.body.company.id, ['partner_admin'], company.body.admin.apiKey.key);
       const companyId: string = company.body.company.id;
@@ -90,6 +91,7 @@ describe('companies, users, API keys and authentication', () => {
       });
       expect(user.status).toBe(201);
       expect(user.body).toMatchObject({ id: expect.stringMatching(/^usr_/), companyId: companyId, email, roles: ['partner_user'], attributes: {} });
+      expect(user.headers.get('location')).toBe(`/v1/users/${user.body.id}`);
       expect(await users().findOne({ _id: user.body.id })).toMatchObject({ companyId: companyId, email, roles: ['partner_user'] });
 
       const created = await call(h, 'POST', `/v1/users/${user.body.id}/api-keys`, { user: partnerAdmin });

@@ -41,6 +41,7 @@ describe('the pipelines API on FerretDB', () => {
     const body = definition(overrides);
     const res = await call(h, 'POST', '/v1/pipelines', { user: admin, body });
     expect(res.status).toBe(201);
+    expect(res.headers.get('location')).toBe(`/v1/pipelines/${body.key}`);
     return body;
   }
 
@@ -118,6 +119,7 @@ describe('the pipelines API on FerretDB', () => {
     const body = await created();
     const v1 = await call(h, 'POST', `/v1/pipelines/${body.key}/publish`, { user: admin });
     expect(v1.status).toBe(201);
+    expect(v1.headers.get('location')).toBe(`/v1/pipelines/${body.key}/versions/1`);
     expect(v1.body).toMatchObject({ ...body, version: 1, multipleRuns: true });
 
     const edited = { ...body, name: 'Deals v2', stages: [...body.stages, { key: 'stalled', name: 'Stalled' }] };

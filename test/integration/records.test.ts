@@ -54,6 +54,8 @@ describe('records through the HTTP API', () => {
       const res = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { fields: { title: 'Acme', amount: 5, tags: ['a', 'b'] } } });
       expect(res.status).toBe(201);
       expect(res.headers.get('etag')).toBe('"1"');
+      expect(res.headers.get('location')).toBe(`/v1/records/${type}/${res.body.id}`);
+      expect((await call(h, 'GET', res.headers.get('location')!, { user: sales })).body.id).toBe(res.body.id);
       expect(res.body).toMatchObject({
         type,
         ownerId: sales.actor.userId,

@@ -86,7 +86,12 @@ describe('Admission control', () => {
       expect(shed.status).toBe(503);
       expect(Number(shed.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(shed.body).toEqual({
-        error: { code: 'overloaded', message: expect.stringMatching(/capacity.*nothing was changed/), details: expect.objectContaining({ reason: 'queue_full', maxInFlight: 1 }) },
+        error: {
+          code: 'overloaded',
+          message: expect.stringMatching(/capacity.*nothing was changed/),
+          details: expect.objectContaining({ reason: 'queue_full', maxInFlight: 1 }),
+          requestId: shed.headers.get('x-request-id'),
+        },
       });
       expect((await call(h, 'GET', '/healthz')).status).toBe(200);
       expect((await call(h, 'GET', '/readyz')).status).toBe(200);

@@ -464,6 +464,7 @@ describe('record triggers', () => {
         code: 'filter_not_matched',
         message: `the record does not match the filter of ${def.name}: record.budget gte`,
         details: { failed: [{ path: 'record.budget', op: 'gte' }] },
+        requestId: expect.any(String),
       });
       expect(await h.stores.instances.forRecord(record.id)).toEqual([]);
       expect(await h.stores.events.forRecord(record.id)).toEqual([]);

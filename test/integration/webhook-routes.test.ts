@@ -28,6 +28,7 @@ describe('Webhook routes: admins only, the secret shown once', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ companyId: company, url, events: ['lead.accepted', 'stage.entered'], active: true, createdBy: admin.actor.userId });
     expect(created.body.secret).toMatch(/^whsec_[\w-]{43}$/);
+    expect(created.headers.get('location')).toBe(`/v1/webhooks/${created.body.id}`);
     const { secret, ...rest } = created.body;
 
     const list = await call(h, 'GET', '/v1/webhooks', { user: admin });

@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { CommandStartedEvent, Db, MongoClient } from 'mongodb';
 import { createStores, prepareDatabase, type Stores } from '../../activities/store';
 import { createApp, type AppDeps } from '../../api/app';
+import { applyServerTimeouts, DEFAULT_LIMITS } from '../../api/limits';
 import type { Resolver } from '../../activities/webhook-send';
 import { egressPolicy, parseNetworks } from '../../lib/egress';
 import { createLogger } from '../../lib/logger';
@@ -200,6 +201,7 @@ export async function startHarness(
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
+    applyServerTimeouts(server, opts.limits?.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs);
     h.apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   return h;

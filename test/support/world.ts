@@ -59,16 +59,18 @@ export function worldChanges(before: World, after: World): string[] {
   return changes;
 }
 
-/** The error format of every refusal: exactly `{ error: { code, message, details } }`. */
+/** The error format of every refusal: exactly `{ error: { code, message, details, requestId } }`. */
 export function isErrorBody(body: unknown): boolean {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const keys = Object.keys(body);
   if (keys.length !== 1 || keys[0] !== 'error') return false;
   const error = (body as { error: unknown }).error;
   if (typeof error !== 'object' || error === null || Array.isArray(error)) return false;
-  const { code, message, details } = error as Record<string, unknown>;
+  const { code, message, details, requestId } = error as Record<string, unknown>;
   return (
-    Object.keys(error).sort().join() === 'code,details,message' &&
+    Object.keys(error).sort().join() === 'code,details,message,requestId' &&
+    typeof requestId === 'string' &&
+    requestId.length > 0 &&
     typeof code === 'string' &&
     code.length > 0 &&
     typeof message === 'string' &&

@@ -119,12 +119,12 @@ export function checkTaskCompletion(
   fields: Record<string, unknown> | undefined,
   createRecord?: TaskRecordRequest,
 ): Check<{ task: TaskState }> {
-  if (state.status !== 'running') return { ok: false, code: 'not_running', message: `The pipeline instance is ${state.status}.` };
+  if (state.status !== 'running') return { ok: false, code: 'not_running', message: `The pipeline instance is ${state.status}.`, details: { status: state.status } };
   const task = state.tasks.find((t) => t.id === taskId);
-  if (!task) return { ok: false, code: 'unknown_task', message: `There is no task "${taskId}" in pipeline ${def.name}.` };
-  if (task.status === 'done') return { ok: false, code: 'task_done', message: `Task ${task.name} is already done.` };
+  if (!task) return { ok: false, code: 'unknown_task', message: `There is no task "${taskId}" in pipeline ${def.name}.`, details: { task: taskId } };
+  if (task.status === 'done') return { ok: false, code: 'task_done', message: `Task ${task.name} is already done.`, details: { task: task.id } };
   if (!taskAssigneeMatches(task, actor, state.record) && !isOwnerCompanyAdmin(actor, state.record)) {
-    return { ok: false, code: 'not_allowed', message: `Task ${task.name} is assigned to someone else (${task.assignee.kind}).` };
+    return { ok: false, code: 'not_allowed', message: `Task ${task.name} is assigned to someone else (${task.assignee.kind}).`, details: { task: task.id, assignee: task.assignee.kind } };
   }
   // A task writes only the fields it names: its assignee (possibly a partner) may not edit the rest of the record,
   // and never the stage field, which mirrors the stage and only moves write.
@@ -135,6 +135,7 @@ export function checkTaskCompletion(
       ok: false,
       code: 'unexpected_fields',
       message: `Task ${task.name} may only set ${named.join(', ')}, not: ${unexpected.join(', ')}.`,
+      details: { task: task.id, allowed: named, fields: unexpected },
     };
   }
   const link = checkTaskLink(task, state.record.fields, fields, createRecord);
@@ -143,7 +144,7 @@ export function checkTaskCompletion(
   if (task.kind.kind === 'edit_fields') {
     const missing = task.kind.fields.filter((field) => isEmptyValue(merged[field]));
     if (missing.length) {
-      return { ok: false, code: 'missing_fields', message: `Task ${task.name} needs the fields: ${missing.join(', ')}.` };
+      return { ok: false, code: 'missing_fields', message: `Task ${task.name} needs the fields: ${missing.join(', ')}.`, details: { task: task.id, fields: missing } };
     }
   }
   return { ok: true, value: { task } };

@@ -57,32 +57,32 @@ export function checkCaller(def: PipelineDefinition, state: Pick<InstanceState, 
 
 /** The checks that do not depend on what the move carries: status, policy and who. */
 function checkStructure(def: PipelineDefinition, state: InstanceState, actor: Actor, to: string): Check<MovePlan> {
-  if (state.status !== 'running') return refuse('not_running', `The pipeline instance is ${state.status}.`);
+  if (state.status !== 'running') return refuse('not_running', `The pipeline instance is ${state.status}.`, { status: state.status });
   const target = findStage(def, to);
-  if (!target) return refuse('unknown_stage', `"${to}" is not a stage of pipeline ${def.name}.`);
+  if (!target) return refuse('unknown_stage', `"${to}" is not a stage of pipeline ${def.name}.`, { stage: to, stages: def.stages.map((s) => s.key) });
   const current = findStage(def, state.stage);
   const currentName = current?.name ?? state.stage;
-  if (to === state.stage) return refuse('same_stage', `The record is already in stage ${target.name}.`);
+  if (to === state.stage) return refuse('same_stage', `The record is already in stage ${target.name}.`, { stage: to });
   const sources = target.rules?.from;
   if (sources && !sources.includes(state.stage)) {
     const names = sources.map((key) => findStage(def, key)?.name ?? key).join(' or ');
-    return refuse('invalid_transition', `${target.name} can only be entered from ${names}, not from ${currentName}.`);
+    return refuse('invalid_transition', `${target.name} can only be entered from ${names}, not from ${currentName}.`, { from: state.stage, to, allowed: sources });
   }
   if (current && isFinalStage(current) && !def.policy.reactivatable) {
-    return refuse('final_stage', `Stage ${current.name} is final and this pipeline does not allow reactivation.`);
+    return refuse('final_stage', `Stage ${current.name} is final and this pipeline does not allow reactivation.`, { stage: state.stage });
   }
   const fromIndex = stageIndex(def, state.stage);
   const toIndex = stageIndex(def, to);
   const direction = toIndex < fromIndex ? 'backward' : 'forward';
   if (direction === 'backward' && !def.policy.reversible) {
-    return refuse('not_reversible', `This pipeline does not allow moving back from ${currentName} to ${target.name}.`);
+    return refuse('not_reversible', `This pipeline does not allow moving back from ${currentName} to ${target.name}.`, { from: state.stage, to });
   }
   // Outcome stages (Lost, Declined, Expired) are reachable from anywhere: reaching them is never a skip.
   if (direction === 'forward' && toIndex > fromIndex + 1 && !isFinalStage(target) && !def.policy.skippable) {
-    return refuse('not_skippable', `This pipeline does not allow skipping stages from ${currentName} to ${target.name}.`);
+    return refuse('not_skippable', `This pipeline does not allow skipping stages from ${currentName} to ${target.name}.`, { from: state.stage, to });
   }
   if (direction === 'forward' && !def.policy.repeatable && state.history.some((visit) => visit.stage === to)) {
-    return refuse('not_repeatable', `Stage ${target.name} was already visited and this pipeline does not allow re-entering it.`);
+    return refuse('not_repeatable', `Stage ${target.name} was already visited and this pipeline does not allow re-entering it.`, { stage: to });
   }
   if (actor.kind !== 'system') {
     const rules: Array<[string, StageDef | undefined, 'exit' | 'enter' | 'back']> = [
@@ -130,7 +130,7 @@ export function checkStageRule(
 ): Check<true> {
   const who = stage?.rules?.[rule];
   if (matchesWho(who, actor, record)) return { ok: true, value: true };
-  return refuse('not_allowed', `Only ${describeWho(who ?? {})} may ${what} (rule ${rule} of stage ${stage?.name}).`);
+  return refuse('not_allowed', `Only ${describeWho(who ?? {})} may ${what} (rule ${rule} of stage ${stage?.name}).`, { stage: stage?.key, rule, who: who ?? {} });
 }
 
 /** Whether `actor` may make `move` now; the one decision shared by the API and the workflow's update validator. */
@@ -146,20 +146,20 @@ export function checkMove(
   const rules = target?.rules ?? {};
   const name = target?.name ?? move.to;
   if (rules.requireReason && !move.reason?.trim()) {
-    return refuse('reason_required', `Moving to ${name} requires a reason.`);
+    return refuse('reason_required', `Moving to ${name} requires a reason.`, { stage: move.to });
   }
   const outside = outsideFields(def, state.record.companyId, actor, move);
   if (outside.refused.length) return refuse('outside_fields', outsideFieldsMessage(move.to, outside), { fields: outside.refused });
   const fields = { ...state.record.fields, ...move.fields };
   const missingFields = (rules.requiredFields ?? []).filter((field) => isEmptyValue(fields[field]));
   if (missingFields.length) {
-    return refuse('missing_fields', `Moving to ${name} requires the fields: ${missingFields.join(', ')}.`);
+    return refuse('missing_fields', `Moving to ${name} requires the fields: ${missingFields.join(', ')}.`, { stage: move.to, fields: missingFields });
   }
   const missingTasks = (rules.requiredTasks ?? []).filter(
     (key) => !state.tasks.some((task) => task.key === key && task.status === 'done'),
   );
   if (missingTasks.length) {
-    return refuse('missing_tasks', `Moving to ${name} requires these tasks to be done: ${missingTasks.join(', ')}.`);
+    return refuse('missing_tasks', `Moving to ${name} requires these tasks to be done: ${missingTasks.join(', ')}.`, { stage: move.to, tasks: missingTasks });
   }
   return structure;
 }

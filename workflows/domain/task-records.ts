@@ -56,6 +56,7 @@ export function checkTaskLink(
       ok: false,
       code: 'missing_fields',
       message: `Task ${task.name} needs a linked ${kind.recordType} in field ${link}, or a record to create.`,
+      details: { task: task.id, fields: [link] },
     };
   }
   return { ok: true, value: true };

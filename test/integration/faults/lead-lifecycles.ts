@@ -144,9 +144,9 @@ export function plannedOps(leads: number, seed: number): number {
 /**
  * Drives `leads` lifecycles through the API with bounded concurrency, as a
  * careful client would: every move carries an Idempotency-Key and is retried
- * with it after a 503, a 429 or a dropped connection. A create has no key the
- * API honours (see the README), so after a failed create the client looks the
- * lead up by its unique title before creating it again.
+ * with it after a 503, a 429 or a dropped connection; so is every create,
+ * whose retries must find the lead an earlier attempt wrote, not write a
+ * second one (the checks count the leads by their unique titles).
  */
 export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions) {
   const { sales, partnerA_user: partner } = demo.users;
@@ -198,47 +198,30 @@ export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions
     }
   }
 
-  const retryable = (status: number) => status === 0 || status === 503 || status === 429;
+  /** Come back later: a dropped connection, 503, 429, or 409 while the same key's first request still runs. */
+  const retryable = (status: number, code?: string) => status === 0 || status === 503 || status === 429 || (status === 409 && code === 'idempotency_in_progress');
   const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5_000)));
   /** How long a client keeps retrying one operation before the run is declared broken. */
   const GIVE_UP_MS = 10 * 60_000;
-
-  async function findByTitle(title: string): Promise<string | undefined> {
-    try {
-      const doc = await h.db.collection(COLLECTIONS.records).findOne({ type: 'lead', 'fields.title': title });
-      return doc ? String(doc._id) : undefined;
-    } catch {
-      return undefined; // the database may be the thing that is down
-    }
-  }
 
   async function create(run: LeadRun): Promise<void> {
     const fields: Record<string, unknown> = { title: run.title, amount: 1_000 + run.index, contactName: 'Fault Test' };
     // Expiring leads get a deadline a few seconds ahead (pending) or the 3-second conversion window (accepted).
     if (run.plan === 'expire_pending') fields.expiresAt = new Date(Date.now() + 2_000 + Math.floor(run.jitter * 3_000)).toISOString();
     if (run.plan === 'expire_accepted') fields.fast = true;
+    // One key for every attempt: whatever an earlier attempt wrote, the retry answers it instead of writing a second lead.
+    const key = `${run.title}-create`;
     const firstTry = Date.now();
     for (let attempt = 0; ; attempt++) {
-      const res = await send('POST', '/v1/records/lead', sales, { fields, partnerCompanyId: demo.companies.partnerA });
+      const res = await send('POST', '/v1/records/lead', sales, { fields, partnerCompanyId: demo.companies.partnerA }, key);
       if (res.status === 201) {
         run.id = res.body.id;
         run.instanceId = startedInstanceId(res.body);
         break;
       }
-      if (!retryable(res.status)) throw new Error(`creating lead ${run.title}: ${res.status} ${JSON.stringify(res.body)}`);
+      if (!retryable(res.status, res.body?.error?.code)) throw new Error(`creating lead ${run.title}: ${res.status} ${JSON.stringify(res.body)}`);
       stats.retried++;
       run.createRetries++;
-      // Did the failed create go through? A create has no key to ask with, so the lead is looked up by its title
-      // once the API is ready again. After a database error that answer is final at once (the record was written
-      // before the error, or the trigger never started); after a Temporal error or a timeout, a trigger that did
-      // start writes the record durably, a little later.
-      await eventually(async () => (await fetch(`${h.apiUrl}/readyz`)).status === 200, GIVE_UP_MS);
-      const window = res.body?.error?.code === 'database_unavailable' ? 2_000 : 30_000;
-      const found = await eventually(async () => (await findByTitle(run.title)) ?? false, window).catch(() => undefined);
-      if (found) {
-        run.id = found;
-        break;
-      }
       if (Date.now() - firstTry > GIVE_UP_MS) throw new Error(`creating lead ${run.title}: gave up after ${attempt + 1} attempts`);
       await backoff(attempt);
     }
@@ -262,12 +245,12 @@ export async function driveLeads(h: Harness, demo: DemoWorld, opts: DriveOptions
         run.ops.push({ op, outcome: 'applied', status: 200 });
         break;
       }
-      if (res.status === 409 || res.status === 422) {
+      if ((res.status === 409 || res.status === 422) && !retryable(res.status, res.body?.error?.code)) {
         // Refused. After an earlier attempt that may have gone through, the refusal may be the echo of it.
         run.ops.push({ op, outcome: retried ? 'ambiguous' : 'refused', status: res.status, code: res.body?.error?.code });
         break;
       }
-      if (!retryable(res.status)) {
+      if (!retryable(res.status, res.body?.error?.code)) {
         run.ops.push({ op, outcome: 'refused', status: res.status, code: res.body?.error?.code });
         break;
       }
