@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { keysetPage, type After } from './keyset';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
 
 /** What a company's audit trail records besides its instances' steps: who did what to its people and credentials. */
@@ -41,9 +42,14 @@ export function auditStore(db: Db) {
       }
     },
     /** One company's trail, filtered in the query. */
-    async listFor(companyId: string, page: { limit: number; skip: number }): Promise<AuditEntry[]> {
-      const docs = await entries.find({ companyId }).sort({ at: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
-      return docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
+    /** A page of a company's entries, newest first (an entry's time never changes: the pages never shift). */
+    async pageFor(companyId: string, page: { limit: number; after?: After; skip?: number }): Promise<{ entries: AuditEntry[]; next?: After }> {
+      const order = { field: 'at', dir: -1 } as const;
+      const docs =
+        page.skip !== undefined
+          ? { docs: await entries.find({ companyId }).sort({ at: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray() }
+          : await keysetPage(entries, { companyId }, order, page);
+      return { entries: docs.docs.map(({ _id, ...rest }) => ({ id: _id, ...rest })), ...('next' in docs && docs.next ? { next: docs.next } : {}) };
     },
   };
 }

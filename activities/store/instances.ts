@@ -1,8 +1,9 @@
-import type { Db, Filter } from 'mongodb';
+import type { Db, Filter, Sort } from 'mongodb';
 import { findStage } from '../../workflows/domain/moves';
 import type { Deadline, InstanceState, InstanceStatus, PipelineVersion, RecordView, ReminderState, StageType, StageVisit, TaskState } from '../../workflows/domain/types';
 import type { PipelineRef } from '../../workflows/pipeline-ref';
 import type { ViewChange } from '../../workflows/transition';
+import { keysetPage, type After, type Order } from './keyset';
 import { COLLECTIONS, type Doc } from './collections';
 import { stepPatch, visitsOf, tasksOf, type StoredTask, type StoredVisit } from './view-patch';
 
@@ -100,6 +101,12 @@ export interface InstanceQuery {
   status?: InstanceStatus;
   /** Only instances whose record this company owns or is assigned. */
   visibleTo?: string;
+  recordId?: string;
+  partnerCompanyId?: string;
+  /** ISO time: instances whose stage deadline falls before it. */
+  deadlineBefore?: string;
+  /** `updatedAt`: oldest change first, for a sync (an instance moved while a client pages comes again, never skipped); by default by id. */
+  sort?: 'id' | 'updatedAt';
 }
 
 export interface ForecastRow {
@@ -240,14 +247,28 @@ export function instanceStore(db: Db) {
       return { byStage: [...byStage.values()], byOwner: [...byOwner.values()] };
     },
 
-    async list(query: InstanceQuery, page: { limit: number; skip: number }): Promise<InstanceProjection[]> {
+    /**
+     * A page of instances, in a stable order: by id (which never changes), or
+     * by last change, oldest first (a moved instance goes to the end, so a
+     * client paging on reads it again rather than skipping it).
+     */
+    async page(query: InstanceQuery, page: { limit: number; after?: After; skip?: number }): Promise<{ instances: InstanceProjection[]; next?: After }> {
       const filter: Filter<InstanceDoc> = {};
       if (query.pipelineKey) filter.pipelineKey = query.pipelineKey;
       if (query.stage) filter.stage = query.stage;
       if (query.status) filter.status = query.status;
+      if (query.recordId) filter.recordId = query.recordId;
+      if (query.partnerCompanyId) filter.partnerCompanyId = query.partnerCompanyId;
+      if (query.deadlineBefore) filter['deadline.at'] = { $lt: query.deadlineBefore };
       if (query.visibleTo !== undefined) filter.$or = [{ companyId: query.visibleTo }, { partnerCompanyId: query.visibleTo }];
-      const docs = await instances.find(filter, { projection: LISTED }).sort({ updatedAt: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
-      return docs.map(toProjection);
+      const order: Order = query.sort === 'updatedAt' ? { field: 'updatedAt', dir: 1 } : { field: '_id', dir: 1 };
+      if (page.skip !== undefined) {
+        const sort: Sort = order.field === '_id' ? { _id: 1 } : { updatedAt: 1, _id: 1 };
+        const docs = await instances.find(filter, { projection: LISTED }).sort(sort).skip(page.skip).limit(page.limit).toArray();
+        return { instances: docs.map(toProjection) };
+      }
+      const { docs, next } = await keysetPage(instances, filter, order, page, { projection: LISTED });
+      return { instances: docs.map(toProjection), ...(next ? { next } : {}) };
     },
   };
 }

@@ -3,6 +3,7 @@ import type { RecordView } from '../../workflows/domain/types';
 import { changeBetween } from '../../workflows/record-change';
 import type { RecordChange } from '../../workflows/transition';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
+import { keysetPage, type After, type Order } from './keyset';
 
 export interface StoredRecord extends RecordView {
   createdAt: string;
@@ -72,6 +73,16 @@ function fieldPaths(values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`fields.${k}`, v]));
 }
 
+/** What a record list may be narrowed by. */
+export interface RecordListQuery {
+  ownerId?: string;
+  partnerCompanyId?: string;
+  /** ISO time: records changed after it, oldest change first (a sync). */
+  updatedAfter?: string;
+}
+
+export const recordOrder = (query: RecordListQuery): Order => (query.updatedAfter ? { field: 'updatedAt', dir: 1 } : { field: 'createdAt', dir: -1 });
+
 export interface RecordVisibility {
   companyId: string;
   userId: string;
@@ -123,7 +134,13 @@ export function recordStore(db: Db) {
     },
 
     /** Records of a type that this company owns, is assigned, or was invited to. */
-    async listVisible(type: string, who: RecordVisibility, page: { limit: number; skip: number }): Promise<StoredRecord[]> {
+    /**
+     * A page of the records of `type` the caller may see. Newest first by
+     * creation (which never changes, so the pages never shift); with
+     * `updatedAfter`, oldest change first: a record changed while a client
+     * pages moves to the end, and is read again rather than skipped.
+     */
+    async pageVisible(type: string, who: RecordVisibility, query: RecordListQuery, page: { limit: number; after?: After; skip?: number }): Promise<{ records: StoredRecord[]; next?: After }> {
       const filter: Filter<RecordDoc> = {
         type,
         $or: [
@@ -132,9 +149,17 @@ export function recordStore(db: Db) {
           { 'participants.companies': who.companyId },
           { 'participants.users': who.userId },
         ],
+        ...(query.ownerId ? { ownerId: query.ownerId } : {}),
+        ...(query.partnerCompanyId ? { partnerCompanyId: query.partnerCompanyId } : {}),
+        ...(query.updatedAfter ? { updatedAt: { $gt: query.updatedAfter } } : {}),
       };
-      const docs = await records.find(filter).sort({ createdAt: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
-      return docs.map(toRecord);
+      const order = recordOrder(query);
+      if (page.skip !== undefined) {
+        const docs = await records.find(filter).sort({ [order.field]: order.dir, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
+        return { records: docs.map(toRecord) };
+      }
+      const { docs, next } = await keysetPage(records, filter, order, page);
+      return { records: docs.map(toRecord), ...(next ? { next } : {}) };
     },
 
     /**

@@ -33,7 +33,7 @@ function parameters(route: RouteSpec): JsonObject[] {
     return { name, in: 'path', required: true, schema: schema ? jsonSchema(schema) : { type: 'string' } };
   });
   const headers = [
-    route.idempotent && { $ref: '#/components/parameters/IdempotencyKey' },
+    (route.idempotent || route.method === 'post') && { $ref: '#/components/parameters/IdempotencyKey' },
     route.ifMatch && { $ref: '#/components/parameters/IfMatch' },
   ].filter((p): p is { $ref: string } => p !== undefined);
   return [...inPath, ...(route.query ? queryParameters(route.query) : []), ...headers];
@@ -44,7 +44,7 @@ function responses(route: RouteSpec): JsonObject {
   const content = Object.fromEntries(
     [contentType, ...(alternative ? [alternative] : [])].map((type) => [type, { schema: type === 'application/json' ? jsonSchema(schema) : { type: 'string' } }]),
   );
-  const errors = new Set([...(route.public ? [] : AUTHENTICATED_ERRORS), ...(route.idempotent ? [422] : []), ...(route.errors ?? [])]);
+  const errors = new Set([...(route.public ? [] : AUTHENTICATED_ERRORS), ...(route.idempotent || route.method === 'post' ? [409, 422] : []), ...(route.errors ?? [])]);
   const refusals = [...errors].sort((a, b) => a - b).map((code) => {
     const known = ERROR_RESPONSES[code];
     if (!known) throw new Error(`${route.method} ${route.path}: no description for status ${code}`);
@@ -81,7 +81,8 @@ function components(): JsonObject {
     parameters: {
       IdempotencyKey: {
         name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
-        description: 'The same caller sending the same key to the same route gets the first answer again, and nothing runs twice.',
+        description:
+          'Taken on every POST. The same caller sending the same key to the same route within 24 h gets the first answer again (Idempotent-Replayed: true), and nothing runs twice; another body with the key is 422 idempotency_key_reused; a retry while the first still runs is 409 idempotency_in_progress (Retry-After). Refusals before the operation ran (400, 401, 403, 404, 405, 408, 413, 415, 429) and 5xx are not kept.',
       },
       IfMatch: {
         name: 'If-Match', in: 'header', required: false, schema: { type: 'string', examples: ['"3"'] },

@@ -82,7 +82,16 @@ const anyObject = z.looseObject({});
 export const Responses = {
   object: anyObject,
   items: z.object({ items: z.array(anyObject) }),
-  page: z.object({ items: z.array(anyObject), limit: z.number().int(), offset: z.number().int() }),
+  page: z.object({
+    items: z.array(anyObject),
+    nextCursor: z.string().nullable().meta({ description: 'send as cursor for the next page (also in Link: rel="next"); null on the last page' }),
+    limit: z.number().int(),
+    offset: z.number().int().optional().meta({ description: 'only when the page was asked by offset (deprecated: answered with a Deprecation header)' }),
+  }),
+  list: z.object({
+    items: z.array(anyObject),
+    nextCursor: z.string().nullable().meta({ description: 'with limit or cursor: send as cursor for the next page (also in Link: rel="next"); null on the last page, and when the whole list was asked for' }),
+  }),
   health: z.object({ status: z.literal('ok'), version: z.string().meta({ description: 'the Propeller version the process runs, e.g. 1.0.0' }) }),
   ready: z.object({ status: z.literal('ready'), checks: z.object({ temporal: z.string(), mongodb: z.string() }) }),
 };

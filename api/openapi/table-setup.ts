@@ -1,5 +1,5 @@
 import { ApiKeyBody, CompanyBody, UserBody, UserPatch } from '../schemas/people';
-import { Page } from '../schemas/records';
+import { PageQuery } from '../cursor';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
 import { WebhookBody, WebhookPatch } from '../schemas/webhooks';
 import { Responses, type RouteSpec } from './route-spec';
@@ -23,7 +23,7 @@ const people: RouteSpec[] = [
   {
     method: 'get', path: '/v1/companies', tag: 'people',
     summary: "Companies the caller may see: the operator every one; a Company Admin its own and the partner companies of its program (each company's programs show only its own); others their own",
-    ok: { status: 200, description: 'the companies', schema: Responses.items },
+    query: PageQuery, ok: { status: 200, description: 'the companies', schema: Responses.list },
   },
   { method: 'get', path: '/v1/companies/:id', tag: 'people', summary: 'One company', ok: { status: 200, description: 'the company' }, errors: [404] },
   {
@@ -37,7 +37,7 @@ const people: RouteSpec[] = [
     ok: { status: 200, description: 'the partner company' }, errors: [403, 404],
   },
   { method: 'post', path: '/v1/users', tag: 'people', summary: "Create a user in the caller's own company (its admin or partner_admin; another company: 403); admin is granted only in owner companies, operator only by an operator", body: UserBody, ok: { status: 201, description: 'the user' }, errors: [403, 422] },
-  { method: 'get', path: '/v1/users', tag: 'people', summary: "Users the caller may see: its own company's (the operator also every company's admins)", ok: { status: 200, description: 'the users', schema: Responses.items } },
+  { method: 'get', path: '/v1/users', tag: 'people', summary: "Users the caller may see: its own company's (the operator also every company's admins)", query: PageQuery, ok: { status: 200, description: 'the users', schema: Responses.list } },
   { method: 'get', path: '/v1/users/:id', tag: 'people', summary: 'One user', ok: { status: 200, description: 'the user (ETag: its version)' }, errors: [404] },
   {
     method: 'patch', path: '/v1/users/:id', tag: 'people', summary: "Change a user of the caller's own company (its admin); any other user: 404; a deactivated one: 409 user_deactivated",
@@ -53,15 +53,15 @@ const people: RouteSpec[] = [
     summary: "Create an API key (shown once, stored hashed), optionally expiring at expiresAt: for oneself, as admin for a user of one's own company, or as the operator for a company's admin (admin or partner_admin). The operator's key for another company's user is break-glass: reason required (422 reason_required), it expires within OPERATOR_KEY_TTL, and it goes into that company's audit trail and raises security.api_key_issued to its webhooks",
     body: ApiKeyBody, bodyOptional: true, ok: { status: 201, description: 'the key, with its secret' }, errors: [404, 422],
   },
-  { method: 'get', path: '/v1/users/:id/api-keys', tag: 'people', summary: "A user's API keys (oneself, as admin a user of one's own company, as the operator a company's admin)", ok: { status: 200, description: 'the keys, without secrets', schema: Responses.items }, errors: [404] },
+  { method: 'get', path: '/v1/users/:id/api-keys', tag: 'people', summary: "A user's API keys (oneself, as admin a user of one's own company, as the operator a company's admin)", query: PageQuery, ok: { status: 200, description: 'the keys, without secrets', schema: Responses.list }, errors: [404] },
   {
     method: 'get', path: '/v1/api-keys', tag: 'people', summary: "Every API key of the caller's company's users, newest first, with who issued it and until when (its admins; others 403)",
-    ok: { status: 200, description: 'the keys, without secrets', schema: Responses.items }, errors: [403],
+    query: PageQuery, ok: { status: 200, description: 'the keys, without secrets', schema: Responses.list }, errors: [403],
   },
   { method: 'post', path: '/v1/api-keys/:id/revoke', tag: 'people', summary: "Revoke an API key (one's own, as admin one of one's own company's users, as the operator one of a company's admin)", ok: { status: 200, description: 'the revoked key' }, errors: [404, 409] },
   {
     method: 'get', path: '/v1/audit', tag: 'people', summary: "The caller's company's audit trail, newest first: keys issued (break-glass ones marked, with the reason) and revoked, users deactivated; each with who, when and for whom (its admins; others 403)",
-    query: Page, ok: { status: 200, description: 'the entries', schema: Responses.page }, errors: [403],
+    query: PageQuery, ok: { status: 200, description: 'the entries', schema: Responses.page }, errors: [403],
   },
 ];
 
@@ -74,11 +74,11 @@ const pipelines: RouteSpec[] = [
     method: 'put', path: '/v1/pipelines/:key', tag: 'pipelines', summary: 'Replace a pipeline draft (admin); a deactivated assignee or participant: 422 inactive_user',
     body: PipelineDefinitionBody, ifMatch: true, ok: { status: 200, description: 'the pipeline (ETag: its revision)' }, errors: [403, 404, 409, 412, 422],
   },
-  { method: 'get', path: '/v1/pipelines', tag: 'pipelines', summary: 'Pipelines', ok: { status: 200, description: 'pipeline summaries', schema: Responses.items } },
+  { method: 'get', path: '/v1/pipelines', tag: 'pipelines', summary: 'Pipelines', query: PageQuery, ok: { status: 200, description: 'pipeline summaries', schema: Responses.list } },
   { method: 'get', path: '/v1/pipelines/:key', tag: 'pipelines', summary: 'One pipeline with its draft', ok: { status: 200, description: 'the pipeline' }, errors: [404] },
   {
     method: 'get', path: '/v1/pipelines/:key/versions', tag: 'pipelines', summary: 'Published versions',
-    ok: { status: 200, description: 'the versions', schema: Responses.items }, errors: [404],
+    query: PageQuery, ok: { status: 200, description: 'the versions', schema: Responses.list }, errors: [404],
   },
   {
     method: 'get', path: '/v1/pipelines/:key/versions/:version', tag: 'pipelines', summary: 'One published version',
@@ -96,7 +96,7 @@ const webhooks: RouteSpec[] = [
     method: 'post', path: '/v1/webhooks', tag: 'webhooks', summary: "Register a webhook endpoint of the admin's own company (a Company Admin's owner company, a partner_admin's partner company; another company: 403); the signing secret is shown once. A URL naming a loopback, private, link-local, unique-local, unspecified or multicast address (IPv4, IPv6, IPv4-mapped) or a loopback name: 422 forbidden_url, unless WEBHOOK_ALLOW_NETWORKS lists its network; names are checked again, resolved, at each delivery",
     body: WebhookBody, ok: { status: 201, description: 'the webhook, with its secret' }, errors: [403, 422],
   },
-  { method: 'get', path: '/v1/webhooks', tag: 'webhooks', summary: "The admin's own company's webhooks", ok: { status: 200, description: 'the webhooks, without secrets', schema: Responses.items }, errors: [403] },
+  { method: 'get', path: '/v1/webhooks', tag: 'webhooks', summary: "The admin's own company's webhooks", query: PageQuery, ok: { status: 200, description: 'the webhooks, without secrets', schema: Responses.list }, errors: [403] },
   { method: 'get', path: '/v1/webhooks/:id', tag: 'webhooks', summary: "One webhook of the admin's own company (another's: 404)", ok: { status: 200, description: 'the webhook, without its secret (ETag: its version)' }, errors: [403, 404] },
   {
     method: 'patch', path: '/v1/webhooks/:id', tag: 'webhooks', summary: "Change where a webhook of the admin's own company is sent, or what it hears (another's: 404; an internal URL: 422 forbidden_url)",

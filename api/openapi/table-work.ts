@@ -1,6 +1,7 @@
+import { PageQuery } from '../cursor';
 import { CancelBody, CompleteTaskBody, AnalyticsParams, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
 import { CloseBody, ConvertBody, DeclineBody, EmptyBody, ExpirationBody, ReassignBody } from '../schemas/leads';
-import { ObjectTypeParam, Page, RecordCreateBody, RecordPatchBody } from '../schemas/records';
+import { ObjectTypeParam, RecordCreateBody, RecordListQuery, RecordPatchBody, RecordSearchBody } from '../schemas/records';
 import { ScorecardParams } from '../schemas/scorecard';
 import { Responses, type RouteSpec } from './route-spec';
 
@@ -14,7 +15,11 @@ const records: RouteSpec[] = [
   },
   {
     method: 'get', path: '/v1/records/:type', tag: 'records', summary: 'Records the caller may see',
-    params: type, query: Page, ok: { status: 200, description: 'a page of records', schema: Responses.page },
+    params: type, query: RecordListQuery, ok: { status: 200, description: 'a page of records', schema: Responses.page },
+  },
+  {
+    method: 'post', path: '/v1/records/:type/search', tag: 'records', summary: 'Search records with the filter language, newest first',
+    params: type, body: RecordSearchBody, ok: { status: 200, description: 'a page of matches (a call reads at most 1,000 records: a short page may still have a nextCursor)', schema: Responses.page },
   },
   {
     method: 'get', path: '/v1/records/:type/:id', tag: 'records', summary: 'One record with its instances',
@@ -26,7 +31,7 @@ const records: RouteSpec[] = [
   },
   {
     method: 'get', path: '/v1/records/:type/:id/events', tag: 'records', summary: "A record's audit trail",
-    params: type, ok: { status: 200, description: 'the events', schema: Responses.items }, errors: [404],
+    params: type, query: PageQuery, ok: { status: 200, description: 'the events', schema: Responses.list }, errors: [404],
   },
 ];
 
@@ -40,7 +45,7 @@ const instances: RouteSpec[] = [
     query: InstanceListQuery, ok: { status: 200, description: 'a page of instances', schema: Responses.page },
   },
   { method: 'get', path: '/v1/instances/:id', tag: 'instances', summary: 'One instance', ok: instanceView, errors: [404, 503] },
-  { method: 'get', path: '/v1/instances/:id/events', tag: 'instances', summary: "An instance's audit trail", ok: { status: 200, description: 'the events', schema: Responses.items }, errors: [404] },
+  { method: 'get', path: '/v1/instances/:id/events', tag: 'instances', summary: "An instance's audit trail", query: PageQuery, ok: { status: 200, description: 'the events', schema: Responses.list }, errors: [404] },
   { method: 'post', path: '/v1/instances/:id/moves', tag: 'instances', summary: 'Move to another stage (a finished instance whose pipeline reactivates is reopened by the move, in a new run)', body: MoveBody, idempotent: true, ok: instanceView, errors: [404, 409, 503] },
   {
     method: 'post', path: '/v1/instances/:id/tasks/:taskId/complete', tag: 'instances',

@@ -3,7 +3,7 @@ import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import { AppError, handle } from '../errors';
 import { param } from '../params';
-import { Page } from '../schemas/records';
+import { keysetAnswer, keysetParams, pageOfList, PageQuery, sendPage } from '../cursor';
 import { ApiKeyBody } from '../schemas/people';
 import { readsAuditOf } from '../tenancy';
 import type { ApiKeyUseCases } from '../use-cases/api-keys';
@@ -19,11 +19,13 @@ export function apiKeyRoutes({ stores }: AppDeps, keys: ApiKeyUseCases): Router 
   }));
 
   router.get('/v1/users/:id/api-keys', handle(async (req, res) => {
-    res.json({ items: await keys.list(actorOf(req), param(req, 'id')) });
+    const page = PageQuery.parse(req.query);
+    sendPage(req, res, pageOfList(await keys.list(actorOf(req), param(req, 'id')), (k) => k.id, page, { user: param(req, 'id') }));
   }));
 
   router.get('/v1/api-keys', handle(async (req, res) => {
-    res.json({ items: await keys.listCompany(actorOf(req)) });
+    const page = PageQuery.parse(req.query);
+    sendPage(req, res, pageOfList(await keys.listCompany(actorOf(req)), (k) => k.id, page, {}));
   }));
 
   router.post('/v1/api-keys/:id/revoke', handle(async (req, res) => {
@@ -33,11 +35,11 @@ export function apiKeyRoutes({ stores }: AppDeps, keys: ApiKeyUseCases): Router 
   /** Who issued and revoked keys and deactivated users of the caller's company, newest first: its admins'. */
   router.get('/v1/audit', handle(async (req, res) => {
     const actor = actorOf(req);
-    const page = Page.parse(req.query);
+    const page = PageQuery.parse(req.query);
     const companyId = actor.companyId ?? '';
     if (!readsAuditOf(actor, companyId)) throw new AppError(403, 'forbidden', "a company's audit trail is its admins'");
-    const items = await stores.audit.listFor(companyId, { limit: page.limit, skip: page.offset });
-    res.json({ items, limit: page.limit, offset: page.offset });
+    const { entries, next } = await stores.audit.pageFor(companyId, keysetParams(page, {}));
+    sendPage(req, res, keysetAnswer(entries, next, page, {}));
   }));
 
   return router;

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { pageOfList, PageQuery, sendPage } from '../cursor';
 import type { AppDeps } from '../deps';
 import { newId } from '../../activities/store';
 import { actorOf, enforce } from '../actor';
@@ -56,8 +57,9 @@ export function companyRoutes({ stores }: AppDeps, keys: ApiKeyUseCases): Router
 
   router.get('/v1/companies', handle(async (req, res) => {
     const actor = actorOf(req);
+    const page = PageQuery.parse(req.query);
     const visible = await people.listCompanies(companyListScope(actor));
-    res.json({ items: visible.map((c) => companyView(actor, c)) });
+    sendPage(req, res, pageOfList(visible.map((c) => companyView(actor, c)), (c) => c.id, page, {}));
   }));
 
   router.get('/v1/companies/:id', handle(async (req, res) => {

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import { handle } from '../errors';
+import { pageOfList, PageQuery, sendPage } from '../cursor';
 import { idempotencyKey } from '../idempotency';
 import { param } from '../params';
 import { CancelBody, CompleteTaskBody, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
@@ -18,7 +19,7 @@ export function instanceRoutes(_deps: AppDeps, instances: InstanceUseCases): Rou
   }));
 
   router.get('/v1/instances', handle(async (req, res) => {
-    res.json(await instances.list(actorOf(req), InstanceListQuery.parse(req.query)));
+    sendPage(req, res, await instances.list(actorOf(req), InstanceListQuery.parse(req.query)));
   }));
 
   router.get('/v1/instances/:id', handle(async (req, res) => {
@@ -26,7 +27,9 @@ export function instanceRoutes(_deps: AppDeps, instances: InstanceUseCases): Rou
   }));
 
   router.get('/v1/instances/:id/events', handle(async (req, res) => {
-    res.json(await instances.events(actorOf(req), param(req, 'id')));
+    const page = PageQuery.parse(req.query);
+    const { items } = await instances.events(actorOf(req), param(req, 'id'));
+    sendPage(req, res, pageOfList(items, (e) => `${e.at}|${e.eventId}`, page, { instance: param(req, 'id') }));
   }));
 
   router.post('/v1/instances/:id/moves', handle(async (req, res) => {

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { pageOfList, PageQuery, sendPage } from '../cursor';
 import type { AppDeps } from '../deps';
 import { newId } from '../../activities/store';
 import { actorOf, enforce } from '../actor';
@@ -32,7 +33,8 @@ export function peopleRoutes({ stores }: AppDeps, users: UserUseCases): Router {
   }));
 
   router.get('/v1/users', handle(async (req, res) => {
-    res.json({ items: await people.listUsers(userListScope(actorOf(req))) });
+    const page = PageQuery.parse(req.query);
+    sendPage(req, res, pageOfList(await people.listUsers(userListScope(actorOf(req))), (u) => u.id, page, {}));
   }));
 
   router.get('/v1/users/:id', handle(async (req, res) => {

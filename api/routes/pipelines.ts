@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { pageOfList, PageQuery, sendPage } from '../cursor';
 import { PipelineBusyError, PipelineExistsError, type StoredPipeline } from '../../activities/store/pipelines';
 import type { AppDeps } from '../deps';
 import { actorOf, requireAdmin } from '../actor';
@@ -88,7 +89,8 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
   }));
 
   router.get('/v1/pipelines', handle(async (req, res) => {
-    res.json({ items: (await pipelines.list(ownerOf(actorOf(req)))).map(summary) });
+    const page = PageQuery.parse(req.query);
+    sendPage(req, res, pageOfList((await pipelines.list(ownerOf(actorOf(req)))).map(summary), (p) => p.key, page, {}));
   }));
 
   router.get('/v1/pipelines/:key', handle(async (req, res) => {
@@ -100,8 +102,9 @@ export function pipelineRoutes({ stores }: AppDeps): Router {
   router.get('/v1/pipelines/:key/versions', handle(async (req, res) => {
     const company = ownerOf(actorOf(req));
     const key = param(req, 'key');
+    const page = PageQuery.parse(req.query);
     if (!(await pipelines.get(company, key))) throw notFound('pipeline');
-    res.json({ items: await pipelines.listVersions(company, key) });
+    sendPage(req, res, pageOfList(await pipelines.listVersions(company, key), (v) => v.version, page, { key }));
   }));
 
   router.get('/v1/pipelines/:key/versions/:version', handle(async (req, res) => {

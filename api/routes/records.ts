@@ -5,7 +5,8 @@ import { ifMatch, staleVersion, writeConflict } from '../conditional';
 import { AppError, handle } from '../errors';
 import { idempotencyKey } from '../idempotency';
 import { param } from '../params';
-import { ObjectTypeParam, Page, RecordCreateBody, RecordPatchBody } from '../schemas/records';
+import { pageOfList, PageQuery, sendPage } from '../cursor';
+import { ObjectTypeParam, RecordCreateBody, RecordListQuery, RecordPatchBody, RecordSearchBody } from '../schemas/records';
 import type { RecordUseCases } from '../use-cases/records';
 
 /**
@@ -30,7 +31,12 @@ export function recordRoutes(_deps: AppDeps, records: RecordUseCases): Router {
   }));
 
   router.get('/v1/records/:type', handle(async (req, res) => {
-    res.json(await records.list(actorOf(req), typeOf(req), Page.parse(req.query)));
+    sendPage(req, res, await records.list(actorOf(req), typeOf(req), RecordListQuery.parse(req.query)));
+  }));
+
+  router.post('/v1/records/:type/search', handle(async (req, res) => {
+    const body = RecordSearchBody.parse(req.body);
+    res.json(await records.search(actorOf(req), typeOf(req), body));
   }));
 
   router.get('/v1/records/:type/:id', handle(async (req, res) => {
@@ -52,7 +58,9 @@ export function recordRoutes(_deps: AppDeps, records: RecordUseCases): Router {
   }));
 
   router.get('/v1/records/:type/:id/events', handle(async (req, res) => {
-    res.json(await records.events(actorOf(req), typeOf(req), param(req, 'id')));
+    const page = PageQuery.parse(req.query);
+    const { items } = await records.events(actorOf(req), typeOf(req), param(req, 'id'));
+    sendPage(req, res, pageOfList(items, (e) => `${e.at}|${e.eventId}`, page, { record: param(req, 'id') }));
   }));
 
   return router;

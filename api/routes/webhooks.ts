@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { pageOfList, PageQuery, sendPage } from '../cursor';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import type { Actor } from '../../workflows/domain/types';
@@ -60,7 +61,9 @@ export function webhookRoutes({ stores, webhookEgress = STRICT_EGRESS }: AppDeps
   router.get('/v1/webhooks', handle(async (req, res) => {
     const actor = actorOf(req);
     requireWebhookRole(actor);
-    res.json({ items: (await runsOwnWebhooks(actor)) ? await webhooks.listFor(actor.companyId ?? '') : [] });
+    const page = PageQuery.parse(req.query);
+    const hooks = (await runsOwnWebhooks(actor)) ? await webhooks.listFor(actor.companyId ?? '') : [];
+    sendPage(req, res, pageOfList(hooks, (w) => w.id, page, {}));
   }));
 
   router.get('/v1/webhooks/:id', handle(async (req, res) => {

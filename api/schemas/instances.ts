@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { id, key } from './common';
-import { Fields, Page } from './records';
+import { PageQuery } from '../cursor';
+import { Fields } from './records';
 
 export const StartBody = z.strictObject({
   pipelineKey: key,
@@ -52,11 +53,20 @@ export const CancelBody = z.strictObject({
   reason: z.string().trim().min(1).max(2_000),
 });
 
-export const InstanceListQuery = Page.extend({
+export const InstanceListQuery = PageQuery.extend({
   pipelineKey: key.optional(),
   stage: key.optional(),
   status: z.enum(['running', 'finished', 'cancelled']).optional(),
+  recordId: id.optional().meta({ description: "the instances of this record" }),
+  partnerCompanyId: id.optional().meta({ description: 'instances whose record is sent to this partner company' }),
+  deadlineBefore: z.iso
+    .datetime({ offset: true })
+    .transform((at) => new Date(at).toISOString())
+    .optional()
+    .meta({ description: "instances whose stage deadline falls before this time (the leads about to expire)" }),
+  sort: z.enum(['id', 'updatedAt']).optional().meta({ description: 'id (the default): a stable order; updatedAt: oldest change first, for a sync (an instance moved while paging comes again, never skipped)' }),
 });
+export type InstanceListParams = z.infer<typeof InstanceListQuery>;
 
 export const ReactivateBody = z.strictObject({
   /** The stage to reopen in; by default the last working stage before the outcome. */

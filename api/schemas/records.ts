@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PageQuery } from '../cursor';
+import { FilterBody } from './pipeline';
 import { fieldName, id, jsonValue, key } from './common';
 
 /** Field values by name; at most 200 fields per request. */
@@ -24,3 +26,23 @@ export const Page = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   offset: z.coerce.number().int().min(0).max(100_000).default(0),
 });
+
+/** A record list: its page, and what it may be narrowed by. */
+export const RecordListQuery = PageQuery.extend({
+  ownerId: id.optional().meta({ description: 'records this user owns' }),
+  partnerCompanyId: id.optional().meta({ description: 'records sent to this partner company' }),
+  updatedAfter: z.iso
+    .datetime({ offset: true })
+    .transform((at) => new Date(at).toISOString())
+    .optional()
+    .meta({ description: 'records changed after this time, oldest change first: a sync that pages on never skips a record changed meanwhile (it comes again)' }),
+});
+export type RecordListParams = z.infer<typeof RecordListQuery>;
+
+/** A search: the pipelines' filter language over the records of a type the caller may see, newest first. */
+export const RecordSearchBody = z.strictObject({
+  filter: FilterBody,
+  limit: z.number().int().min(1).max(100).optional(),
+  cursor: z.string().min(1).max(2_000).optional(),
+});
+export type RecordSearch = z.infer<typeof RecordSearchBody>;

@@ -6,7 +6,9 @@ import { recordIdOf } from '../../workflows/domain/instances';
 import { refOf } from '../../workflows/pipeline-ref';
 import { enforce, isAdmin } from '../actor';
 import { checkCancel, instanceScope } from '../tenancy';
+import { keysetAnswer, keysetParams } from '../cursor';
 import { AppError, notFound, refusal } from '../errors';
+import type { InstanceListParams } from '../schemas/instances';
 import type { InstanceClient } from '../instance-client';
 import { toRecordView } from '../../activities/store/records';
 import { filterContext } from '../../activities/triggers';
@@ -146,15 +148,13 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
 
     get: (actor: Actor, instanceId: string) => answer(actor, instanceId),
 
-    async list(actor: Actor, query: { pipelineKey?: string; stage?: string; status?: InstanceProjection['status']; limit: number; offset: number }) {
-      const { limit, offset, ...filter } = query;
-      const items = await stores.instances.list(
-        { ...filter, visibleTo: instanceScope(actor) },
-        { limit, skip: offset },
-      );
+    async list(actor: Actor, query: InstanceListParams) {
+      const { limit, cursor, offset, ...filters } = query;
+      const page = { limit, cursor, offset };
+      const { instances: found, next } = await stores.instances.page({ ...filters, visibleTo: instanceScope(actor) }, keysetParams(page, filters));
       // The forecast numbers come from the record's `amount`, which may be private to the owning company.
-      const shown = items.map(({ amount, weightedAmount, ...rest }) => (seesPrivateFields(actor, rest) ? { ...rest, amount, weightedAmount } : rest));
-      return { items: shown, limit, offset };
+      const shown = found.map(({ amount, weightedAmount, ...rest }) => ({ id: rest.instanceId, ...(seesPrivateFields(actor, rest) ? { ...rest, amount, weightedAmount } : rest) }));
+      return keysetAnswer(shown, next, page, filters);
     },
 
     /**

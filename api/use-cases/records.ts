@@ -4,11 +4,13 @@ import { newId } from '../../activities/store';
 import { isDuplicateKey } from '../../activities/store/collections';
 import { toRecordView } from '../../activities/store/records';
 import { refOf } from '../../workflows/pipeline-ref';
-import { planTriggers, type TriggerAction } from '../../activities/triggers';
+import { filterContext, planTriggers, type TriggerAction } from '../../activities/triggers';
 import type { TriggerOutcome } from '../../workflows/trigger-types';
-import { canSeeRecord, newRecord, redactRecord } from '../../workflows/domain';
+import { canSeeRecord, evaluateFilter, newRecord, redactRecord } from '../../workflows/domain';
 import type { Actor } from '../../workflows/domain/types';
+import { decodeCursor, encodeCursor, keysetAnswer, keysetParams } from '../cursor';
 import { AppError, notFound } from '../errors';
+import type { RecordListParams, RecordSearch } from '../schemas/records';
 import { checkAssignment } from '../tenancy';
 import type { InstanceClient } from '../instance-client';
 import { linkChecks } from '../links';
@@ -62,6 +64,9 @@ export async function refuseStageFields(stores: Stores, companyId: string, type:
 }
 
 /** Records of any object type. While an instance runs on a record, its writes go through that instance. */
+/** How many records one search call reads at most, matching or not. */
+export const SEARCH_SCAN = 1_000;
+
 /** A keyed create's record id: the same caller, type and Idempotency-Key always name the same record (16 characters, never a random id's 12). */
 export function keyedRecordId(type: string, companyId: string, userId: string, key: string): string {
   const digest = crypto.createHash('sha256').update(`${companyId}\0${userId}\0${type}\0${key}`).digest('base64url');
@@ -251,9 +256,12 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       return { ...redactRecord(record, actor), instances: running.map((i) => ({ instanceId: i.instanceId, stage: i.stage, status: i.status })) };
     },
 
-    async list(actor: Actor, type: string, page: { limit: number; offset: number }) {
-      const items = await stores.records.listVisible(type, { companyId: actor.companyId ?? '', userId: actor.userId }, { limit: page.limit, skip: page.offset });
-      return { items: items.map((r) => redactRecord(r, actor)), limit: page.limit, offset: page.offset };
+    async list(actor: Actor, type: string, query: RecordListParams) {
+      const { limit, cursor, offset, ...filters } = query;
+      const page = { limit, cursor, offset };
+      const bound = { type, ...filters };
+      const { records, next } = await stores.records.pageVisible(type, { companyId: actor.companyId ?? '', userId: actor.userId }, filters, keysetParams(page, bound));
+      return keysetAnswer(records.map((r) => redactRecord(r, actor)), next, page, bound);
     },
 
     async update(actor: Actor, type: string, id: string, fields: Record<string, unknown>, expectedVersion?: number) {
@@ -267,6 +275,35 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       // Pipelines the record did not match before may match now.
       await instances.updated(id, updated.version, actor);
       return redactRecord(updated, actor);
+    },
+
+    /**
+     * The records of `type` the caller may see that pass `filter` (paths as in
+     * a pipeline's filter; `user.*` is the caller), newest first. A call
+     * reads at most SEARCH_SCAN records: a page may come back short, or even
+     * empty, with a nextCursor to go on from.
+     */
+    async search(actor: Actor, type: string, body: RecordSearch) {
+      const limit = body.limit ?? 50;
+      const bound = { type, filter: body.filter };
+      let after = body.cursor ? decodeCursor(body.cursor, bound) : undefined;
+      const who = { companyId: actor.companyId ?? '', userId: actor.userId };
+      const matched: StoredRecord[] = [];
+      let scanned = 0;
+      let more = true;
+      while (more && matched.length < limit && scanned < SEARCH_SCAN) {
+        const batch = await stores.records.pageVisible(type, who, {}, { limit: Math.min(100, SEARCH_SCAN - scanned), ...(after ? { after } : {}) });
+        let index = 0;
+        for (const record of batch.records) {
+          index++;
+          scanned++;
+          after = [record.createdAt, record.id];
+          if (evaluateFilter(body.filter, await filterContext(stores, record, actor, [body.filter]))) matched.push(record);
+          if (matched.length === limit) break;
+        }
+        more = batch.next !== undefined || index < batch.records.length;
+      }
+      return { items: matched.map((r) => redactRecord(r, actor)), nextCursor: more && after ? encodeCursor(after, bound) : null, limit };
     },
 
     async events(actor: Actor, type: string, id: string) {

@@ -708,7 +708,7 @@ describe('Partner lead program through the HTTP API', () => {
     const { temporal, mongo } = await eventually(async () => {
       const temporalIds = new Set<string>();
       for await (const wf of h.client.workflow.list({ query })) temporalIds.add(wf.workflowId);
-      const projected = await h.stores.instances.list({ pipelineKey: LEAD_KEY, stage: 'pending', status: 'running' }, { limit: 1_000, skip: 0 });
+      const { instances: projected } = await h.stores.instances.page({ pipelineKey: LEAD_KEY, stage: 'pending', status: 'running' }, { limit: 1_000 });
       const mongoIds = new Set(projected.map((p) => p.instanceId));
       const same = temporalIds.size === mongoIds.size && [...temporalIds].every((id) => mongoIds.has(id));
       return same && pendingIds.every((id) => temporalIds.has(id)) && !temporalIds.has(leads[0]!.instanceId)
