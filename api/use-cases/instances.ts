@@ -7,6 +7,7 @@ import { refOf } from '../../workflows/pipeline-ref';
 import { enforce, isAdmin } from '../actor';
 import { checkCancel, instanceScope } from '../tenancy';
 import { keysetAnswer, keysetParams } from '../cursor';
+import { opaqueInstanceId } from '../params';
 import { AppError, notFound, refusal } from '../errors';
 import type { InstanceListParams } from '../schemas/instances';
 import type { InstanceClient } from '../instance-client';
@@ -153,7 +154,7 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
       const page = { limit, cursor, offset };
       const { instances: found, next } = await stores.instances.page({ ...filters, visibleTo: instanceScope(actor) }, keysetParams(page, filters));
       // The forecast numbers come from the record's `amount`, which may be private to the owning company.
-      const shown = found.map(({ amount, weightedAmount, ...rest }) => ({ id: rest.instanceId, ...(seesPrivateFields(actor, rest) ? { ...rest, amount, weightedAmount } : rest) }));
+      const shown = found.map(({ amount, weightedAmount, ...rest }) => ({ id: opaqueInstanceId(rest.instanceId), ...(seesPrivateFields(actor, rest) ? { ...rest, amount, weightedAmount } : rest) }));
       return keysetAnswer(shown, next, page, filters);
     },
 

@@ -1,11 +1,13 @@
 import { allowedMoves, findStage, redactRecord } from '../../workflows/domain';
 import type { Actor, InstanceState, PipelineVersion } from '../../workflows/domain/types';
+import { opaqueInstanceId } from '../params';
 
 /** An instance as one caller sees it: private fields removed, and the moves this caller may make. */
 export function presentInstance(def: PipelineVersion, state: InstanceState, actor: Actor, nowMs = Date.now()) {
   const stage = findStage(def, state.stage);
   const stageName = (key: string) => findStage(def, key)?.name ?? key;
   return {
+    id: opaqueInstanceId(state.instanceId),
     instanceId: state.instanceId,
     pipeline: { key: def.key, name: def.name, version: def.version },
     status: state.status,

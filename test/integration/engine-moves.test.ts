@@ -1,3 +1,4 @@
+import { opaqueInstanceId } from '../../api/params';
 import type { PipelineDefinition } from '../../workflows/domain/types';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
@@ -161,7 +162,11 @@ describe('stage moves through the HTTP API', () => {
     const first = await startInstance(h, sales, def.key, record.id, { 'idempotency-key': key });
     const second = await startInstance(h, sales, def.key, record.id, { 'idempotency-key': key });
     expect(first.status).toBe(201);
-    expect(first.headers.get('location')).toBe(`/v1/instances/${encodeURIComponent(first.body.instanceId)}`);
+    expect(first.headers.get('location')).toBe(`/v1/instances/${first.body.id}`);
+    expect(first.body.id).toBe(opaqueInstanceId(first.body.instanceId));
+    // The opaque id and the readable one name the same instance; a garbled opaque one is 400.
+    expect((await call(h, 'GET', `/v1/instances/${first.body.id}`, { user: sales })).body).toMatchObject({ instanceId: first.body.instanceId, stage: { key: 'qualify' } });
+    expect((await call(h, 'GET', '/v1/instances/ins_%25%25', { user: sales })).status).toBe(400);
     expect(second.body).toEqual(first.body);
     const again = await startInstance(h, sales, def.key, record.id);
     expect(again.status).toBe(409);

@@ -1,4 +1,5 @@
 import { COLLECTIONS } from '../../activities/store';
+import { opaqueInstanceId } from '../../api/params';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
@@ -163,12 +164,12 @@ describe('Cursor pagination', () => {
       }
     });
 
-    it('When a client pages the instances of a pipeline by 2, then every one once, each with id beside instanceId', async () => {
+    it('When a client pages the instances of a pipeline by 2, then every one once, each with its opaque id beside instanceId', async () => {
       const pages = await allPages(sales, '/v1/instances', { pipelineKey: def.key, limit: '2' });
       expect(pages.map((p) => p.body.items.length)).toEqual([2, 2, 1]);
       const items = pages.flatMap((p) => p.body.items);
       expect(new Set(items.map((i: { instanceId: string }) => i.instanceId))).toEqual(new Set(instances));
-      for (const item of items) expect(item.id).toBe(item.instanceId);
+      for (const item of items) expect(item.id).toBe(opaqueInstanceId(item.instanceId));
     });
 
     it('When instances are filtered by record and by deadline, then those only', async () => {
