@@ -108,6 +108,23 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
     return { ...redactRecord(record, actor), instances: running.map((i): TriggerOutcome => ({ instanceId: i.instanceId, outcome: 'started' })) };
   }
 
+  /**
+   * Waits for the first step of the instance a keyed create's earlier attempt
+   * started. When Temporal cannot deliver the wait (a run between tasks after
+   * its worker died answers as not running), the record says whether that
+   * step is written; if it is not yet, the caller is told to come back with
+   * its key (503, not kept), never to write a second record.
+   */
+  async function keyedStart(instanceId: string, recordId: string): Promise<void> {
+    try {
+      await instances.awaitStarted(instanceId);
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'not_running')) throw err;
+      if (await stores.records.get(recordId)) return;
+      throw new AppError(503, 'instance_starting', 'the instance this Idempotency-Key started has not taken its first step yet; send the request again with the same key shortly');
+    }
+  }
+
   async function createAndStart(record: StoredRecord, actions: TriggerAction[], actor: Actor, keyed: boolean): Promise<{ record: StoredRecord; instances: TriggerOutcome[] }> {
     if (actions.length === 0) {
       try {
@@ -132,12 +149,13 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         // The first step wrote the record as its stage left it (stage field, defaults): answer with what is stored.
         return { record: (await stores.records.get(record.id)) ?? record, instances: [{ instanceId: only.instanceId, outcome: 'started' }] };
       } catch (err) {
-        if (!(err instanceof AppError && err.code === 'already_running')) throw err;
+        const code = err instanceof AppError ? err.code : undefined;
         // A keyed create's earlier attempt started this very instance on this very record: wait for its first step.
-        if (keyed) {
-          await instances.awaitStarted(only.instanceId);
+        if (keyed && (code === 'already_running' || code === 'not_running')) {
+          await keyedStart(only.instanceId, record.id);
           return { record: (await stores.records.get(record.id)) ?? record, instances: [{ instanceId: only.instanceId, outcome: 'started' }] };
         }
+        if (code !== 'already_running') throw err;
         // Another start took the instance id meanwhile, so nothing was written: the trigger settles which record it runs on.
       }
     }
