@@ -2,7 +2,9 @@ import { z } from 'zod';
 import * as Out from '../../api/schemas/responses';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { startHarness, type Harness } from '../support/harness';
+import { uid } from '../support/factories';
 import { instancePath, publishPipeline, testPipeline } from '../support/pipelines';
+import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 
 /**
  * The output schemas are the contract the typed client is generated from:
@@ -91,5 +93,43 @@ describe('the answers conform to their output schemas', () => {
     conforms(Out.ApiKey, await call(h, 'POST', `/v1/api-keys/${(issued.body as { id: string }).id}/revoke`, { user: admin }));
     conforms(Out.AuditEntryPage, await call(h, 'GET', '/v1/audit?limit=5', { user: admin }));
     conforms(Out.ApiKeyList, await call(h, 'GET', '/v1/api-keys', { user: admin }));
+  });
+});
+
+describe('the partner program answers conform to their output schemas', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('When companies are made, a lead is sent, accepted and given an expiry, and the scorecard read, then each answer is its schema', async () => {
+    const operator = await seedUser(h, { companyKind: 'platform', roles: ['operator'] });
+    const owner = await call(h, 'POST', '/v1/companies', { user: operator, body: { name: uid('Owner'), kind: 'owner', admin: { name: 'Ada Admin', email: `${uid('ada')}@example.test` } } });
+    conforms(Out.CreatedCompany, owner, 201);
+    const ownerId = (owner.body as z.output<typeof Out.CreatedCompany>).company.id;
+    const admin = await seedUser(h, { companyId: ownerId, roles: ['admin', 'sales'] });
+    await publishPipeline(h, admin, partnerLeadTemplate());
+
+    const partner = await call(h, 'POST', '/v1/companies', { user: admin, body: { name: uid('Partner'), kind: 'partner' } });
+    conforms(Out.CreatedCompany, partner, 201);
+    const partnerId = (partner.body as z.output<typeof Out.CreatedCompany>).company.id;
+    conforms(Out.Company, await call(h, 'GET', `/v1/companies/${partnerId}`, { user: admin }));
+    conforms(Out.Company, await call(h, 'PUT', `/v1/companies/${partnerId}/programs/${ownerId}`, { user: admin }));
+    conforms(Out.CompanyList, await call(h, 'GET', '/v1/companies', { user: admin }));
+    const partnerUser = await seedUser(h, { companyId: partnerId, roles: ['partner_user'] });
+
+    const lead = await call(h, 'POST', '/v1/records/lead', { user: admin, body: { fields: { title: 'Rooftop solar', amount: 12000 }, partnerCompanyId: partnerId } });
+    conforms(Out.CreatedRecord, lead, 201);
+    const leadId = (lead.body as { id: string }).id;
+    const accepted = await call(h, 'POST', `/v1/leads/${leadId}/accept`, { user: partnerUser, body: {} });
+    conforms(Out.Instance, accepted);
+    expect((accepted.body as z.output<typeof Out.Instance>).stage.key).toBe('accepted');
+    const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    conforms(Out.ObjectRecord, await call(h, 'PUT', `/v1/leads/${leadId}/expiration`, { user: admin, body: { expiresAt } }));
+    conforms(Out.Scorecard, await call(h, 'GET', '/v1/partners/scorecard', { user: admin }));
+    conforms(Out.InstancePage, await call(h, 'GET', '/v1/instances?limit=5', { user: partnerUser }));
   });
 });
