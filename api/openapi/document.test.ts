@@ -53,6 +53,7 @@ describe('the OpenAPI document', () => {
     const ok = (path: string, method: string) => Object.keys(doc.paths[path]![method].responses['200'].headers);
     expect(ok('/v1/records/{type}/{id}', 'get')).toContain('ETag');
     expect(ok('/v1/instances', 'get')).toEqual(expect.arrayContaining(['Link', 'Deprecation']));
+    expect(ok('/v1/records/{type}/search', 'post')).not.toContain('Link');
     const refs = (name: string) => Object.keys(doc.components.responses[name].headers);
     expect(refs('RateLimited')).toEqual(expect.arrayContaining(['RateLimit', 'RateLimit-Policy', 'Retry-After']));
     expect(refs('Unavailable')).toContain('Retry-After');

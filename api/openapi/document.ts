@@ -51,7 +51,8 @@ const headerRefs = (names: readonly string[]) => Object.fromEntries(names.map((n
 
 /** What a success answer carries: the request id always, and the headers its route sets. */
 function successHeaders(route: RouteSpec, id: string | undefined): JsonObject {
-  const isList = id !== undefined && /(List|Page)$/.test(id);
+  // Only lists read with GET go through sendPage (Link rel="next", Deprecation for offset); a search answers its page as it is.
+  const isList = route.method === 'get' && id !== undefined && /(List|Page)$/.test(id);
   return headerRefs([
     ...COMMON_HEADERS,
     ...(route.ok.etag ? ['ETag'] : []),
