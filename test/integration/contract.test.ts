@@ -133,3 +133,38 @@ describe('the partner program answers conform to their output schemas', () => {
     conforms(Out.InstancePage, await call(h, 'GET', '/v1/instances?limit=5', { user: partnerUser }));
   });
 });
+
+describe('the webhook, user and health answers conform to their output schemas', () => {
+  // No worker: nothing is ever delivered, so the example URL is never resolved or called.
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ worker: false });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('When a webhook is registered, read, changed and disabled, then each answer is its schema', async () => {
+    const admin = await seedUser(h, { roles: ['admin'] });
+    const body = { companyId: admin.actor.companyId, url: 'https://hooks.example.com/propeller', events: ['stage.entered'] };
+    const created = await call(h, 'POST', '/v1/webhooks', { user: admin, body });
+    conforms(Out.CreatedWebhook, created, 201);
+    const path = `/v1/webhooks/${(created.body as { id: string }).id}`;
+    conforms(Out.Webhook, await call(h, 'GET', path, { user: admin }));
+    conforms(Out.WebhookList, await call(h, 'GET', '/v1/webhooks', { user: admin }));
+    conforms(Out.Webhook, await call(h, 'PATCH', path, { user: admin, body: { events: ['stage.entered', 'task.completed'] } }));
+    conforms(Out.Webhook, await call(h, 'POST', `${path}/disable`, { user: admin }));
+  });
+
+  it('When a user is created, read, changed and deactivated, and health is asked, then each answer is its schema', async () => {
+    const admin = await seedUser(h, { roles: ['admin'] });
+    const created = await call(h, 'POST', '/v1/users', { user: admin, body: { companyId: admin.actor.companyId, name: 'Sam Sales', email: `${uid('sam')}@example.test`, roles: ['sales'] } });
+    conforms(Out.User, created, 201);
+    const path = `/v1/users/${(created.body as { id: string }).id}`;
+    conforms(Out.User, await call(h, 'GET', path, { user: admin }));
+    conforms(Out.User, await call(h, 'PATCH', path, { user: admin, body: { department: 'Sales EMEA', attributes: { region: 'emea' } } }));
+    conforms(Out.User, await call(h, 'DELETE', path, { user: admin }));
+    conforms(Out.Health, await call(h, 'GET', '/healthz'));
+    conforms(Out.Ready, await call(h, 'GET', '/readyz'));
+  });
+});
