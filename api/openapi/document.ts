@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AUTHENTICATED_ERRORS, ERROR_RESPONSES, ErrorBody, Responses, type RouteSpec } from './route-spec';
+import { AUTHENTICATED_ERRORS, COMMON_HEADERS, ERROR_HEADERS, ERROR_RESPONSES, ErrorBody, type RouteSpec } from './route-spec';
+import { HEADERS } from './headers';
 import { setupRoutes } from './table-setup';
 import { workRoutes } from './table-work';
 
@@ -35,14 +36,41 @@ function parameters(route: RouteSpec): JsonObject[] {
   const headers = [
     (route.idempotent || route.method === 'post') && { $ref: '#/components/parameters/IdempotencyKey' },
     route.ifMatch && { $ref: '#/components/parameters/IfMatch' },
-  ].filter((p): p is { $ref: string } => p !== undefined);
+  ].filter((p): p is { $ref: string } => typeof p === 'object');
   return [...inPath, ...(route.query ? queryParameters(route.query) : []), ...headers];
 }
 
+/** The id an output schema is named by (`.meta({ id })`): the document refers to it, never inlines it. */
+function schemaId(route: RouteSpec, schema: z.ZodType): string {
+  const id = z.globalRegistry.get(schema)?.id;
+  if (!id) throw new Error(`${route.method} ${route.path}: its JSON answer needs an output schema named with .meta({ id }) (api/schemas/responses)`);
+  return id;
+}
+
+const headerRefs = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+
+/** What a success answer carries: the request id always, and the headers its route sets. */
+function successHeaders(route: RouteSpec, id: string | undefined): JsonObject {
+  // Only lists read with GET go through sendPage (Link rel="next", Deprecation for offset); a search answers its page as it is.
+  const isList = route.method === 'get' && id !== undefined && /(List|Page)$/.test(id);
+  return headerRefs([
+    ...COMMON_HEADERS,
+    ...(route.ok.etag ? ['ETag'] : []),
+    ...(route.ok.status === 201 ? ['Location'] : []),
+    ...(route.method === 'post' ? ['Idempotent-Replayed'] : []),
+    ...(isList ? ['Link', 'Deprecation'] : []),
+  ]);
+}
+
 function responses(route: RouteSpec): JsonObject {
-  const { status, description, schema = Responses.object, contentType = 'application/json', alternative } = route.ok;
+  const { status, description, schema, contentType = 'application/json', alternative } = route.ok;
+  const types = [contentType, ...(alternative ? [alternative] : [])];
+  if (types.includes('application/json') && !schema) throw new Error(`${route.method} ${route.path}: a JSON answer needs an output schema`);
+  const id = schema ? schemaId(route, schema) : undefined;
+  const example = schema ? (z.globalRegistry.get(schema)?.examples as unknown[] | undefined)?.[0] : undefined;
+  if (id && example === undefined) throw new Error(`${route.method} ${route.path}: ${id} has no example`);
   const content = Object.fromEntries(
-    [contentType, ...(alternative ? [alternative] : [])].map((type) => [type, { schema: type === 'application/json' ? jsonSchema(schema) : { type: 'string' } }]),
+    types.map((type) => [type, type === 'application/json' ? { schema: { $ref: `#/components/schemas/${id}` }, example } : { schema: { type: 'string' } }]),
   );
   const errors = new Set([...(route.public ? [] : AUTHENTICATED_ERRORS), ...(route.idempotent || route.method === 'post' ? [409, 422] : []), ...(route.errors ?? [])]);
   const refusals = [...errors].sort((a, b) => a - b).map((code) => {
@@ -50,17 +78,22 @@ function responses(route: RouteSpec): JsonObject {
     if (!known) throw new Error(`${route.method} ${route.path}: no description for status ${code}`);
     return [String(code), { $ref: `#/components/responses/${known.name}` }];
   });
-  return { [String(status)]: { description, content }, ...Object.fromEntries(refusals) };
+  return {
+    [String(status)]: { description, headers: successHeaders(route, id), content },
+    ...Object.fromEntries(refusals),
+    default: { $ref: '#/components/responses/Error' },
+  };
 }
 
-const operationId = (route: RouteSpec) =>
-  route.method + route.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_m, next: string | undefined) => (next ?? '').toUpperCase());
+const MAX_SUMMARY = 80;
 
 function operation(route: RouteSpec): JsonObject {
+  if (route.summary.length > MAX_SUMMARY) throw new Error(`${route.method} ${route.path}: summary longer than ${MAX_SUMMARY} characters (move the rest to description)`);
   const params = parameters(route);
   return {
-    operationId: operationId(route),
+    operationId: route.operationId,
     summary: route.summary,
+    ...(route.description && { description: route.description }),
     tags: [route.tag],
     ...(route.public && { security: [] }),
     ...(params.length > 0 && { parameters: params }),
@@ -71,13 +104,26 @@ function operation(route: RouteSpec): JsonObject {
   };
 }
 
+/** Every output schema named with `.meta({ id })`, as OpenAPI components, referring to each other by `$ref`. */
+function outputSchemas(): Record<string, JsonObject> {
+  const { schemas } = z.toJSONSchema(z.globalRegistry, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema]));
+}
+
 function components(): JsonObject {
   const error = { $ref: '#/components/schemas/Error' };
   return {
-    schemas: { Error: jsonSchema(ErrorBody) },
-    responses: Object.fromEntries(
-      Object.values(ERROR_RESPONSES).map(({ name, description }) => [name, { description, content: { 'application/json': { schema: error } } }]),
-    ),
+    schemas: { Error: jsonSchema(ErrorBody), ...outputSchemas() },
+    responses: {
+      ...Object.fromEntries(
+        Object.entries(ERROR_RESPONSES).map(([status, { name, description }]) => [
+          name,
+          { description, headers: headerRefs([...COMMON_HEADERS, ...(ERROR_HEADERS[Number(status)] ?? [])]), content: { 'application/json': { schema: error } } },
+        ]),
+      ),
+      Error: { description: 'Any other error: the shared envelope, with a code to act on.', headers: headerRefs(COMMON_HEADERS), content: { 'application/json': { schema: error } } },
+    },
+    headers: HEADERS,
     parameters: {
       IdempotencyKey: {
         name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
@@ -95,7 +141,10 @@ function components(): JsonObject {
 
 function build(): JsonObject {
   const paths: Record<string, Record<string, JsonObject>> = {};
+  const ids = new Set<string>();
   for (const route of routeTable) {
+    if (ids.has(route.operationId)) throw new Error(`operationId ${route.operationId} is used twice`);
+    ids.add(route.operationId);
     const item = (paths[openApiPath(route.path)] ??= {});
     if (item[route.method]) throw new Error(`${route.method} ${route.path} is in the route table twice`);
     item[route.method] = operation(route);

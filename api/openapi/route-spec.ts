@@ -13,7 +13,11 @@ export interface RouteSpec {
   method: Method;
   /** Express style, as registered: `/v1/instances/:id`. */
   path: string;
+  /** Hand-named and unique: a generated client's method name (listRecords, moveInstance). */
+  operationId: string;
+  /** One line, at most 80 characters; the rest goes in description. */
   summary: string;
+  description?: string;
   tag: string;
   /** Health and this documentation; every other route needs `Authorization: Bearer <api key>`. */
   public?: true;
@@ -30,7 +34,10 @@ export interface RouteSpec {
   ok: {
     status: 200 | 201;
     description: string;
+    /** An output schema named with `.meta({ id })` (api/schemas/responses): required for JSON answers. */
     schema?: z.ZodType;
+    /** The answer carries an ETag: the version of what it describes. */
+    etag?: true;
     contentType?: ContentType;
     /** Answered instead of contentType when the request's Accept prefers it. */
     alternative?: ContentType;
@@ -76,22 +83,12 @@ export const ERROR_RESPONSES: Record<number, { name: string; description: string
   },
 };
 
-const anyObject = z.looseObject({});
+/** What every answer may carry, whatever its status. */
+export const COMMON_HEADERS = ['X-Request-Id'];
 
-/** Responses are described only as far as is cheap: the list envelopes, and any object otherwise. */
-export const Responses = {
-  object: anyObject,
-  items: z.object({ items: z.array(anyObject) }),
-  page: z.object({
-    items: z.array(anyObject),
-    nextCursor: z.string().nullable().meta({ description: 'send as cursor for the next page (also in Link: rel="next"); null on the last page' }),
-    limit: z.number().int(),
-    offset: z.number().int().optional().meta({ description: 'only when the page was asked by offset (deprecated: answered with a Deprecation header)' }),
-  }),
-  list: z.object({
-    items: z.array(anyObject),
-    nextCursor: z.string().nullable().meta({ description: 'with limit or cursor: send as cursor for the next page (also in Link: rel="next"); null on the last page, and when the whole list was asked for' }),
-  }),
-  health: z.object({ status: z.literal('ok'), version: z.string().meta({ description: 'the Propeller version the process runs, e.g. 1.0.0' }) }),
-  ready: z.object({ status: z.literal('ready'), checks: z.object({ temporal: z.string(), mongodb: z.string() }) }),
+/** Headers an error answer of this status carries besides X-Request-Id (api/limits.ts, api/admission.ts, api/idempotency.ts). */
+export const ERROR_HEADERS: Record<number, string[]> = {
+  409: ['Retry-After'],
+  429: ['RateLimit', 'RateLimit-Policy', 'Retry-After'],
+  503: ['Retry-After'],
 };

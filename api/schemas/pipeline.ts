@@ -126,7 +126,8 @@ export const VersionParam = z
 
 const off = z.boolean().default(false);
 
-const DefinitionShape = z.strictObject({
+/** The shape alone, without the semantic check: the answers (api/schemas/responses) describe stored definitions with it. */
+export const DefinitionShape = z.strictObject({
   key,
   name,
   description,
