@@ -1141,6 +1141,7 @@ export interface components {
          * @description An instance as the caller sees it: GET /v1/instances/{id}, a start, a move, a task completion and every lead action answer this.
          * @example {
          *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+         *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
          *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
          *       "pipeline": {
          *         "key": "deals",
@@ -1238,6 +1239,9 @@ export interface components {
         Instance: {
             /** @description the audit event of the step this answer made (moves, task completions, lead actions, reactivation, cancel) */
             eventId?: string;
+            /** @description the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId */
+            id: string;
+            /** @description the readable id, as Temporal and its Web UI know the instance */
             instanceId: string;
             pipeline: {
                 key: string;
@@ -1289,7 +1293,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "id": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
          *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
          *       "chainId": "c1",
          *       "pipelineKey": "deals",
@@ -1311,7 +1315,7 @@ export interface components {
          *     }
          */
         InstanceListItem: {
-            /** @description the instance id (as instanceId) */
+            /** @description the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId */
             id: string;
             instanceId: string;
             chainId: string;
@@ -1427,7 +1431,7 @@ export interface components {
          * @example {
          *       "items": [
          *         {
-         *           "id": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
          *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
          *           "chainId": "c1",
          *           "pipelineKey": "deals",
@@ -5885,7 +5889,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+                     *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *           "chainId": "c1",
                      *           "pipelineKey": "deals",
@@ -5953,6 +5957,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -6084,6 +6089,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -6286,6 +6292,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -6437,6 +6444,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -6578,6 +6586,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -6718,6 +6727,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -7131,6 +7141,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -7271,6 +7282,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -7417,6 +7429,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -7557,6 +7570,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",
@@ -7697,6 +7711,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "eventId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60:c1:2",
+                     *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
                      *       "pipeline": {
                      *         "key": "deals",

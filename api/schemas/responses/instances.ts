@@ -1,3 +1,4 @@
+import { opaqueInstanceId } from '../../params';
 import { z } from 'zod';
 import { anyJson, Assignee, Deadline, InstanceStatus, isoTime, listOf, pageOf, StageType, TaskKind } from './shared';
 
@@ -5,6 +6,7 @@ const COMPANY = 'cmp_Hq2v8Rk1Xa4Z';
 const OWNER = 'usr_Tn3c0Wd9Lp2M';
 const RECORD_ID = 'opp_4f1d2c9a7b3e8d60';
 const INSTANCE_ID = `pipeline:${COMPANY}:deals:opportunity:${RECORD_ID}`;
+const OPAQUE_ID = opaqueInstanceId(INSTANCE_ID);
 
 const recordExample = {
   id: RECORD_ID,
@@ -72,7 +74,8 @@ const taskExample = {
 export const Instance = z
   .object({
     eventId: z.string().optional().meta({ description: 'the audit event of the step this answer made (moves, task completions, lead actions, reactivation, cancel)' }),
-    instanceId: z.string(),
+    id: z.string().meta({ description: 'the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId' }),
+    instanceId: z.string().meta({ description: 'the readable id, as Temporal and its Web UI know the instance' }),
     pipeline: z.object({ key: z.string(), name: z.string(), version: z.number().int() }),
     status: InstanceStatus,
     stage: z.object({ key: z.string(), name: z.string(), type: StageType, winRate: z.number().nullable() }),
@@ -100,6 +103,7 @@ export const Instance = z
     examples: [
       {
         eventId: `${INSTANCE_ID}:c1:2`,
+        id: OPAQUE_ID,
         instanceId: INSTANCE_ID,
         pipeline: { key: 'deals', name: 'Deals', version: 2 },
         status: 'running',
@@ -118,14 +122,14 @@ export const Instance = z
   });
 
 const listItemExample = {
-  id: INSTANCE_ID, instanceId: INSTANCE_ID, chainId: 'c1', pipelineKey: 'deals', pipelineName: 'Deals', version: 2, objectType: 'opportunity',
+  id: OPAQUE_ID, instanceId: INSTANCE_ID, chainId: 'c1', pipelineKey: 'deals', pipelineName: 'Deals', version: 2, objectType: 'opportunity',
   recordId: RECORD_ID, companyId: COMPANY, ownerId: OWNER, status: 'running', stage: 'qualify', stageType: 'normal',
   stageEnteredAt: '2026-12-07T10:02:11.000Z', amount: 48000, winRate: 25, weightedAmount: 12000, seq: 2, updatedAt: '2026-12-07T10:02:11.000Z',
 } as const;
 
 export const InstanceListItem = z
   .object({
-    id: z.string().meta({ description: 'the instance id (as instanceId)' }),
+    id: z.string().meta({ description: 'the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId' }),
     instanceId: z.string(),
     chainId: z.string(),
     pipelineKey: z.string(),
