@@ -16,6 +16,10 @@ export interface Webhook {
   createdAt: string;
   createdBy: string;
   disabledAt?: string;
+  /** Why it was disabled when Propeller did it: the receiver answered 410, or failed for days. */
+  disabledReason?: string;
+  /** Since when its deliveries have failed with no success in between. */
+  failingSince?: string;
   updatedAt?: string;
   version?: number;
 }
@@ -30,6 +34,8 @@ export interface DeliveryOutcome {
   lastStatus?: number;
   lastError?: string;
   deliveredAt?: string;
+  /** When it is tried again, while `retrying`. */
+  nextAttemptAt?: string;
   updatedAt: string;
 }
 
@@ -93,9 +99,22 @@ export function webhookStore(db: Db) {
       return write(companyId, id, (doc) => ({ ...doc, ...patch, updatedAt: now }), opts);
     },
 
-    /** Disabled twice keeps its first time. */
-    async disable(companyId: string, id: string, now: string): Promise<VersionedWrite<Webhook>> {
-      return write(companyId, id, (doc) => (doc.active ? { ...doc, active: false, disabledAt: now, updatedAt: now } : undefined));
+    /** Disabled twice keeps its first time (and reason); an admin's disable gives none. */
+    async disable(companyId: string, id: string, now: string, reason?: string): Promise<VersionedWrite<Webhook>> {
+      return write(companyId, id, (doc) => (doc.active ? { ...doc, active: false, disabledAt: now, updatedAt: now, ...(reason ? { disabledReason: reason } : {}) } : undefined));
+    },
+
+    /**
+     * A delivery failed: the first failure since a success starts the count
+     * towards disabling. Outside the version: no caller's If-Match is about it.
+     */
+    async markFailing(id: string, now: string): Promise<void> {
+      await webhooks.updateOne({ _id: id, failingSince: { $exists: false } }, { $set: { failingSince: now } });
+    },
+
+    /** A delivery succeeded: the endpoint is healthy again. */
+    async clearFailing(id: string): Promise<void> {
+      await webhooks.updateOne({ _id: id }, { $unset: { failingSince: '' } });
     },
 
     /** What every step that raises an event asks: answered from the cache of active webhooks. */

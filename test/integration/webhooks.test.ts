@@ -11,8 +11,11 @@ import { eventually, startHarness, type Harness } from '../support/harness';
 import { publishPipeline, recordInstanceId, storeVersion } from '../support/pipelines';
 import { isAuthentic, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 
-// jest reads testTimeout only from the root config; retries back off 1 s, 2 s, ….
+// jest reads testTimeout only from the root config.
 jest.setTimeout(90_000);
+
+/** The published schedule, shortened: a failed try is tried again after 200 ms, 400 ms, …. */
+const RETRY = { schedule: [0, 200, 400, 800, 1_600], disableAfterMs: 86_400_000 };
 
 const PRIVATE = ['amount', 'contactPhone', 'internalNotes'];
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
@@ -51,7 +54,7 @@ describe('Webhooks: signed, per company, retried', () => {
   }
 
   beforeAll(async () => {
-    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS });
+    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS, webhookRetry: RETRY });
     demo = await seedDemo(h);
     ({ admin, sales } = demo.users);
     [ownerRx, partnerRx, flakyRx] = await Promise.all([startWebhookReceiver(), startWebhookReceiver(), startWebhookReceiver()]);
@@ -136,7 +139,7 @@ describe('Webhooks: signed, per company, retried', () => {
     expect(flakyRx.received.filter((r) => r.raw.includes(later.id))).toEqual([]);
   });
 
-  it('When a receiver refuses with 410, then the delivery fails at once and is not retried', async () => {
+  it('When a receiver answers 410 Gone, then the delivery fails at once, is not retried, and the endpoint is disabled saying why', async () => {
     const rejecting = await startWebhookReceiver();
     try {
       await register('rejected', demo.companies.partnerB, rejecting.url, ['stage.entered']);
@@ -148,6 +151,9 @@ describe('Webhooks: signed, per company, retried', () => {
       expect(result).toMatchObject({ failed: 1 });
       expect(await h.stores.webhooks.getOutcome(refused.eventId)).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 410 });
       expect(rejecting.received).toHaveLength(1);
+      const read = await call(h, 'GET', `/v1/webhooks/${hooks.rejected!.id}`, { user: demo.users.partnerB_admin });
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ active: false, disabledAt: expect.any(String), disabledReason: 'the receiver answered 410 Gone' });
     } finally {
       if (hooks.rejected) await h.stores.webhooks.disable(demo.companies.partnerB, hooks.rejected.id, new Date().toISOString());
       await rejecting.close();

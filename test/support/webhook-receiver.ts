@@ -15,6 +15,8 @@ export interface ReceivedWebhook {
   body: any;
   /** What the receiver answered. */
   answered: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface WebhookReceiver {
@@ -22,8 +24,8 @@ export interface WebhookReceiver {
   received: ReceivedWebhook[];
   /** Only the requests it answered 2xx to. */
   accepted(): ReceivedWebhook[];
-  /** Answers the next `n` requests with `status` instead of 204. */
-  failNext(n: number, status?: number): void;
+  /** Answers the next `n` requests with `status` instead of 204, with a `Retry-After` when given. */
+  failNext(n: number, status?: number, retryAfter?: string): void;
   /** Answers the next request with a 302 to `location`. */
   redirectNext(location: string): void;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
   const received: ReceivedWebhook[] = [];
   let failures = 0;
   let failStatus = 503;
+  let failRetryAfter: string | undefined;
   let redirect: string | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -45,6 +48,7 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
       redirect = undefined;
       const answered = location ? 302 : failures > 0 ? (failures--, failStatus) : 204;
       if (location) res.setHeader('Location', location);
+      if (!location && answered === failStatus && failRetryAfter !== undefined) res.setHeader('Retry-After', failRetryAfter);
       let body: unknown;
       try {
         body = JSON.parse(raw);
@@ -59,6 +63,7 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
         raw,
         body,
         answered,
+        at: Date.now(),
       });
       res.statusCode = answered;
       res.end();
@@ -69,9 +74,10 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
     url: `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}/hooks`,
     received,
     accepted: () => received.filter((r) => r.answered < 300),
-    failNext(n, status = 503) {
+    failNext(n, status = 503, retryAfter) {
       failures = n;
       failStatus = status;
+      failRetryAfter = retryAfter;
     },
     redirectNext(to) {
       redirect = to;
