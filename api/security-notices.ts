@@ -36,11 +36,13 @@ export function securityNotices({ stores, temporal, taskQueue }: NoticeDeps) {
       };
       return { id, webhookId: hook.id, payload };
     });
+    // Kept in the outbox like a step's, so that only ids pass through Temporal and a delivery can be sent again.
+    await stores.webhooks.putOutbox(deliveries, entry.at);
     try {
       await temporal.workflow.start<typeof webhookDeliveries>('webhookDeliveries', {
         taskQueue,
         workflowId: `security:${entry.id}`,
-        args: [{ eventId: entry.id, deliveries }],
+        args: [{ eventId: entry.id, deliveries: deliveries.map((d) => d.id) }],
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -63,7 +63,10 @@ const INDEXES: Record<string, IndexDescription[]> = {
   ],
   [COLLECTIONS.users]: [{ key: { companyId: 1 }, name: 'by_company' }],
   [COLLECTIONS.webhooks]: [{ key: { companyId: 1 }, name: 'by_company' }],
-  [COLLECTIONS.webhookDeliveries]: [{ key: { webhookId: 1, updatedAt: -1 }, name: 'by_webhook' }],
+  [COLLECTIONS.webhookDeliveries]: [
+    { key: { webhookId: 1, updatedAt: -1 }, name: 'by_webhook' },
+    { key: { webhookId: 1, createdAt: -1 }, name: 'by_webhook_created' },
+  ],
   [COLLECTIONS.audit]: [{ key: { companyId: 1, at: -1 }, name: 'by_company_at' }],
   [COLLECTIONS.apiKeys]: [
     { key: { hash: 1 }, name: 'by_hash', unique: true },

@@ -1,4 +1,5 @@
-import type { Db } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
+import { keysetPage, type After } from './keyset';
 import type { DeliveryStatus, WebhookDelivery, WebhookEventType } from '../../workflows/domain/webhooks';
 import { newWebhookSecret } from '../../lib/webhook-signature';
 import { COLLECTIONS, type Doc } from './collections';
@@ -24,7 +25,18 @@ export interface Webhook {
   version?: number;
 }
 
-/** What SREs look at: one document per delivery id, rewritten after every attempt. */
+/** One try of a delivery, as the delivery log shows it. */
+export interface DeliveryAttempt {
+  at: string;
+  /** What the delivery stood at after this try. */
+  status: DeliveryStatus;
+  /** The receiver's HTTP status, when it answered. */
+  responseCode?: number;
+  error?: string;
+  nextAttemptAt?: string;
+}
+
+/** The delivery log: one document per delivery id (read by `_id`), with every try it had. */
 export interface DeliveryOutcome {
   id: string;
   webhookId: string;
@@ -37,7 +49,21 @@ export interface DeliveryOutcome {
   /** When it is tried again, while `retrying`. */
   nextAttemptAt?: string;
   updatedAt: string;
+  /** When it was first tried: the log's order. */
+  createdAt?: string;
+  /** Every try, oldest first. */
+  log?: DeliveryAttempt[];
 }
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  /** First tried at or after / before. */
+  since?: string;
+  until?: string;
+}
+
+/** The fields of a delivery's latest try: a later try without one (a success after errors) clears it. */
+const LATEST = ['lastStatus', 'lastError', 'deliveredAt', 'nextAttemptAt'] as const;
 
 /** The secret is stored as given: it is needed to sign. Only `forDelivery` and `create` ever return it. */
 type WebhookDoc = Doc<Omit<Webhook, 'id'> & { secret: string }>;
@@ -148,9 +174,32 @@ export function webhookStore(db: Db) {
       return { id: _id, ...rest };
     },
 
-    async recordOutcome(outcome: DeliveryOutcome): Promise<void> {
-      const { id, ...rest } = outcome;
-      await outcomes.replaceOne({ _id: id }, rest, { upsert: true });
+    /**
+     * One more try of a delivery: its latest state, and the try appended to
+     * its log. `attempts` counts every try, redeliveries included.
+     */
+    async recordOutcome(outcome: Omit<DeliveryOutcome, 'attempts' | 'createdAt' | 'log'> & { attempts?: number }): Promise<void> {
+      const { id, attempts: _attempts, ...rest } = outcome;
+      const entry: DeliveryAttempt = {
+        at: rest.updatedAt,
+        status: rest.status,
+        ...(rest.lastStatus !== undefined ? { responseCode: rest.lastStatus } : {}),
+        ...(rest.lastError !== undefined ? { error: rest.lastError } : {}),
+        ...(rest.nextAttemptAt !== undefined ? { nextAttemptAt: rest.nextAttemptAt } : {}),
+      };
+      const set = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      const unset = LATEST.filter((k) => rest[k] === undefined);
+      await outcomes.updateOne(
+        { _id: id },
+        {
+          $set: set,
+          $inc: { attempts: 1 },
+          $setOnInsert: { createdAt: rest.updatedAt },
+          $push: { log: entry },
+          ...(unset.length > 0 ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}),
+        } as never,
+        { upsert: true },
+      );
     },
 
     async getOutcome(id: string): Promise<DeliveryOutcome | undefined> {
@@ -158,6 +207,26 @@ export function webhookStore(db: Db) {
       if (!doc) return undefined;
       const { _id, ...rest } = doc;
       return { id: _id, ...rest } as DeliveryOutcome;
+    },
+
+    /**
+     * One webhook's deliveries, newest first, by keyset on when each was first
+     * tried. The filter is on the webhook (an index on MongoDB; a scan on
+     * FerretDB, which pushes down only `_id`): a delivery itself is read by `_id`.
+     */
+    async deliveriesFor(webhookId: string, filter: DeliveryFilter, page: { limit: number; after?: After; skip?: number }): Promise<{ deliveries: DeliveryOutcome[]; next?: After }> {
+      const created = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lt: filter.until } : {}) };
+      const where: Filter<OutcomeDoc> = {
+        webhookId,
+        createdAt: Object.keys(created).length > 0 ? created : { $exists: true },
+        ...(filter.status ? { status: filter.status } : {}),
+      };
+      const found =
+        page.skip !== undefined
+          ? { docs: await outcomes.find(where).sort({ createdAt: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray() }
+          : await keysetPage(outcomes, where, { field: 'createdAt', dir: -1 }, page);
+      const deliveries = found.docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }) as DeliveryOutcome);
+      return { deliveries, ...('next' in found && found.next ? { next: found.next } : {}) };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { ApiKeyBody, CompanyBody, UserBody, UserPatch } from '../schemas/people';
 import { PageQuery } from '../cursor';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
-import { WebhookBody, WebhookPatch } from '../schemas/webhooks';
+import { DeliveryQuery, RedeliverBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
 import { Responses, type RouteSpec } from './route-spec';
 
 const meta: RouteSpec[] = [
@@ -105,6 +105,14 @@ const webhooks: RouteSpec[] = [
   {
     method: 'post', path: '/v1/webhooks/:id/disable', tag: 'webhooks', summary: "Stop deliveries to a webhook of the admin's own company (another's: 404)",
     ok: { status: 200, description: 'the disabled webhook' }, errors: [403, 404],
+  },
+  {
+    method: 'get', path: '/v1/webhooks/:id/deliveries', tag: 'webhooks', summary: "The delivery log of a webhook of the admin's own company, newest first: each delivery's status, attempts, last answer, next attempt and every try (by status, and by when first tried: since inclusive, until exclusive)",
+    query: DeliveryQuery, ok: { status: 200, description: 'the deliveries', schema: Responses.page }, errors: [403, 404],
+  },
+  {
+    method: 'post', path: '/v1/webhooks/:id/deliveries/:deliveryId/redeliver', tag: 'webhooks', summary: "Send a delivery of a webhook of the admin's own company again, now, with its payload and id (a disabled webhook: 409 webhook_disabled; a delivery of 1.0 without a kept payload: 409 not_redeliverable)",
+    body: RedeliverBody, bodyOptional: true, ok: { status: 200, description: 'the redelivery, started' }, errors: [403, 404],
   },
 ];
 

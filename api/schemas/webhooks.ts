@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../../workflows/domain/webhooks';
+import { PageQuery } from '../cursor';
 import { id } from './common';
 
 /** Only http and https: a webhook is a POST to a web endpoint, never a file, FTP or script URL. */
@@ -17,3 +18,13 @@ export const WebhookBody = z.strictObject({ companyId: id, url: endpoint, events
 export const WebhookPatch = z
   .strictObject({ url: endpoint.optional(), events: events.optional() })
   .refine((patch) => patch.url !== undefined || patch.events !== undefined, 'send url, events or both');
+
+/** A webhook's delivery log: by status, and by when each delivery was first tried (`since` inclusive, `until` exclusive). */
+export const DeliveryQuery = PageQuery.extend({
+  status: z.enum(['delivered', 'retrying', 'failed', 'skipped']).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+}).refine((q) => q.since === undefined || q.until === undefined || Date.parse(q.since) < Date.parse(q.until), { message: 'since must be before until', path: ['until'] });
+
+/** Redelivery takes no body. */
+export const RedeliverBody = z.strictObject({});
