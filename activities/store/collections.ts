@@ -21,6 +21,8 @@ export const COLLECTIONS = {
   webhookDeliveries: 'webhook_deliveries',
   /** The payloads of deliveries a step raised, keyed by delivery id: Temporal carries only the ids. */
   webhookOutbox: 'webhook_outbox',
+  /** Each company's webhook events, 30 days, keyed `<companyId>|<recordedAt>|<event id>` (event-feed.ts). */
+  eventFeed: 'webhook_events',
   /** A token per cached catalogue (see `revision` in revisions.ts), changed by every write to it. */
   revisions: 'revisions',
   /** Stage changes not yet folded into the analytics rollup (see rollup.ts); keyed by event id. */

@@ -1,7 +1,7 @@
 import { ApiKeyBody, CompanyBody, UserBody, UserPatch } from '../schemas/people';
 import { PageQuery } from '../cursor';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
-import { DeliveryQuery, RedeliverBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
+import { DeliveryQuery, EventFeedQuery, RedeliverBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
 import { Responses, type RouteSpec } from './route-spec';
 
 const meta: RouteSpec[] = [
@@ -113,6 +113,10 @@ const webhooks: RouteSpec[] = [
   {
     method: 'post', path: '/v1/webhooks/:id/deliveries/:deliveryId/redeliver', tag: 'webhooks', summary: "Send a delivery of a webhook of the admin's own company again, now, with its payload and id (a disabled webhook: 409 webhook_disabled; a delivery of 1.0 without a kept payload: 409 not_redeliverable)",
     body: RedeliverBody, bodyOptional: true, ok: { status: 200, description: 'the redelivery, started' }, errors: [403, 404],
+  },
+  {
+    method: 'get', path: '/v1/events', tag: 'webhooks', summary: "The admin's own company's webhook events (the payloads its webhooks get), oldest first, kept 30 days: `after` is the nextCursor of the page before, which is given on the last page too (poll it); at least once",
+    query: EventFeedQuery, ok: { status: 200, description: 'the events: { items, nextCursor, more }' }, errors: [403],
   },
 ];
 

@@ -28,3 +28,9 @@ export const DeliveryQuery = PageQuery.extend({
 
 /** Redelivery takes no body. */
 export const RedeliverBody = z.strictObject({});
+
+/** The event feed: `after`, the `nextCursor` of the page before (none: from the oldest kept). */
+export const EventFeedQuery = z.strictObject({
+  after: z.string().min(1).max(2_000).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+});

@@ -99,6 +99,7 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['GET /v1/webhooks/{id}',                            [403,  200,  404,  403,  403,  404,  403,  401,  401], (w) => get(`/v1/webhooks/${w.webhookId}`)],
   ['PATCH /v1/webhooks/{id}',                          [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => ({ method: 'PATCH', path: `/v1/webhooks/${await obj(w.fresh.webhook)}`, body: { url: 'http://127.0.0.1:9/moved' } })],
   ['POST /v1/webhooks/{id}/disable',                   [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => post(`/v1/webhooks/${await obj(w.fresh.webhook)}/disable`)],
+  ['GET /v1/events',                                   [403,  200,  200,  403,  403,  200,  403,  401,  401], () => get('/v1/events')],
   ['GET /v1/webhooks/{id}/deliveries',                 [403,  200,  404,  403,  403,  404,  403,  401,  401], (w) => get(`/v1/webhooks/${w.webhookId}/deliveries`)],
   ['POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', [403, 200, 404, 403, 403, 404, 403, 401, 401], async (_w, obj) => post(`/v1/webhooks/${await obj(freshDelivery)}/redeliver`)],
   ['POST /v1/records/{type}',                          [403,  201,  201,  201,  201,  201,  201,  401,  401], () => post(`/v1/records/${TICKET}`, { fields: { title: 'Made in the matrix' } })],
