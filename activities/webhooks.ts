@@ -11,7 +11,7 @@ import {
   webhookEventTypes,
   WEBHOOK_REJECTED,
   type WebhookDelivery,
-  type WebhookEventType,
+  type DeliveredEventType,
 } from '../workflows/domain/webhooks';
 import { DEFAULT_WEBHOOK_RETRY, nextRetryDelay, parseRetryAfter, type WebhookRetry } from '../workflows/domain/webhook-retry';
 import type { AuditEvent } from '../workflows/transition';
@@ -109,7 +109,7 @@ export interface AttemptResult {
  */
 export function webhookActivities(stores: Stores, metrics?: Metrics, egress: WebhookEgress = { policy: STRICT_EGRESS }, retry: WebhookRetry = DEFAULT_WEBHOOK_RETRY) {
   async function outcome(delivery: WebhookDelivery, status: DeliveryStatus, attempts: number, extra: Partial<DeliveryOutcome> = {}) {
-    const type: WebhookEventType = delivery.payload.type;
+    const type: DeliveredEventType = delivery.payload.type;
     await stores.webhooks.recordOutcome({
       id: delivery.id, webhookId: delivery.webhookId, type, status, attempts, updatedAt: new Date().toISOString(), ...extra,
     });
@@ -123,7 +123,7 @@ export function webhookActivities(stores: Stores, metrics?: Metrics, egress: Web
     return delivery;
   }
 
-  async function send(hook: Webhook & { secret: string }, delivery: WebhookDelivery): Promise<Sent> {
+  async function send(hook: Webhook & { secrets: string[] }, delivery: WebhookDelivery): Promise<Sent> {
     const body = JSON.stringify(delivery.payload);
     const timestamp = Math.floor(Date.now() / 1000);
     try {
@@ -131,7 +131,8 @@ export function webhookActivities(stores: Stores, metrics?: Metrics, egress: Web
         'Content-Type': 'application/json',
         [WEBHOOK_HEADERS.eventId]: delivery.id,
         [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-        [WEBHOOK_HEADERS.signature]: signWebhook(hook.secret, timestamp, body),
+        // During a rotation's overlap, one signature per secret, space-separated: the receiver accepts any.
+        [WEBHOOK_HEADERS.signature]: hook.secrets.map((secret) => signWebhook(secret, timestamp, body)).join(' '),
       }, body, TIMEOUT_MS);
       if (res.ok) return { ok: true, status: res.status };
       const problem = `the receiver answered ${res.status}${res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : ''}`;

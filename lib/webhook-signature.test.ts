@@ -22,6 +22,13 @@ describe('webhook signatures', () => {
     expect(verifyWebhook(s, ts, b, signature)).toBe(false);
   });
 
+  it('When the header holds two signatures (a rotation), then either secret verifies it and a third does not', () => {
+    const header = `${signWebhook('whsec_new', 1_700_000_000, body)} ${signWebhook(secret, 1_700_000_000, body)}`;
+    expect(verifyWebhook('whsec_new', 1_700_000_000, body, header)).toBe(true);
+    expect(verifyWebhook(secret, 1_700_000_000, body, header)).toBe(true);
+    expect(verifyWebhook('whsec_other', 1_700_000_000, body, header)).toBe(false);
+  });
+
   it('When secrets are made, then each is whsec_ and 32 random bytes in base64url', () => {
     const a = newWebhookSecret();
     expect(a).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);

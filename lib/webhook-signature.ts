@@ -15,9 +15,15 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `v1=${crypto.createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-/** What a receiver does: recompute and compare in constant time. */
+/**
+ * What a receiver does: recompute and compare in constant time. The header may
+ * hold several signatures, space-separated (after a secret rotation, one per
+ * secret, for a day): any one of them matching is enough.
+ */
 export function verifyWebhook(secret: string, timestamp: number, body: string, signature: string): boolean {
   const expected = Buffer.from(signWebhook(secret, timestamp, body));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+  return signature.split(' ').some((one) => {
+    const given = Buffer.from(one);
+    return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+  });
 }

@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import { keysetPage, type After } from './keyset';
-import type { DeliveryStatus, WebhookDelivery, WebhookEventType } from '../../workflows/domain/webhooks';
+import type { DeliveredEventType, DeliveryStatus, WebhookDelivery, WebhookEventType } from '../../workflows/domain/webhooks';
 import { newWebhookSecret } from '../../lib/webhook-signature';
 import { COLLECTIONS, type Doc } from './collections';
 import { revision } from './revisions';
@@ -21,6 +21,8 @@ export interface Webhook {
   disabledReason?: string;
   /** Since when its deliveries have failed with no success in between. */
   failingSince?: string;
+  /** After a rotation, deliveries are signed with the old secret too until then. */
+  previousSecretExpiresAt?: string;
   updatedAt?: string;
   version?: number;
 }
@@ -40,7 +42,7 @@ export interface DeliveryAttempt {
 export interface DeliveryOutcome {
   id: string;
   webhookId: string;
-  type: WebhookEventType;
+  type: DeliveredEventType;
   status: DeliveryStatus;
   attempts: number;
   lastStatus?: number;
@@ -66,14 +68,17 @@ export interface DeliveryFilter {
 const LATEST = ['lastStatus', 'lastError', 'deliveredAt', 'nextAttemptAt'] as const;
 
 /** The secret is stored as given: it is needed to sign. Only `forDelivery` and `create` ever return it. */
-type WebhookDoc = Doc<Omit<Webhook, 'id'> & { secret: string }>;
+type WebhookDoc = Doc<Omit<Webhook, 'id'> & { secret: string; previousSecret?: string }>;
+
+/** How long both the old and the new secret sign deliveries after a rotation. */
+export const SECRET_OVERLAP_MS = 24 * 3_600_000;
 type OutcomeDoc = Doc<Omit<DeliveryOutcome, 'id'>>;
 type OutboxDoc = Doc<Omit<WebhookDelivery, 'id'> & { createdAt: string }>;
 
-const withoutSecret = { projection: { secret: 0 } } as const;
+const withoutSecret = { projection: { secret: 0, previousSecret: 0 } } as const;
 
 function toWebhook(doc: WebhookDoc): Webhook {
-  const { _id, secret: _secret, ...rest } = doc;
+  const { _id, secret: _secret, previousSecret: _previous, ...rest } = doc;
   return { id: _id, ...rest } as Webhook;
 }
 
@@ -120,9 +125,33 @@ export function webhookStore(db: Db) {
       return doc ? toWebhook(doc) : undefined;
     },
 
-    /** Changes the URL or the events of a company's webhook, on the version the caller read when it names one. */
-    async update(companyId: string, id: string, patch: Partial<Pick<Webhook, 'url' | 'events'>>, now: string, opts: WriteOptions = {}): Promise<VersionedWrite<Webhook>> {
-      return write(companyId, id, (doc) => ({ ...doc, ...patch, updatedAt: now }), opts);
+    /**
+     * Changes the URL, the events, or whether it is on, on the version the
+     * caller read when it names one. Turned back on, it starts a clean slate:
+     * no disabled time or reason, no failing streak.
+     */
+    async update(companyId: string, id: string, patch: Partial<Pick<Webhook, 'url' | 'events' | 'active'>>, now: string, opts: WriteOptions = {}): Promise<VersionedWrite<Webhook>> {
+      return write(companyId, id, (doc) => {
+        const next: WebhookDoc = { ...doc, ...patch, updatedAt: now };
+        if (patch.active === true && !doc.active) {
+          delete next.disabledAt;
+          delete next.disabledReason;
+          delete next.failingSince;
+        }
+        if (patch.active === false && doc.active) next.disabledAt = now;
+        return next;
+      }, opts);
+    },
+
+    /**
+     * A new secret, answered this once; the old one keeps signing (beside the
+     * new) for SECRET_OVERLAP_MS, so receivers can switch without losing a delivery.
+     */
+    async rotateSecret(companyId: string, id: string, now: string, opts: WriteOptions = {}): Promise<VersionedWrite<Webhook> & { secret?: string }> {
+      const secret = newWebhookSecret();
+      const until = new Date(Date.parse(now) + SECRET_OVERLAP_MS).toISOString();
+      const result = await write(companyId, id, (doc) => ({ ...doc, secret, previousSecret: doc.secret, previousSecretExpiresAt: until, updatedAt: now }), opts);
+      return result.status === 'written' ? { ...result, secret } : result;
     },
 
     /** Disabled twice keeps its first time (and reason); an admin's disable gives none. */
@@ -148,10 +177,15 @@ export function webhookStore(db: Db) {
       return (await active()).filter((hook) => companyIds.includes(hook.companyId) && hook.events.some((e) => types.includes(e)));
     },
 
-    /** Read when a delivery is sent, so neither the secret nor the URL lands in workflow history. */
-    async forDelivery(id: string): Promise<(Webhook & { secret: string }) | undefined> {
+    /**
+     * Read when a delivery is sent, so neither the secrets nor the URL land in
+     * workflow history: the secrets it is signed with, the newest first.
+     */
+    async forDelivery(id: string, nowMs = Date.now()): Promise<(Webhook & { secret: string; secrets: string[] }) | undefined> {
       const doc = await webhooks.findOne({ _id: id });
-      return doc ? { ...toWebhook(doc), secret: doc.secret } : undefined;
+      if (!doc) return undefined;
+      const overlapping = doc.previousSecret && doc.previousSecretExpiresAt && Date.parse(doc.previousSecretExpiresAt) > nowMs;
+      return { ...toWebhook(doc), secret: doc.secret, secrets: overlapping ? [doc.secret, doc.previousSecret!] : [doc.secret] };
     },
 
     /**

@@ -1,7 +1,7 @@
 import { ApiKeyBody, CompanyBody, UserBody, UserPatch } from '../schemas/people';
 import { PageQuery } from '../cursor';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
-import { DeliveryQuery, EventFeedQuery, RedeliverBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
+import { DeliveryQuery, EventFeedQuery, RedeliverBody, RotateSecretBody, TestEventBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
 import { Responses, type RouteSpec } from './route-spec';
 
 const meta: RouteSpec[] = [
@@ -99,7 +99,7 @@ const webhooks: RouteSpec[] = [
   { method: 'get', path: '/v1/webhooks', tag: 'webhooks', summary: "The admin's own company's webhooks", query: PageQuery, ok: { status: 200, description: 'the webhooks, without secrets', schema: Responses.list }, errors: [403] },
   { method: 'get', path: '/v1/webhooks/:id', tag: 'webhooks', summary: "One webhook of the admin's own company (another's: 404)", ok: { status: 200, description: 'the webhook, without its secret (ETag: its version)' }, errors: [403, 404] },
   {
-    method: 'patch', path: '/v1/webhooks/:id', tag: 'webhooks', summary: "Change where a webhook of the admin's own company is sent, or what it hears (another's: 404; an internal URL: 422 forbidden_url)",
+    method: 'patch', path: '/v1/webhooks/:id', tag: 'webhooks', summary: "Change where a webhook of the admin's own company is sent, what it hears, or whether it is on (active: true clears disabledReason and the failing streak; another's: 404; an internal URL: 422 forbidden_url)",
     body: WebhookPatch, ifMatch: true, ok: { status: 200, description: 'the webhook (ETag: its version)' }, errors: [403, 404, 409, 412, 422],
   },
   {
@@ -113,6 +113,14 @@ const webhooks: RouteSpec[] = [
   {
     method: 'post', path: '/v1/webhooks/:id/deliveries/:deliveryId/redeliver', tag: 'webhooks', summary: "Send a delivery of a webhook of the admin's own company again, now, with its payload and id (a disabled webhook: 409 webhook_disabled; a delivery of 1.0 without a kept payload: 409 not_redeliverable)",
     body: RedeliverBody, bodyOptional: true, ok: { status: 200, description: 'the redelivery, started' }, errors: [403, 404],
+  },
+  {
+    method: 'post', path: '/v1/webhooks/:id/rotate-secret', tag: 'webhooks', summary: "A new signing secret for a webhook of the admin's own company, shown once; for 24 hours deliveries carry a signature by the old secret too (another's: 404)",
+    body: RotateSecretBody, bodyOptional: true, ifMatch: true, ok: { status: 200, description: 'the webhook, with its new secret (ETag: its version)' }, errors: [403, 404, 412],
+  },
+  {
+    method: 'post', path: '/v1/webhooks/:id/test', tag: 'webhooks', summary: "Send a webhook.test event now to a webhook of the admin's own company, whatever it listens to (a disabled webhook: 409 webhook_disabled; another's: 404)",
+    body: TestEventBody, bodyOptional: true, ok: { status: 200, description: 'the test delivery, started: its id is in the delivery log' }, errors: [403, 404],
   },
   {
     method: 'get', path: '/v1/events', tag: 'webhooks', summary: "The admin's own company's webhook events (the payloads its webhooks get), oldest first, kept 30 days: `after` is the nextCursor of the page before, which is given on the last page too (poll it); at least once",

@@ -14,10 +14,10 @@ const events = z
 
 export const WebhookBody = z.strictObject({ companyId: id, url: endpoint, events });
 
-/** A change of where a webhook is sent, or of what it hears; the company and the secret stay. */
+/** A change of where a webhook is sent, of what it hears, or whether it is on; the company and the secret stay. */
 export const WebhookPatch = z
-  .strictObject({ url: endpoint.optional(), events: events.optional() })
-  .refine((patch) => patch.url !== undefined || patch.events !== undefined, 'send url, events or both');
+  .strictObject({ url: endpoint.optional(), events: events.optional(), active: z.boolean().optional() })
+  .refine((patch) => patch.url !== undefined || patch.events !== undefined || patch.active !== undefined, 'send url, events, active or several');
 
 /** A webhook's delivery log: by status, and by when each delivery was first tried (`since` inclusive, `until` exclusive). */
 export const DeliveryQuery = PageQuery.extend({
@@ -34,3 +34,7 @@ export const EventFeedQuery = z.strictObject({
   after: z.string().min(1).max(2_000).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
+
+/** Rotating a secret and sending a test event take no body. */
+export const RotateSecretBody = z.strictObject({});
+export const TestEventBody = z.strictObject({});

@@ -53,7 +53,7 @@ export const WEBHOOK_REJECTED = 'WebhookRejected';
 export type DeliveryStatus = 'delivered' | 'retrying' | 'failed' | 'skipped';
 
 /** The id a receiver dedups by: one per step, webhook and event type, the same on every retry. */
-export const webhookDeliveryId = (eventId: string, webhookId: string, type: WebhookEventType) => `${eventId}:${webhookId}:${type}`;
+export const webhookDeliveryId = (eventId: string, webhookId: string, type: DeliveredEventType) => `${eventId}:${webhookId}:${type}`;
 
 /** The JSON body a webhook receives. `record.fields` is the record as the webhook's company may see it. */
 export interface WebhookPayload {
@@ -87,9 +87,24 @@ export interface SecurityWebhookPayload {
   reason: string | null;
 }
 
+/** What `POST /v1/webhooks/:id/test` sends: no subscription needed, delivered like any other. */
+export const WEBHOOK_TEST_EVENT = 'webhook.test';
+
+export interface TestWebhookPayload {
+  id: string;
+  type: typeof WEBHOOK_TEST_EVENT;
+  occurredAt: string;
+  companyId: string;
+  webhookId: string;
+  actor: { userId: string };
+}
+
+/** Every type a delivery may carry: the subscribable ones and the test event. */
+export type DeliveredEventType = WebhookEventType | typeof WEBHOOK_TEST_EVENT;
+
 /** One delivery planned by the step that raised it; the secret and URL are read when it is sent. */
 export interface WebhookDelivery {
   id: string;
   webhookId: string;
-  payload: WebhookPayload | SecurityWebhookPayload;
+  payload: WebhookPayload | SecurityWebhookPayload | TestWebhookPayload;
 }
