@@ -1,11 +1,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Metrics } from '../lib/metrics';
 import { ALLOW_HINT, STRICT_EGRESS } from '../lib/egress';
-import { signWebhook, WEBHOOK_HEADERS } from '../lib/webhook-signature';
+import { signStandardWebhook, signWebhook, STANDARD_WEBHOOK_HEADERS, WEBHOOK_HEADERS } from '../lib/webhook-signature';
 import { redactRecord } from '../workflows/domain/privacy';
 import type { Actor } from '../workflows/domain/types';
 import {
   approachingDeadline,
+  standardEnvelope,
   type DeliveryStatus,
   webhookDeliveryId,
   webhookEventTypes,
@@ -14,7 +15,7 @@ import {
   type DeliveredEventType,
 } from '../workflows/domain/webhooks';
 import { DEFAULT_WEBHOOK_RETRY, nextRetryDelay, parseRetryAfter, type WebhookRetry } from '../workflows/domain/webhook-retry';
-import type { AuditEvent } from '../workflows/transition';
+import { stepIds, type AuditEvent } from '../workflows/transition';
 import type { Stores } from './store';
 import type { DeliveryOutcome, Webhook } from './store/webhooks';
 import { EgressRefused, postWebhook, type WebhookEgress } from './webhook-send';
@@ -80,6 +81,7 @@ export async function planWebhookDeliveries(stores: Stores, source: WebhookSourc
             ...(event.reason !== undefined ? { reason: event.reason } : {}),
             ...(deadline ? { deadline } : {}),
             record: { id: record.id, type: record.type, version: record.version, fields },
+            sequence: stepIds(event.eventId).seq,
           },
         };
       });
@@ -124,16 +126,23 @@ export function webhookActivities(stores: Stores, metrics?: Metrics, egress: Web
   }
 
   async function send(hook: Webhook & { secrets: string[] }, delivery: WebhookDelivery): Promise<Sent> {
-    const body = JSON.stringify(delivery.payload);
     const timestamp = Math.floor(Date.now() / 1000);
+    const standard = hook.scheme === 'standard-v1';
+    const body = JSON.stringify(standard ? standardEnvelope(delivery.payload) : delivery.payload);
+    // During a rotation's overlap, one signature per secret, space-separated: the receiver accepts any.
+    const headers: Record<string, string> = standard
+      ? {
+          [STANDARD_WEBHOOK_HEADERS.id]: delivery.id,
+          [STANDARD_WEBHOOK_HEADERS.timestamp]: String(timestamp),
+          [STANDARD_WEBHOOK_HEADERS.signature]: hook.secrets.map((secret) => signStandardWebhook(secret, delivery.id, timestamp, body)).join(' '),
+        }
+      : {
+          [WEBHOOK_HEADERS.eventId]: delivery.id,
+          [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+          [WEBHOOK_HEADERS.signature]: hook.secrets.map((secret) => signWebhook(secret, timestamp, body)).join(' '),
+        };
     try {
-      const res = await postWebhook(egress, hook.url, {
-        'Content-Type': 'application/json',
-        [WEBHOOK_HEADERS.eventId]: delivery.id,
-        [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-        // During a rotation's overlap, one signature per secret, space-separated: the receiver accepts any.
-        [WEBHOOK_HEADERS.signature]: hook.secrets.map((secret) => signWebhook(secret, timestamp, body)).join(' '),
-      }, body, TIMEOUT_MS);
+      const res = await postWebhook(egress, hook.url, { 'Content-Type': 'application/json', ...headers }, body, TIMEOUT_MS);
       if (res.ok) return { ok: true, status: res.status };
       const problem = `the receiver answered ${res.status}${res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : ''}`;
       return { ok: false, status: res.status, problem, ...(res.retryAfter !== undefined ? { retryAfter: res.retryAfter } : {}) };

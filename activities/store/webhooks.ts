@@ -1,7 +1,7 @@
 import type { Db, Filter } from 'mongodb';
 import { keysetPage, type After } from './keyset';
-import type { DeliveredEventType, DeliveryStatus, WebhookDelivery, WebhookEventType } from '../../workflows/domain/webhooks';
-import { newWebhookSecret } from '../../lib/webhook-signature';
+import type { DeliveredEventType, DeliveryStatus, WebhookDelivery, WebhookEventType, WebhookScheme } from '../../workflows/domain/webhooks';
+import { newStandardWebhookSecret, newWebhookSecret } from '../../lib/webhook-signature';
 import { COLLECTIONS, type Doc } from './collections';
 import { revision } from './revisions';
 import { newId } from './people';
@@ -13,6 +13,8 @@ export interface Webhook {
   companyId: string;
   url: string;
   events: WebhookEventType[];
+  /** How deliveries are signed and shaped; absent (webhooks made before 1.2): propeller-v1. */
+  scheme?: WebhookScheme;
   active: boolean;
   createdAt: string;
   createdBy: string;
@@ -82,6 +84,9 @@ function toWebhook(doc: WebhookDoc): Webhook {
   return { id: _id, ...rest } as Webhook;
 }
 
+/** A Standard Webhooks secret is base64 (the spec's form); Propeller's own is base64url, used whole. */
+const newSecret = (scheme: WebhookScheme | undefined) => (scheme === 'standard-v1' ? newStandardWebhookSecret() : newWebhookSecret());
+
 /** Webhook endpoints and the outcome of their deliveries. */
 export function webhookStore(db: Db) {
   const webhooks = db.collection<WebhookDoc>(COLLECTIONS.webhooks);
@@ -105,9 +110,9 @@ export function webhookStore(db: Db) {
 
   return {
     /** The secret is in this answer once; no later read of the API shows it. */
-    async create(spec: Pick<Webhook, 'companyId' | 'url' | 'events' | 'createdBy'>, now: string): Promise<Webhook & { secret: string }> {
-      const webhook: Webhook = { id: newId('whk'), ...spec, active: true, createdAt: now };
-      const secret = newWebhookSecret();
+    async create(spec: Pick<Webhook, 'companyId' | 'url' | 'events' | 'createdBy' | 'scheme'>, now: string): Promise<Webhook & { secret: string }> {
+      const webhook: Webhook = { id: newId('whk'), ...spec, scheme: spec.scheme ?? 'propeller-v1', active: true, createdAt: now };
+      const secret = newSecret(webhook.scheme);
       const { id, ...rest } = webhook;
       const written = await writer.insert({ _id: id, ...rest, secret });
       await changes.changed();
@@ -148,7 +153,8 @@ export function webhookStore(db: Db) {
      * new) for SECRET_OVERLAP_MS, so receivers can switch without losing a delivery.
      */
     async rotateSecret(companyId: string, id: string, now: string, opts: WriteOptions = {}): Promise<VersionedWrite<Webhook> & { secret?: string }> {
-      const secret = newWebhookSecret();
+      const doc = await webhooks.findOne({ _id: id, companyId }, withoutSecret);
+      const secret = newSecret(doc?.scheme);
       const until = new Date(Date.parse(now) + SECRET_OVERLAP_MS).toISOString();
       const result = await write(companyId, id, (doc) => ({ ...doc, secret, previousSecret: doc.secret, previousSecretExpiresAt: until, updatedAt: now }), opts);
       return result.status === 'written' ? { ...result, secret } : result;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES } from '../../workflows/domain/webhooks';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_SCHEMES } from '../../workflows/domain/webhooks';
 import { PageQuery } from '../cursor';
 import { id } from './common';
 
@@ -12,7 +12,8 @@ const events = z
   .max(WEBHOOK_EVENT_TYPES.length)
   .refine((list) => new Set(list).size === list.length, 'each event type once');
 
-export const WebhookBody = z.strictObject({ companyId: id, url: endpoint, events });
+/** `scheme`: how deliveries are signed and shaped (propeller-v1 unless asked; standard-v1: Standard Webhooks). */
+export const WebhookBody = z.strictObject({ companyId: id, url: endpoint, events, scheme: z.enum(WEBHOOK_SCHEMES).optional() });
 
 /** A change of where a webhook is sent, of what it hears, or whether it is on; the company and the secret stay. */
 export const WebhookPatch = z

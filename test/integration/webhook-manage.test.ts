@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
-import { signWebhook } from '../../lib/webhook-signature';
+import { signWebhook, verifyStandardWebhook } from '../../lib/webhook-signature';
 import { call, type TestUser } from '../support/auth';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { eventually, startHarness, type Harness } from '../support/harness';
@@ -42,6 +42,7 @@ describe('Managing an endpoint: PATCH active, rotate-secret, test', () => {
 
   it('When a webhook disabled by a 410 is turned back on, then the reason and the failing streak are gone; a stale If-Match or a bad body changes nothing', async () => {
     const { id } = await endpoint();
+    expect(await stored(id)).toMatchObject({ scheme: 'propeller-v1' });
     await h.db.collection('webhooks').updateOne({ _id: id as never }, { $set: { failingSince: new Date().toISOString() } });
     await h.stores.webhooks.disable(demo.companies.owner, id, new Date().toISOString(), 'the receiver answered 410 Gone');
     const read = await call(h, 'GET', `/v1/webhooks/${id}`, { user: admin });
@@ -112,5 +113,38 @@ describe('Managing an endpoint: PATCH active, rotate-secret, test', () => {
     expect((await call(h, 'POST', `/v1/webhooks/${id}/test`, { user: demo.users.partnerA_admin })).status).toBe(404);
     expect((await call(h, 'POST', `/v1/webhooks/${id}/test`, { user: admin, body: { type: 'stage.entered' } })).status).toBe(400);
     expect(rx.received.length).toBe(before);
+  });
+
+  it('When an endpoint is made standard-v1, then deliveries carry the Standard Webhooks headers, signature and envelope with the sequence; propeller-v1 stays the default', async () => {
+    const bad = await call(h, 'POST', '/v1/webhooks', { user: admin, body: { companyId: demo.companies.owner, url: rx.url, events: ['stage.entered'], scheme: 'standard-v2' } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('scheme');
+    const res = await call(h, 'POST', '/v1/webhooks', { user: admin, body: { companyId: demo.companies.owner, url: rx.url, events: ['stage.entered'], scheme: 'standard-v1' } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ scheme: 'standard-v1' });
+    const { id, secret } = res.body as { id: string; secret: string };
+    expect(Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).toHaveLength(32);
+    expect(await stored(id)).toMatchObject({ scheme: 'standard-v1' });
+
+    const lead = await sendLead();
+    const got = await eventually(async () => rx.accepted().find((r) => r.eventId.includes(id) && r.body?.data?.record?.id === lead), 30_000);
+    expect(verifyStandardWebhook(secret, got.standard, got.raw)).toEqual({ ok: true });
+    expect(verifyStandardWebhook(secret, got.standard, got.raw, Math.floor(Date.now() / 1000) + 301)).toEqual({ ok: false, reason: 'timestamp_out_of_tolerance' });
+    expect(got.signature).toBe('');
+    expect(got.body).toEqual({
+      id: got.standard.id,
+      type: 'stage.entered',
+      timestamp: expect.any(String),
+      data: expect.objectContaining({ pipelineKey: 'partner-lead', stage: { from: null, to: 'pending' }, record: expect.objectContaining({ id: lead }), sequence: 1 }),
+    });
+
+    const rotated = await call(h, 'POST', `/v1/webhooks/${id}/rotate-secret`, { user: admin });
+    expect(rotated.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    const later = await sendLead();
+    const both = await eventually(async () => rx.accepted().find((r) => r.eventId.includes(id) && r.body?.data?.record?.id === later), 30_000);
+    expect(both.standard.signature!.split(' ')).toHaveLength(2);
+    expect(verifyStandardWebhook(secret, both.standard, both.raw)).toEqual({ ok: true });
+    expect(verifyStandardWebhook(rotated.body.secret, both.standard, both.raw)).toEqual({ ok: true });
+    await h.stores.webhooks.disable(demo.companies.owner, id, new Date().toISOString());
   });
 });

@@ -17,6 +17,8 @@ export interface ReceivedWebhook {
   answered: number;
   /** When it arrived (ms since the epoch). */
   at: number;
+  /** The Standard Webhooks headers, for a standard-v1 endpoint. */
+  standard: { id?: string; timestamp?: string; signature?: string };
 }
 
 export interface WebhookReceiver {
@@ -56,7 +58,7 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
         body = undefined;
       }
       received.push({
-        eventId: String(req.headers['propeller-event-id'] ?? ''),
+        eventId: String(req.headers['propeller-event-id'] ?? req.headers['webhook-id'] ?? ''),
         timestamp: Number(req.headers['propeller-timestamp']),
         signature: String(req.headers['propeller-signature'] ?? ''),
         contentType: String(req.headers['content-type'] ?? ''),
@@ -64,6 +66,11 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
         body,
         answered,
         at: Date.now(),
+        standard: {
+          ...(req.headers['webhook-id'] ? { id: String(req.headers['webhook-id']) } : {}),
+          ...(req.headers['webhook-timestamp'] ? { timestamp: String(req.headers['webhook-timestamp']) } : {}),
+          ...(req.headers['webhook-signature'] ? { signature: String(req.headers['webhook-signature']) } : {}),
+        },
       });
       res.statusCode = answered;
       res.end();

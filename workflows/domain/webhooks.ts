@@ -68,6 +68,11 @@ export interface WebhookPayload {
   /** deadline.approaching: the deadline it comes before (`to`: where the instance goes then), and by how much. */
   deadline?: { at: string; to: string; before: string };
   record: { id: string; type: string; version: number; fields: Record<string, unknown> };
+  /**
+   * The step's number in its instance (1, 2, …, on across runs): deliveries are
+   * at least once and not ordered, so a record's events are ordered by it.
+   */
+  sequence?: number;
 }
 
 /**
@@ -97,6 +102,24 @@ export interface TestWebhookPayload {
   companyId: string;
   webhookId: string;
   actor: { userId: string };
+}
+
+/** How an endpoint's deliveries are signed and shaped: Propeller's own (1.x) or Standard Webhooks. */
+export const WEBHOOK_SCHEMES = ['propeller-v1', 'standard-v1'] as const;
+export type WebhookScheme = (typeof WEBHOOK_SCHEMES)[number];
+
+/** The Standard Webhooks body: a versioned envelope, the event's own fields under `data` with its `sequence`. */
+export interface StandardEnvelope {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown> & { sequence: number | null };
+}
+
+export function standardEnvelope(payload: WebhookDelivery['payload']): StandardEnvelope {
+  const { id, type, occurredAt, ...rest } = payload as WebhookPayload;
+  const sequence = (rest as { sequence?: number }).sequence ?? null;
+  return { id, type, timestamp: occurredAt, data: { ...rest, sequence } };
 }
 
 /** Every type a delivery may carry: the subscribable ones and the test event. */
