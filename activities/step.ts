@@ -88,6 +88,7 @@ export function stepActivity(deps: ActivityDeps) {
       stage: input.view.stage,
       companyId: input.pipeline.companyId,
       partnerCompanyId: input.view.parties.partnerCompanyId,
+      finished: input.view.status === 'finished',
     };
     // Read while the step writes (it needs none of the writes); a failed write still awaits it below.
     const hooks = webhooksFor(stores, source);

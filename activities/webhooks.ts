@@ -32,6 +32,8 @@ export interface WebhookSource {
   stage: string;
   companyId: string;
   partnerCompanyId?: string;
+  /** The step left the instance finished. */
+  finished?: boolean;
 }
 
 /**
@@ -41,7 +43,7 @@ export interface WebhookSource {
  * webhooks are held per process; none for steps that raise no event).
  */
 export async function webhooksFor(stores: Stores, source: WebhookSource): Promise<Webhook[]> {
-  const types = webhookEventTypes(source.event, source.objectType);
+  const types = webhookEventTypes(source.event, source.objectType, source.finished);
   if (types.length === 0) return [];
   // Only the owning company and the assigned partner: never another partner, nor an invited participant.
   const companies = [source.companyId, source.partnerCompanyId].filter((c): c is string => c !== undefined);
@@ -55,7 +57,7 @@ export async function webhooksFor(stores: Stores, source: WebhookSource): Promis
  */
 export async function planWebhookDeliveries(stores: Stores, source: WebhookSource, hooks: Webhook[]): Promise<WebhookDelivery[]> {
   const { event } = source;
-  const types = webhookEventTypes(event, source.objectType);
+  const types = webhookEventTypes(event, source.objectType, source.finished);
   if (hooks.length === 0) return [];
   const record = await stores.records.get(event.recordId);
   if (!record) return [];

@@ -175,4 +175,36 @@ describe('Webhooks: signed, per company, retried', () => {
     const steps = got.map((r) => [Number(r.body.id.split(':').at(-3)), r.body.stage.to]).sort(([a], [b]) => Number(a) - Number(b));
     expect(steps).toEqual([[1, 'qualify'], ...moves.map((to, i) => [i + 2, to])]);
   });
+
+  it('When an instance enters its final stage, then instance.finished is raised once, after every stage.entered by sequence', async () => {
+    const finishedRx = await startWebhookReceiver();
+    try {
+      await register('finished', demo.companies.owner, finishedRx.url, ['instance.finished', 'stage.entered']);
+      const record = buildRecord({ companyId: demo.companies.owner });
+      const definition = await storeVersion(h, record.companyId, buildPipelineVersion());
+      await h.stores.records.insert(record);
+      const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
+      const input: PipelineInstanceInput = { instanceId, pipeline: refOf(record.companyId, definition), record, startedBy: sales.actor };
+      const handle = await h.client.workflow.start(PIPELINE_INSTANCE_WORKFLOW, { workflowId: instanceId, taskQueue: h.taskQueue, args: [input] });
+      for (const to of ['propose', 'won']) await handle.executeUpdate(moveUpdate, { args: [{ actor: sales.actor, move: { to, fields: { amount: 10 } } }] });
+      const got = await eventually(async () => {
+        const mine = about(finishedRx, record.id);
+        return mine.some((r) => r.body.type === 'instance.finished') && mine.length >= 4 && mine;
+      }, 30_000);
+      const finished = got.filter((r) => r.body.type === 'instance.finished');
+      expect(finished).toHaveLength(1);
+      expect(finished[0]!.body).toMatchObject({ stage: { from: 'propose', to: 'won' }, instanceId, record: { id: record.id } });
+      // Not ordered on the wire: by sequence, the finish is the last step's.
+      const bySequence = [...got].sort((a, b) => a.body.sequence - b.body.sequence || (a.body.type === 'instance.finished' ? 1 : -1));
+      expect(bySequence.map((r) => [r.body.sequence, r.body.type, r.body.stage.to])).toEqual([
+        [1, 'stage.entered', 'qualify'],
+        [2, 'stage.entered', 'propose'],
+        [3, 'stage.entered', 'won'],
+        [3, 'instance.finished', 'won'],
+      ]);
+    } finally {
+      if (hooks.finished) await h.stores.webhooks.disable(demo.companies.owner, hooks.finished.id, new Date().toISOString());
+      await finishedRx.close();
+    }
+  });
 });

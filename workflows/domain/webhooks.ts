@@ -13,6 +13,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'lead.declined',
   'lead.converted',
   'security.api_key_issued',
+  'instance.finished',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -27,8 +28,12 @@ const LEAD_OUTCOMES: Record<string, WebhookEventType> = {
   closed_converted: 'lead.converted',
 };
 
-/** The event types of one step, from its audit event and the pipeline's object type; [] for most non-moves. */
-export function webhookEventTypes(event: { kind: string; to?: string }, objectType: string): WebhookEventType[] {
+/**
+ * The event types of one step, from its audit event, the pipeline's object
+ * type and whether the step left the instance finished (it entered a final
+ * stage); [] for most non-moves.
+ */
+export function webhookEventTypes(event: { kind: string; to?: string }, objectType: string, finished = false): WebhookEventType[] {
   const types: WebhookEventType[] = [];
   const entered = ENTERING_KINDS.includes(event.kind) && event.to !== undefined;
   if (entered) types.push('stage.entered');
@@ -37,6 +42,7 @@ export function webhookEventTypes(event: { kind: string; to?: string }, objectTy
   if (event.kind === 'task_completed') types.push('task.completed');
   const outcome = entered && objectType === 'lead' ? LEAD_OUTCOMES[event.to!] : undefined;
   if (outcome) types.push(outcome);
+  if (entered && finished) types.push('instance.finished');
   return types;
 }
 
