@@ -123,7 +123,7 @@ const webhooks: RouteSpec[] = [
     body: TestEventBody, bodyOptional: true, ok: { status: 200, description: 'the test delivery, started: its id is in the delivery log' }, errors: [403, 404],
   },
   {
-    method: 'get', path: '/v1/events', tag: 'webhooks', summary: "The admin's own company's webhook events (the payloads its webhooks get), oldest first, kept 30 days: `after` is the nextCursor of the page before, which is given on the last page too (poll it); at least once",
+    method: 'get', path: '/v1/events', tag: 'webhooks', summary: "The admin's own company's webhook events (the payloads its webhooks get), oldest first, kept 30 days: `after` is the nextCursor of the page before, which is given on the last page too (poll it); at least once, order a record's events by sequence",
     query: EventFeedQuery, ok: { status: 200, description: 'the events: { items, nextCursor, more }' }, errors: [403],
   },
 ];
