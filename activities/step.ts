@@ -12,6 +12,7 @@ import { toRecordView } from './store/records';
 import { soleStart, stepStarts } from './step-starts';
 import { planTriggers } from './triggers';
 import { planWebhookDeliveries, webhooksFor, type WebhookSource } from './webhooks';
+import { feedOf } from './store/event-feed';
 
 /** The view's deadline as the instance computes it from the record its writer stored. */
 function withDeadline(view: ViewChange, def: PipelineVersion, record: RecordView): ViewChange {
@@ -87,6 +88,7 @@ export function stepActivity(deps: ActivityDeps) {
       stage: input.view.stage,
       companyId: input.pipeline.companyId,
       partnerCompanyId: input.view.parties.partnerCompanyId,
+      finished: input.view.status === 'finished',
     };
     // Read while the step writes (it needs none of the writes); a failed write still awaits it below.
     const hooks = webhooksFor(stores, source);
@@ -130,6 +132,7 @@ export function stepActivity(deps: ActivityDeps) {
     // After the record change: a webhook's payload holds the record as this step left it.
     const deliveries = await planWebhookDeliveries(stores, source, await hooks);
     await stores.webhooks.putOutbox(deliveries, at);
+    await stores.eventFeed.append(feedOf(await hooks, deliveries), new Date());
     await starts.webhooks(input.eventId, deliveries.map((d) => d.id));
     if (input.startLinkedAs) await starts.linked(linked, input.startLinkedAs);
     return { ...written, ...digest };

@@ -51,6 +51,8 @@ export interface PostResult {
   status: number;
   /** A 2xx: a 3xx is not followed, so it is no delivery. */
   ok: boolean;
+  /** The receiver's `Retry-After`, as it sent it. */
+  retryAfter?: string;
 }
 
 /**
@@ -80,7 +82,8 @@ export function postWebhook(egress: WebhookEgress, target: string, headers: Reco
       (res) => {
         res.resume();
         const status = res.statusCode ?? 0;
-        resolve({ status, ok: status >= 200 && status < 300 });
+        const retryAfter = res.headers['retry-after'];
+        resolve({ status, ok: status >= 200 && status < 300, ...(retryAfter !== undefined ? { retryAfter } : {}) });
       },
     );
     req.on('error', reject);

@@ -26,6 +26,7 @@ import { partnerRoutes } from './routes/partners';
 import { pipelineRoutes } from './routes/pipelines';
 import { recordRoutes } from './routes/records';
 import { webhookRoutes } from './routes/webhooks';
+import { eventRoutes } from './routes/events';
 import { securityNotices } from './security-notices';
 import { apiKeyUseCases } from './use-cases/api-keys';
 import { instanceUseCases } from './use-cases/instances';
@@ -103,6 +104,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(partnerRoutes(deps));
   app.use(leadRoutes(deps, leadUseCases({ stores: deps.stores, records, moveInstance: instanceCases.moveInstance, moveRunning: instanceCases.moveRunning })));
   app.use(webhookRoutes(deps));
+  app.use(eventRoutes(deps));
   app.use(unknownRoute(routeTable));
   app.use(errorMiddleware(deps.log));
   return app;

@@ -50,11 +50,17 @@ async function main(): Promise<void> {
   server.on('listening', () => log.info({ port: config.api.port, metrics: `${config.api.metrics.host}:${config.api.metrics.port}` }, 'api listening'));
 
   // Idempotency keys expire after a day: swept here, as FerretDB 1.24 has no TTL indexes (activities/store/idempotency.ts).
-  const sweep = () =>
+  // So are the webhook events of GET /v1/events after 30 days (activities/store/event-feed.ts).
+  const sweep = () => {
     void stores.idempotency
       .sweep(new Date())
       .then((n) => n > 0 && log.info({ expired: n }, 'idempotency keys swept'))
       .catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed; the next one retries'));
+    void stores.eventFeed
+      .sweep(new Date())
+      .then((n) => n > 0 && log.info({ expired: n }, 'webhook events older than 30 days swept'))
+      .catch((err: unknown) => log.warn({ err }, 'event feed sweep failed; the next one retries'));
+  };
   const sweeper = setInterval(sweep, IDEMPOTENCY_SWEEP_MS);
   sweeper.unref();
   sweep();

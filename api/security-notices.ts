@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { AuditEntry, Stores } from '../activities/store';
 import { webhookDeliveryId, type SecurityWebhookPayload, type WebhookDelivery } from '../workflows/domain/webhooks';
 import type { webhookDeliveries } from '../workflows/webhook-deliveries';
+import { feedOf } from '../activities/store/event-feed';
 
 export interface NoticeDeps {
   stores: Stores;
@@ -36,11 +37,14 @@ export function securityNotices({ stores, temporal, taskQueue }: NoticeDeps) {
       };
       return { id, webhookId: hook.id, payload };
     });
+    // Kept in the outbox like a step's, so that only ids pass through Temporal and a delivery can be sent again.
+    await stores.webhooks.putOutbox(deliveries, entry.at);
+    await stores.eventFeed.append(feedOf(hooks, deliveries), new Date());
     try {
       await temporal.workflow.start<typeof webhookDeliveries>('webhookDeliveries', {
         taskQueue,
         workflowId: `security:${entry.id}`,
-        args: [{ eventId: entry.id, deliveries }],
+        args: [{ eventId: entry.id, deliveries: deliveries.map((d) => d.id) }],
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -6,6 +6,12 @@ describe('loadConfig: the settings of issue 32', () => {
     expect(config.webhooks.allowNetworks).toEqual([]);
     expect(config.api.operatorKeyTtlMs).toBe(24 * 3_600_000);
     expect(config.api.metrics).toEqual({ host: '127.0.0.1', port: 9470 });
+    expect(config.webhooks.retry).toEqual({ schedule: [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000], disableAfterMs: 5 * 86_400_000 });
+  });
+
+  it('When a webhook retry schedule is set, then deliveries follow it', () => {
+    const config = loadConfig({ WEBHOOK_RETRY_SCHEDULE: '0, 500ms,2s', WEBHOOK_DISABLE_AFTER: '1h' });
+    expect(config.webhooks.retry).toEqual({ schedule: [0, 500, 2_000], disableAfterMs: 3_600_000 });
   });
 
   it('When they are set, then they are read', () => {
@@ -21,6 +27,8 @@ describe('loadConfig: the settings of issue 32', () => {
     [{ OPERATOR_KEY_TTL: 'forever' }, 'OPERATOR_KEY_TTL'],
     [{ WEBHOOK_ALLOW_NETWORKS: '127.0.0.1/32,intranet' }, 'not a CIDR: intranet'],
     [{ API_METRICS_PORT: '70000' }, 'API_METRICS_PORT'],
+    [{ WEBHOOK_RETRY_SCHEDULE: '0,5s,later' }, 'WEBHOOK_RETRY_SCHEDULE'],
+    [{ WEBHOOK_DISABLE_AFTER: 'never' }, 'WEBHOOK_DISABLE_AFTER'],
   ])('When %j is set, then the configuration is refused naming it', (env, named) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(named);

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../workflows/domain/duration';
+import { WEBHOOK_DISABLE_AFTER_DAYS, WEBHOOK_RETRY_SCHEDULE_MS, type WebhookRetry } from '../workflows/domain/webhook-retry';
+
+/** `0,5s,5m` → [0, 5000, 300000]; undefined when any part is not a duration. */
+export function parseSchedule(text: string): number[] | undefined {
+  const steps = text.split(',').map((part) => (part.trim() === '0' ? 0 : parseDuration(part)));
+  return steps.length > 0 && steps.every((s): s is number => s !== undefined) ? steps : undefined;
+}
 import { parseNetworks } from './egress';
 
 /**
@@ -64,6 +71,10 @@ const Env = z.object({
       const { problems } = parseNetworks(v);
       if (problems.length > 0) ctx.addIssue({ code: 'custom', message: `not a CIDR: ${problems.join(', ')} (e.g. 127.0.0.1/32,10.20.0.0/16)` });
     }),
+  /** The wait before each webhook try, as durations (`0,5s,5m,…`); unset: the published schedule. Tests shorten it. */
+  WEBHOOK_RETRY_SCHEDULE: optionalText.refine((v) => v === undefined || parseSchedule(v) !== undefined, 'durations separated by commas, the first usually 0 (e.g. "0,5s,5m,30m")'),
+  /** An endpoint failing this long with no success is disabled (5d). */
+  WEBHOOK_DISABLE_AFTER: z.string().default(`${WEBHOOK_DISABLE_AFTER_DAYS}d`).refine((v) => parseDuration(v) !== undefined, 'a duration, e.g. "5d"'),
   // Worker
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).default(2_000),
@@ -110,7 +121,7 @@ export interface Config {
     operatorKeyTtlMs: number;
   };
   /** Internal networks webhook deliveries may reach (CIDRs); empty: none. */
-  webhooks: { allowNetworks: string[] };
+  webhooks: { allowNetworks: string[]; retry: WebhookRetry };
   worker: {
     shutdownGraceMs: number;
     maxCachedWorkflows: number;
@@ -186,7 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       metrics: { host: e.API_METRICS_HOST, port: e.API_METRICS_PORT },
       operatorKeyTtlMs: parseDuration(e.OPERATOR_KEY_TTL)!,
     },
-    webhooks: { allowNetworks: parseNetworks(e.WEBHOOK_ALLOW_NETWORKS).networks },
+    webhooks: {
+      allowNetworks: parseNetworks(e.WEBHOOK_ALLOW_NETWORKS).networks,
+      retry: { schedule: (e.WEBHOOK_RETRY_SCHEDULE && parseSchedule(e.WEBHOOK_RETRY_SCHEDULE)) || WEBHOOK_RETRY_SCHEDULE_MS, disableAfterMs: parseDuration(e.WEBHOOK_DISABLE_AFTER)! },
+    },
     worker: {
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,

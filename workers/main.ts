@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     stores,
     metrics,
     webhookEgress: { policy: egressPolicy(config.webhooks.allowNetworks) },
+    webhookRetry: config.webhooks.retry,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     shutdownGraceMs: config.worker.shutdownGraceMs,
     workflowBundlePath: config.worker.workflowBundlePath,

@@ -5,6 +5,7 @@ import type { Stores } from '../activities/store';
 import type { WebhookEgress } from '../activities/webhook-send';
 import { webhookActivities } from '../activities/webhooks';
 import type { Metrics } from '../lib/metrics';
+import type { WebhookRetry } from '../workflows/domain/webhook-retry';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './bundle';
 
 export interface WorkerDeps {
@@ -15,6 +16,8 @@ export interface WorkerDeps {
   metrics?: Metrics;
   /** Where webhook deliveries may go (WEBHOOK_ALLOW_NETWORKS); without it, no internal address. */
   webhookEgress?: WebhookEgress;
+  /** When failed deliveries are tried again (WEBHOOK_RETRY_SCHEDULE, WEBHOOK_DISABLE_AFTER); without it, the published schedule. */
+  webhookRetry?: WebhookRetry;
   maxCachedWorkflows: number;
   shutdownGraceMs: number;
   /** A prebuilt bundle (tests build one per run); otherwise the worker bundles workflows/ at start. */
@@ -35,7 +38,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...workflowCode(deps.workflowBundlePath),
   };
   // Deliveries are sent under the deployment's egress policy (WEBHOOK_ALLOW_NETWORKS) rather than the default of no internal address.
-  options.activities = { ...options.activities, ...webhookActivities(deps.stores, deps.metrics, deps.webhookEgress) };
+  options.activities = { ...options.activities, ...webhookActivities(deps.stores, deps.metrics, deps.webhookEgress, deps.webhookRetry) };
   return Worker.create(options);
 }
 

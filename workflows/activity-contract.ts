@@ -30,6 +30,11 @@ export interface PipelineActivities {
    * from the outbox; 1.0's steps passed the whole delivery.
    */
   deliverWebhook: (delivery: string | WebhookDelivery) => Promise<DeliveryStatus>;
+  /**
+   * One try of a delivery on the published schedule (domain/webhook-retry.ts):
+   * `nextInMs` says how long the workflow waits before the next, none that it is over.
+   */
+  attemptWebhook: (input: { delivery: string | WebhookDelivery; attempt: number }) => Promise<{ status: DeliveryStatus; nextInMs?: number }>;
   /** The pinned version a run names, from the worker's cache of immutable versions, packed (see pinned-version.ts). */
   pipelineVersion: (ref: PipelineRef) => Promise<Uint8Array>;
   planRecordTriggers: (input: { recordId: string; actor: Actor }) => Promise<{ record: RecordView; actions: TriggerAction[] }>;

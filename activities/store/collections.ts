@@ -21,6 +21,8 @@ export const COLLECTIONS = {
   webhookDeliveries: 'webhook_deliveries',
   /** The payloads of deliveries a step raised, keyed by delivery id: Temporal carries only the ids. */
   webhookOutbox: 'webhook_outbox',
+  /** Each company's webhook events, 30 days, keyed `<companyId>|<recordedAt>|<event id>` (event-feed.ts). */
+  eventFeed: 'webhook_events',
   /** A token per cached catalogue (see `revision` in revisions.ts), changed by every write to it. */
   revisions: 'revisions',
   /** Stage changes not yet folded into the analytics rollup (see rollup.ts); keyed by event id. */
@@ -63,7 +65,10 @@ const INDEXES: Record<string, IndexDescription[]> = {
   ],
   [COLLECTIONS.users]: [{ key: { companyId: 1 }, name: 'by_company' }],
   [COLLECTIONS.webhooks]: [{ key: { companyId: 1 }, name: 'by_company' }],
-  [COLLECTIONS.webhookDeliveries]: [{ key: { webhookId: 1, updatedAt: -1 }, name: 'by_webhook' }],
+  [COLLECTIONS.webhookDeliveries]: [
+    { key: { webhookId: 1, updatedAt: -1 }, name: 'by_webhook' },
+    { key: { webhookId: 1, createdAt: -1 }, name: 'by_webhook_created' },
+  ],
   [COLLECTIONS.audit]: [{ key: { companyId: 1, at: -1 }, name: 'by_company_at' }],
   [COLLECTIONS.apiKeys]: [
     { key: { hash: 1 }, name: 'by_hash', unique: true },

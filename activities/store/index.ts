@@ -23,6 +23,7 @@ export type { DeliveryOutcome, Webhook } from './webhooks';
 export type { ApiKeyInfo, Company, CompanyKind, User } from './people';
 export type { AuditEntry } from './audit';
 export { newId } from './people';
+import { eventFeedStore } from './event-feed';
 
 export function createStores(db: Db) {
   const instances = instanceStore(db);
@@ -36,6 +37,7 @@ export function createStores(db: Db) {
     pipelines,
     idempotency: idempotencyStore(db),
     webhooks: webhookStore(db),
+    eventFeed: eventFeedStore(db),
     rollup: rollupStore(db),
     audit: auditStore(db),
 

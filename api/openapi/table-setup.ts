@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ApiKeyBody, CompanyBody, UserBody, UserPatch } from '../schemas/people';
 import { PageQuery } from '../cursor';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
-import { WebhookBody, WebhookPatch } from '../schemas/webhooks';
+import { DeliveryQuery, EventFeedQuery, RedeliverBody, RotateSecretBody, TestEventBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
 import * as Out from '../schemas/responses';
 import type { RouteSpec } from './route-spec';
 
@@ -145,6 +145,26 @@ const webhooks: RouteSpec[] = [
     method: 'post', path: '/v1/webhooks/:id/disable', operationId: 'disableWebhook', tag: 'webhooks', summary: "Stop deliveries to a webhook of the admin's own company",
     description: "Another company's: 404.",
     ok: { status: 200, description: 'the disabled webhook', schema: Out.Webhook, etag: true }, errors: [403, 404],
+  },
+  {
+    method: 'get', path: '/v1/webhooks/:id/deliveries', tag: 'webhooks', summary: "The delivery log of a webhook of the admin's own company, newest first: each delivery's status, attempts, last answer, next attempt and every try (by status, and by when first tried: since inclusive, until exclusive)",
+    query: DeliveryQuery, ok: { status: 200, description: 'the deliveries', schema: Responses.page }, errors: [403, 404],
+  },
+  {
+    method: 'post', path: '/v1/webhooks/:id/deliveries/:deliveryId/redeliver', tag: 'webhooks', summary: "Send a delivery of a webhook of the admin's own company again, now, with its payload and id (a disabled webhook: 409 webhook_disabled; a delivery of 1.0 without a kept payload: 409 not_redeliverable)",
+    body: RedeliverBody, bodyOptional: true, ok: { status: 200, description: 'the redelivery, started' }, errors: [403, 404],
+  },
+  {
+    method: 'post', path: '/v1/webhooks/:id/rotate-secret', tag: 'webhooks', summary: "A new signing secret for a webhook of the admin's own company, shown once; for 24 hours deliveries carry a signature by the old secret too (another's: 404)",
+    body: RotateSecretBody, bodyOptional: true, ifMatch: true, ok: { status: 200, description: 'the webhook, with its new secret (ETag: its version)' }, errors: [403, 404, 412],
+  },
+  {
+    method: 'post', path: '/v1/webhooks/:id/test', tag: 'webhooks', summary: "Send a webhook.test event now to a webhook of the admin's own company, whatever it listens to (a disabled webhook: 409 webhook_disabled; another's: 404)",
+    body: TestEventBody, bodyOptional: true, ok: { status: 200, description: 'the test delivery, started: its id is in the delivery log' }, errors: [403, 404],
+  },
+  {
+    method: 'get', path: '/v1/events', tag: 'webhooks', summary: "The admin's own company's webhook events (the payloads its webhooks get), oldest first, kept 30 days: `after` is the nextCursor of the page before, which is given on the last page too (poll it); at least once, order a record's events by sequence",
+    query: EventFeedQuery, ok: { status: 200, description: 'the events: { items, nextCursor, more }' }, errors: [403],
   },
 ];
 

@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { pageOfList, PageQuery, sendPage } from '../cursor';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { keysetAnswer, keysetParams, pageOfList, PageQuery, sendPage } from '../cursor';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
 import type { Actor } from '../../workflows/domain/types';
@@ -8,7 +9,10 @@ import { ifMatch, sendVersioned, written } from '../conditional';
 import { managesWebhooks, managesWebhooksOf } from '../tenancy';
 import { AppError, handle, notFound } from '../errors';
 import { param } from '../params';
-import { WebhookBody, WebhookPatch } from '../schemas/webhooks';
+import { DeliveryQuery, RedeliverBody, RotateSecretBody, TestEventBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
+import { WEBHOOK_TEST_EVENT, webhookDeliveryId, type WebhookDelivery } from '../../workflows/domain/webhooks';
+import { newId } from '../../activities/store';
+import type { WebhookDeliveriesInput } from '../../workflows/webhook-deliveries';
 
 /**
  * Webhook endpoints, per company: an owner company's by its Company Admins, a
@@ -17,7 +21,7 @@ import { WebhookBody, WebhookPatch } from '../schemas/webhooks';
  * address is refused (422 forbidden_url); a name is checked again when each
  * delivery resolves it (activities/webhook-send.ts).
  */
-export function webhookRoutes({ stores, webhookEgress = STRICT_EGRESS }: AppDeps): Router {
+export function webhookRoutes({ stores, temporal, taskQueue, webhookEgress = STRICT_EGRESS }: AppDeps): Router {
   const { webhooks, people } = stores;
   const router = Router();
   const now = () => new Date().toISOString();
@@ -86,6 +90,78 @@ export function webhookRoutes({ stores, webhookEgress = STRICT_EGRESS }: AppDeps
   router.post('/v1/webhooks/:id/disable', handle(async (req, res) => {
     const actor = actorOf(req);
     sendVersioned(res, written(await webhooks.disable(await ownCompany(actor), param(req, 'id'), now()), 'webhook'));
+  }));
+
+  /** One delivery, in the workflow every delivery runs in; a second start under the same id starts nothing. */
+  const sendOnSchedule = async (workflowId: string, deliveryId: string) => {
+    const input: WebhookDeliveriesInput = { eventId: deliveryId, deliveries: [deliveryId] };
+    try {
+      await temporal.workflow.start('webhookDeliveries', { workflowId, taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  };
+
+  /** A webhook of the caller's own company, or 404. */
+  const ownWebhook = async (actor: Actor, id: string) => {
+    const webhook = await webhooks.getFor(await ownCompany(actor), id);
+    if (!webhook) throw notFound('webhook');
+    return webhook;
+  };
+
+  /** Its deliveries, newest first, each with every try it had. */
+  router.get('/v1/webhooks/:id/deliveries', handle(async (req, res) => {
+    const actor = actorOf(req);
+    const query = DeliveryQuery.parse(req.query);
+    const webhook = await ownWebhook(actor, param(req, 'id'));
+    const { limit: _l, cursor: _c, offset: _o, ...filters } = query;
+    const iso = (t?: string) => (t === undefined ? undefined : new Date(t).toISOString());
+    const filter = { ...(filters.status ? { status: filters.status } : {}), ...(filters.since ? { since: iso(filters.since) } : {}), ...(filters.until ? { until: iso(filters.until) } : {}) };
+    const { deliveries, next } = await webhooks.deliveriesFor(webhook.id, filter, keysetParams(query, filters));
+    sendPage(req, res, keysetAnswer(deliveries, next, query, filters));
+  }));
+
+  /**
+   * Sends a delivery again, now, with the payload it had and its id (a receiver
+   * that dedups by it sees it once), on the schedule if it fails. Two requests
+   * for the same try start one redelivery.
+   */
+  router.post('/v1/webhooks/:id/deliveries/:deliveryId/redeliver', handle(async (req, res) => {
+    const actor = actorOf(req);
+    RedeliverBody.parse(req.body ?? {});
+    const webhook = await ownWebhook(actor, param(req, 'id'));
+    const deliveryId = param(req, 'deliveryId');
+    const outcome = await webhooks.getOutcome(deliveryId);
+    if (!outcome || outcome.webhookId !== webhook.id) throw notFound('delivery');
+    if (!webhook.active) throw new AppError(409, 'webhook_disabled', 'the webhook is disabled: turn it on (PATCH active: true) before redelivering', { disabledReason: webhook.disabledReason ?? null });
+    if (!(await webhooks.outboxed(deliveryId))) throw new AppError(409, 'not_redeliverable', 'this delivery was planned by an earlier version, which kept no copy of its payload');
+    await sendOnSchedule(`webhooks:redeliver:${deliveryId}:${outcome.attempts}`, deliveryId);
+    res.status(200).json({ deliveryId, webhookId: webhook.id, status: 'redelivering' });
+  }));
+
+  /** A new secret, shown once; the old one signs beside it for a day (SECRET_OVERLAP_MS). */
+  router.post('/v1/webhooks/:id/rotate-secret', handle(async (req, res) => {
+    const actor = actorOf(req);
+    RotateSecretBody.parse(req.body ?? {});
+    const expectedVersion = ifMatch(req);
+    const rotated = await webhooks.rotateSecret(await ownCompany(actor), param(req, 'id'), now(), { expectedVersion });
+    const webhook = written(rotated, 'webhook');
+    sendVersioned(res, webhook, { ...webhook, secret: rotated.secret });
+  }));
+
+  /** A `webhook.test` event, sent now to this webhook alone, whatever it listens to; its delivery is in the log. */
+  router.post('/v1/webhooks/:id/test', handle(async (req, res) => {
+    const actor = actorOf(req);
+    TestEventBody.parse(req.body ?? {});
+    const webhook = await ownWebhook(actor, param(req, 'id'));
+    if (!webhook.active) throw new AppError(409, 'webhook_disabled', 'the webhook is disabled: turn it on (PATCH active: true) to test it', { disabledReason: webhook.disabledReason ?? null });
+    const eventId = newId('evt_test');
+    const id = webhookDeliveryId(eventId, webhook.id, WEBHOOK_TEST_EVENT);
+    const at = now();
+    const delivery: WebhookDelivery = { id, webhookId: webhook.id, payload: { id, type: WEBHOOK_TEST_EVENT, occurredAt: at, companyId: webhook.companyId, webhookId: webhook.id, actor: { userId: actor.userId } } };
+    await webhooks.putOutbox([delivery], at);
+    await sendOnSchedule(`webhooks:test:${eventId}`, id);
+    res.status(200).json({ deliveryId: id, webhookId: webhook.id, type: WEBHOOK_TEST_EVENT, status: 'sending' });
   }));
 
   return router;

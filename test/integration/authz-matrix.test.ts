@@ -99,6 +99,11 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['GET /v1/webhooks/{id}',                            [403,  200,  404,  403,  403,  404,  403,  401,  401], (w) => get(`/v1/webhooks/${w.webhookId}`)],
   ['PATCH /v1/webhooks/{id}',                          [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => ({ method: 'PATCH', path: `/v1/webhooks/${await obj(w.fresh.webhook)}`, body: { url: 'http://127.0.0.1:9/moved' } })],
   ['POST /v1/webhooks/{id}/disable',                   [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => post(`/v1/webhooks/${await obj(w.fresh.webhook)}/disable`)],
+  ['GET /v1/events',                                   [403,  200,  200,  403,  403,  200,  403,  401,  401], () => get('/v1/events')],
+  ['POST /v1/webhooks/{id}/rotate-secret',             [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => post(`/v1/webhooks/${await obj(w.fresh.webhook)}/rotate-secret`)],
+  ['POST /v1/webhooks/{id}/test',                      [403,  200,  404,  403,  403,  404,  403,  401,  401], async (w, obj) => post(`/v1/webhooks/${await obj(w.fresh.webhook)}/test`)],
+  ['GET /v1/webhooks/{id}/deliveries',                 [403,  200,  404,  403,  403,  404,  403,  401,  401], (w) => get(`/v1/webhooks/${w.webhookId}/deliveries`)],
+  ['POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', [403, 200, 404, 403, 403, 404, 403, 401, 401], async (_w, obj) => post(`/v1/webhooks/${await obj(freshDelivery)}/redeliver`)],
   ['POST /v1/records/{type}',                          [403,  201,  201,  201,  201,  201,  201,  401,  401], () => post(`/v1/records/${TICKET}`, { fields: { title: 'Made in the matrix' } })],
   ['GET /v1/records/{type}',                           [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/records/lead')],
   ['GET /v1/records/{type}/{id}',                      [403,  200,  404,  200,  200,  200,  404,  401,  401], (w) => get(`/v1/records/lead/${w.lead.id}`)],
@@ -130,6 +135,8 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
 /** A partner company in no program, and one in Acme's (the demo owner's), for the program rows; set once the harness runs. */
 let freshPartner: () => Promise<string>;
 let freshPartnerInAcme: () => Promise<string>;
+/** A fresh webhook of Acme's with one delivery tried once: `<webhookId>/deliveries/<deliveryId>`. */
+let freshDelivery: () => Promise<string>;
 
 const PARTNERS: readonly Caller[] = ['partnerA_user', 'partnerA_admin', 'partnerB_user'];
 
@@ -173,6 +180,15 @@ describe('Authorization matrix: every route × every kind of caller', () => {
     };
     freshPartner = partnerIn([]);
     freshPartnerInAcme = partnerIn([w.companies.owner]);
+    freshDelivery = async () => {
+      const webhookId = await w.fresh.webhook();
+      const id = `${uid('evt_matrix')}:${webhookId}:deadline.fired`;
+      const at = new Date().toISOString();
+      const payload = { id, type: 'security.api_key_issued', occurredAt: at, companyId: w.companies.owner, actor: { userId: 'u', companyId: w.companies.owner, name: null }, user: { userId: 'u', name: null }, key: { id: 'k', prefix: 'p', expiresAt: null }, breakGlass: false, reason: null } as const;
+      await h.stores.webhooks.putOutbox([{ id, webhookId, payload }], at);
+      await h.stores.webhooks.recordOutcome({ id, webhookId, type: 'security.api_key_issued', status: 'failed', updatedAt: at, lastStatus: 500 });
+      return `${webhookId}/deliveries/${encodeURIComponent(id)}`;
+    };
     const doc = (await call(h, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
   });

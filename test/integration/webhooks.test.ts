@@ -11,8 +11,11 @@ import { eventually, startHarness, type Harness } from '../support/harness';
 import { publishPipeline, recordInstanceId, storeVersion } from '../support/pipelines';
 import { isAuthentic, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 
-// jest reads testTimeout only from the root config; retries back off 1 s, 2 s, ….
+// jest reads testTimeout only from the root config.
 jest.setTimeout(90_000);
+
+/** The published schedule, shortened: a failed try is tried again after 200 ms, 400 ms, …. */
+const RETRY = { schedule: [0, 200, 400, 800, 1_600], disableAfterMs: 86_400_000 };
 
 const PRIVATE = ['amount', 'contactPhone', 'internalNotes'];
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
@@ -51,7 +54,7 @@ describe('Webhooks: signed, per company, retried', () => {
   }
 
   beforeAll(async () => {
-    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS });
+    h = await startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS, webhookRetry: RETRY });
     demo = await seedDemo(h);
     ({ admin, sales } = demo.users);
     [ownerRx, partnerRx, flakyRx] = await Promise.all([startWebhookReceiver(), startWebhookReceiver(), startWebhookReceiver()]);
@@ -136,7 +139,7 @@ describe('Webhooks: signed, per company, retried', () => {
     expect(flakyRx.received.filter((r) => r.raw.includes(later.id))).toEqual([]);
   });
 
-  it('When a receiver refuses with 410, then the delivery fails at once and is not retried', async () => {
+  it('When a receiver answers 410 Gone, then the delivery fails at once, is not retried, and the endpoint is disabled saying why', async () => {
     const rejecting = await startWebhookReceiver();
     try {
       await register('rejected', demo.companies.partnerB, rejecting.url, ['stage.entered']);
@@ -148,6 +151,9 @@ describe('Webhooks: signed, per company, retried', () => {
       expect(result).toMatchObject({ failed: 1 });
       expect(await h.stores.webhooks.getOutcome(refused.eventId)).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 410 });
       expect(rejecting.received).toHaveLength(1);
+      const read = await call(h, 'GET', `/v1/webhooks/${hooks.rejected!.id}`, { user: demo.users.partnerB_admin });
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ active: false, disabledAt: expect.any(String), disabledReason: 'the receiver answered 410 Gone' });
     } finally {
       if (hooks.rejected) await h.stores.webhooks.disable(demo.companies.partnerB, hooks.rejected.id, new Date().toISOString());
       await rejecting.close();
@@ -168,5 +174,37 @@ describe('Webhooks: signed, per company, retried', () => {
     const got = await eventually(async () => about(ownerRx, record.id).length >= 5 && about(ownerRx, record.id), 30_000);
     const steps = got.map((r) => [Number(r.body.id.split(':').at(-3)), r.body.stage.to]).sort(([a], [b]) => Number(a) - Number(b));
     expect(steps).toEqual([[1, 'qualify'], ...moves.map((to, i) => [i + 2, to])]);
+  });
+
+  it('When an instance enters its final stage, then instance.finished is raised once, after every stage.entered by sequence', async () => {
+    const finishedRx = await startWebhookReceiver();
+    try {
+      await register('finished', demo.companies.owner, finishedRx.url, ['instance.finished', 'stage.entered']);
+      const record = buildRecord({ companyId: demo.companies.owner });
+      const definition = await storeVersion(h, record.companyId, buildPipelineVersion());
+      await h.stores.records.insert(record);
+      const instanceId = recordInstanceId(record.companyId, definition.key, record.type, record.id);
+      const input: PipelineInstanceInput = { instanceId, pipeline: refOf(record.companyId, definition), record, startedBy: sales.actor };
+      const handle = await h.client.workflow.start(PIPELINE_INSTANCE_WORKFLOW, { workflowId: instanceId, taskQueue: h.taskQueue, args: [input] });
+      for (const to of ['propose', 'won']) await handle.executeUpdate(moveUpdate, { args: [{ actor: sales.actor, move: { to, fields: { amount: 10 } } }] });
+      const got = await eventually(async () => {
+        const mine = about(finishedRx, record.id);
+        return mine.some((r) => r.body.type === 'instance.finished') && mine.length >= 4 && mine;
+      }, 30_000);
+      const finished = got.filter((r) => r.body.type === 'instance.finished');
+      expect(finished).toHaveLength(1);
+      expect(finished[0]!.body).toMatchObject({ stage: { from: 'propose', to: 'won' }, instanceId, record: { id: record.id } });
+      // Not ordered on the wire: by sequence, the finish is the last step's.
+      const bySequence = [...got].sort((a, b) => a.body.sequence - b.body.sequence || (a.body.type === 'instance.finished' ? 1 : -1));
+      expect(bySequence.map((r) => [r.body.sequence, r.body.type, r.body.stage.to])).toEqual([
+        [1, 'stage.entered', 'qualify'],
+        [2, 'stage.entered', 'propose'],
+        [3, 'stage.entered', 'won'],
+        [3, 'instance.finished', 'won'],
+      ]);
+    } finally {
+      if (hooks.finished) await h.stores.webhooks.disable(demo.companies.owner, hooks.finished.id, new Date().toISOString());
+      await finishedRx.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { createStores, prepareDatabase, type Stores } from '../../activities/sto
 import { createApp, type AppDeps } from '../../api/app';
 import { applyServerTimeouts, DEFAULT_LIMITS } from '../../api/limits';
 import type { Resolver } from '../../activities/webhook-send';
+import type { WebhookRetry } from '../../workflows/domain/webhook-retry';
 import { egressPolicy, parseNetworks } from '../../lib/egress';
 import { createLogger } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
@@ -49,6 +50,8 @@ export interface Harness {
   webhookAllowNetworks: string;
   /** How the harness's workers resolve webhook hosts (the system resolver unless the test brings its own). */
   webhookResolve?: Resolver;
+  /** When the harness's workers try failed deliveries again (the published schedule unless the test shortens it). */
+  webhookRetry?: WebhookRetry;
   stop(): Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export async function startWorker(h: Harness): Promise<TestWorker> {
     taskQueue: h.taskQueue,
     stores: h.stores,
     webhookEgress: { policy: egressPolicy(parseNetworks(h.webhookAllowNetworks).networks), resolve: h.webhookResolve },
+    ...(h.webhookRetry ? { webhookRetry: h.webhookRetry } : {}),
     maxCachedWorkflows: 100,
     shutdownGraceMs: 2_000,
     workflowBundlePath: stack.workflowBundlePath,
@@ -118,6 +122,9 @@ export function harnessEnv(h: Harness): Record<string, string> {
     MONGODB_DB: h.db.databaseName,
     TEMPORAL_TASK_QUEUE: h.taskQueue,
     WEBHOOK_ALLOW_NETWORKS: h.webhookAllowNetworks,
+    ...(h.webhookRetry
+      ? { WEBHOOK_RETRY_SCHEDULE: h.webhookRetry.schedule.map((ms) => `${ms}ms`).join(','), WEBHOOK_DISABLE_AFTER: `${h.webhookRetry.disableAfterMs}ms` }
+      : {}),
   };
 }
 
@@ -146,6 +153,8 @@ export async function startHarness(
     webhookAllowNetworks?: string;
     /** A resolver of the test's own for the workers' webhook deliveries (names that resolve to loopback addresses). */
     webhookResolve?: Resolver;
+    /** A shortened retry schedule for the workers' webhook deliveries (WEBHOOK_RETRY_SCHEDULE, WEBHOOK_DISABLE_AFTER). */
+    webhookRetry?: WebhookRetry;
     /** OPERATOR_KEY_TTL of the harness's API (24 hours without it). */
     operatorKeyTtlMs?: number;
   } = {},
@@ -176,6 +185,7 @@ export async function startHarness(
     apiMetricsUrl: `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`,
     webhookAllowNetworks: opts.webhookAllowNetworks ?? '',
     ...(opts.webhookResolve ? { webhookResolve: opts.webhookResolve } : {}),
+    ...(opts.webhookRetry ? { webhookRetry: opts.webhookRetry } : {}),
     async stop() {
       if (server) await new Promise((resolve) => server!.close(resolve));
       await new Promise((resolve) => metricsServer.close(resolve));

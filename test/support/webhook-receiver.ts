@@ -15,6 +15,10 @@ export interface ReceivedWebhook {
   body: any;
   /** What the receiver answered. */
   answered: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+  /** The Standard Webhooks headers, for a standard-v1 endpoint. */
+  standard: { id?: string; timestamp?: string; signature?: string };
 }
 
 export interface WebhookReceiver {
@@ -22,8 +26,8 @@ export interface WebhookReceiver {
   received: ReceivedWebhook[];
   /** Only the requests it answered 2xx to. */
   accepted(): ReceivedWebhook[];
-  /** Answers the next `n` requests with `status` instead of 204. */
-  failNext(n: number, status?: number): void;
+  /** Answers the next `n` requests with `status` instead of 204, with a `Retry-After` when given. */
+  failNext(n: number, status?: number, retryAfter?: string): void;
   /** Answers the next request with a 302 to `location`. */
   redirectNext(location: string): void;
   close(): Promise<void>;
@@ -35,6 +39,7 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
   const received: ReceivedWebhook[] = [];
   let failures = 0;
   let failStatus = 503;
+  let failRetryAfter: string | undefined;
   let redirect: string | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -45,6 +50,7 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
       redirect = undefined;
       const answered = location ? 302 : failures > 0 ? (failures--, failStatus) : 204;
       if (location) res.setHeader('Location', location);
+      if (!location && answered === failStatus && failRetryAfter !== undefined) res.setHeader('Retry-After', failRetryAfter);
       let body: unknown;
       try {
         body = JSON.parse(raw);
@@ -52,13 +58,19 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
         body = undefined;
       }
       received.push({
-        eventId: String(req.headers['propeller-event-id'] ?? ''),
+        eventId: String(req.headers['propeller-event-id'] ?? req.headers['webhook-id'] ?? ''),
         timestamp: Number(req.headers['propeller-timestamp']),
         signature: String(req.headers['propeller-signature'] ?? ''),
         contentType: String(req.headers['content-type'] ?? ''),
         raw,
         body,
         answered,
+        at: Date.now(),
+        standard: {
+          ...(req.headers['webhook-id'] ? { id: String(req.headers['webhook-id']) } : {}),
+          ...(req.headers['webhook-timestamp'] ? { timestamp: String(req.headers['webhook-timestamp']) } : {}),
+          ...(req.headers['webhook-signature'] ? { signature: String(req.headers['webhook-signature']) } : {}),
+        },
       });
       res.statusCode = answered;
       res.end();
@@ -69,9 +81,10 @@ export async function startWebhookReceiver(opts: { host?: string } = {}): Promis
     url: `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}/hooks`,
     received,
     accepted: () => received.filter((r) => r.answered < 300),
-    failNext(n, status = 503) {
+    failNext(n, status = 503, retryAfter) {
       failures = n;
       failStatus = status;
+      failRetryAfter = retryAfter;
     },
     redirectNext(to) {
       redirect = to;

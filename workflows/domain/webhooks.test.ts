@@ -21,6 +21,16 @@ describe('webhook event types of a step', () => {
     expect(webhookEventTypes(event, objectType)).toEqual(types);
   });
 
+  it.each<[string, { kind: string; to?: string }, string, boolean, WebhookEventType[]]>([
+    ['a move into a final stage', { kind: 'moved', to: 'won' }, 'opportunity', true, ['stage.entered', 'instance.finished']],
+    ['a deadline into a final stage', { kind: 'deadline_fired', to: 'expired' }, 'lead', true, ['stage.entered', 'deadline.fired', 'instance.finished']],
+    ['a lead converted, which ends it', { kind: 'moved', to: 'closed_converted' }, 'lead', true, ['stage.entered', 'lead.converted', 'instance.finished']],
+    ['a record update on a finished instance', { kind: 'record_updated' }, 'lead', true, []],
+    ['a move into a stage that is not final', { kind: 'moved', to: 'propose' }, 'opportunity', false, ['stage.entered']],
+  ])('When the step is %s (finished: %s), then it raises %j', (_what, event, objectType, finished, types) => {
+    expect(webhookEventTypes(event, objectType, finished)).toEqual(types);
+  });
+
   it('When one step raises two types for one webhook, then each delivery has its own id', () => {
     const ids = new Set(['stage.entered', 'lead.accepted'].map((t) => webhookDeliveryId('i:c:2', 'whk_1', t as WebhookEventType)));
     expect(ids.size).toBe(2);

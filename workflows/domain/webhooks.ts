@@ -13,6 +13,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'lead.declined',
   'lead.converted',
   'security.api_key_issued',
+  'instance.finished',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -27,8 +28,12 @@ const LEAD_OUTCOMES: Record<string, WebhookEventType> = {
   closed_converted: 'lead.converted',
 };
 
-/** The event types of one step, from its audit event and the pipeline's object type; [] for most non-moves. */
-export function webhookEventTypes(event: { kind: string; to?: string }, objectType: string): WebhookEventType[] {
+/**
+ * The event types of one step, from its audit event, the pipeline's object
+ * type and whether the step left the instance finished (it entered a final
+ * stage); [] for most non-moves.
+ */
+export function webhookEventTypes(event: { kind: string; to?: string }, objectType: string, finished = false): WebhookEventType[] {
   const types: WebhookEventType[] = [];
   const entered = ENTERING_KINDS.includes(event.kind) && event.to !== undefined;
   if (entered) types.push('stage.entered');
@@ -37,6 +42,7 @@ export function webhookEventTypes(event: { kind: string; to?: string }, objectTy
   if (event.kind === 'task_completed') types.push('task.completed');
   const outcome = entered && objectType === 'lead' ? LEAD_OUTCOMES[event.to!] : undefined;
   if (outcome) types.push(outcome);
+  if (entered && finished) types.push('instance.finished');
   return types;
 }
 
@@ -53,7 +59,7 @@ export const WEBHOOK_REJECTED = 'WebhookRejected';
 export type DeliveryStatus = 'delivered' | 'retrying' | 'failed' | 'skipped';
 
 /** The id a receiver dedups by: one per step, webhook and event type, the same on every retry. */
-export const webhookDeliveryId = (eventId: string, webhookId: string, type: WebhookEventType) => `${eventId}:${webhookId}:${type}`;
+export const webhookDeliveryId = (eventId: string, webhookId: string, type: DeliveredEventType) => `${eventId}:${webhookId}:${type}`;
 
 /** The JSON body a webhook receives. `record.fields` is the record as the webhook's company may see it. */
 export interface WebhookPayload {
@@ -68,6 +74,11 @@ export interface WebhookPayload {
   /** deadline.approaching: the deadline it comes before (`to`: where the instance goes then), and by how much. */
   deadline?: { at: string; to: string; before: string };
   record: { id: string; type: string; version: number; fields: Record<string, unknown> };
+  /**
+   * The step's number in its instance (1, 2, …, on across runs): deliveries are
+   * at least once and not ordered, so a record's events are ordered by it.
+   */
+  sequence?: number;
 }
 
 /**
@@ -87,9 +98,42 @@ export interface SecurityWebhookPayload {
   reason: string | null;
 }
 
+/** What `POST /v1/webhooks/:id/test` sends: no subscription needed, delivered like any other. */
+export const WEBHOOK_TEST_EVENT = 'webhook.test';
+
+export interface TestWebhookPayload {
+  id: string;
+  type: typeof WEBHOOK_TEST_EVENT;
+  occurredAt: string;
+  companyId: string;
+  webhookId: string;
+  actor: { userId: string };
+}
+
+/** How an endpoint's deliveries are signed and shaped: Propeller's own (1.x) or Standard Webhooks. */
+export const WEBHOOK_SCHEMES = ['propeller-v1', 'standard-v1'] as const;
+export type WebhookScheme = (typeof WEBHOOK_SCHEMES)[number];
+
+/** The Standard Webhooks body: a versioned envelope, the event's own fields under `data` with its `sequence`. */
+export interface StandardEnvelope {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown> & { sequence: number | null };
+}
+
+export function standardEnvelope(payload: WebhookDelivery['payload']): StandardEnvelope {
+  const { id, type, occurredAt, ...rest } = payload as WebhookPayload;
+  const sequence = (rest as { sequence?: number }).sequence ?? null;
+  return { id, type, timestamp: occurredAt, data: { ...rest, sequence } };
+}
+
+/** Every type a delivery may carry: the subscribable ones and the test event. */
+export type DeliveredEventType = WebhookEventType | typeof WEBHOOK_TEST_EVENT;
+
 /** One delivery planned by the step that raised it; the secret and URL are read when it is sent. */
 export interface WebhookDelivery {
   id: string;
   webhookId: string;
-  payload: WebhookPayload | SecurityWebhookPayload;
+  payload: WebhookPayload | SecurityWebhookPayload | TestWebhookPayload;
 }
