@@ -460,6 +460,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's delivery log, newest first, each delivery with every try
+         * @description A webhook of the admin's own company (another's: 404): each delivery's status, attempts, last answer, next attempt and every try; by status, and by when first tried (since inclusive, until exclusive).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again, now, with its payload and id
+         * @description A delivery of a webhook of the admin's own company (another's: 404); a failed one is retried on the schedule. A disabled webhook: 409 webhook_disabled; a delivery of 1.0 without a kept payload: 409 not_redeliverable.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret for a webhook, shown once; the old one signs for 24 h
+         * @description A webhook of the admin's own company (another's: 404). For 24 hours (until previousSecretExpiresAt) deliveries carry a signature by the old secret too, so a receiver can switch without losing one.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event now to a webhook, whatever it listens to
+         * @description A webhook of the admin's own company (another's: 404); its delivery is in the delivery log. A disabled webhook: 409 webhook_disabled.
+         */
+        post: operations["sendWebhookTestEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The company's webhook events, oldest first, kept 30 days
+         * @description The admin's own company's webhook events (the payloads its webhooks get). `after` is the nextCursor of the page before, which is given on the last page too: poll it. At least once: order a record's events by sequence.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/records/{type}": {
         parameters: {
             query?: never;
@@ -2121,6 +2221,7 @@ export interface components {
          *         "stage.entered",
          *         "lead.accepted"
          *       ],
+         *       "scheme": "propeller-v1",
          *       "active": true,
          *       "createdAt": "2026-11-20T12:00:00.000Z",
          *       "createdBy": "usr_Tn3c0Wd9Lp2M",
@@ -2132,13 +2233,24 @@ export interface components {
             /** @description the company whose records' events this endpoint receives */
             companyId: string;
             url: string;
-            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued")[];
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            /**
+             * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
+             * @enum {string}
+             */
+            scheme?: "propeller-v1" | "standard-v1";
             active: boolean;
             /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
             createdAt: string;
             createdBy: string;
             /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
             disabledAt?: string;
+            /** @description why Propeller disabled it (the receiver answered 410, or failed for days); absent when an admin did */
+            disabledReason?: string;
+            /** @description since when its deliveries have failed with no success in between */
+            failingSince?: string;
+            /** @description after a rotation: until then deliveries are signed with the old secret too */
+            previousSecretExpiresAt?: string;
             /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
             updatedAt?: string;
             /** @description its ETag */
@@ -2153,6 +2265,7 @@ export interface components {
          *         "stage.entered",
          *         "lead.accepted"
          *       ],
+         *       "scheme": "propeller-v1",
          *       "active": true,
          *       "createdAt": "2026-11-20T12:00:00.000Z",
          *       "createdBy": "usr_Tn3c0Wd9Lp2M",
@@ -2165,18 +2278,79 @@ export interface components {
             /** @description the company whose records' events this endpoint receives */
             companyId: string;
             url: string;
-            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued")[];
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            /**
+             * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
+             * @enum {string}
+             */
+            scheme?: "propeller-v1" | "standard-v1";
             active: boolean;
             /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
             createdAt: string;
             createdBy: string;
             /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
             disabledAt?: string;
+            /** @description why Propeller disabled it (the receiver answered 410, or failed for days); absent when an admin did */
+            disabledReason?: string;
+            /** @description since when its deliveries have failed with no success in between */
+            failingSince?: string;
+            /** @description after a rotation: until then deliveries are signed with the old secret too */
+            previousSecretExpiresAt?: string;
             /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
             updatedAt?: string;
             /** @description its ETag */
             version?: number;
             /** @description the signing secret, shown in this answer only */
+            secret: string;
+        };
+        /**
+         * @description The webhook after a rotation, with its new secret; the old one signs beside it until previousSecretExpiresAt.
+         * @example {
+         *       "id": "whk_b7Kq1sPz0c2N",
+         *       "companyId": "cmp_Hq2v8Rk1Xa4Z",
+         *       "url": "https://hooks.example.com/propeller",
+         *       "events": [
+         *         "stage.entered",
+         *         "lead.accepted"
+         *       ],
+         *       "scheme": "propeller-v1",
+         *       "active": true,
+         *       "createdAt": "2026-11-20T12:00:00.000Z",
+         *       "createdBy": "usr_Tn3c0Wd9Lp2M",
+         *       "version": 2,
+         *       "secret": "whsec_9Lm2Qa7Xc4Vb1Nz8Rt5Kp0Wd",
+         *       "previousSecretExpiresAt": "2026-12-08T09:30:00.000Z",
+         *       "updatedAt": "2026-12-07T09:30:00.000Z"
+         *     }
+         */
+        RotatedWebhook: {
+            id: string;
+            /** @description the company whose records' events this endpoint receives */
+            companyId: string;
+            url: string;
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            /**
+             * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
+             * @enum {string}
+             */
+            scheme?: "propeller-v1" | "standard-v1";
+            active: boolean;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            createdAt: string;
+            createdBy: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            disabledAt?: string;
+            /** @description why Propeller disabled it (the receiver answered 410, or failed for days); absent when an admin did */
+            disabledReason?: string;
+            /** @description since when its deliveries have failed with no success in between */
+            failingSince?: string;
+            /** @description after a rotation: until then deliveries are signed with the old secret too */
+            previousSecretExpiresAt?: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            updatedAt?: string;
+            /** @description its ETag */
+            version?: number;
+            /** @description the new signing secret, shown in this answer only */
             secret: string;
         };
         /**
@@ -2190,6 +2364,7 @@ export interface components {
          *             "stage.entered",
          *             "lead.accepted"
          *           ],
+         *           "scheme": "propeller-v1",
          *           "active": true,
          *           "createdAt": "2026-11-20T12:00:00.000Z",
          *           "createdBy": "usr_Tn3c0Wd9Lp2M",
@@ -2826,6 +3001,228 @@ export interface components {
                 temporal: string;
                 mongodb: string;
             };
+        };
+        /** @enum {string} */
+        DeliveryStatus: "delivered" | "retrying" | "failed" | "skipped";
+        /**
+         * @example {
+         *       "at": "2026-12-07T09:30:00.000Z",
+         *       "status": "retrying",
+         *       "responseCode": 503,
+         *       "error": "the receiver answered 503",
+         *       "nextAttemptAt": "2026-12-07T09:30:30.000Z"
+         *     }
+         */
+        DeliveryAttempt: {
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            at: string;
+            status: components["schemas"]["DeliveryStatus"];
+            /** @description the receiver's HTTP status, when it answered */
+            responseCode?: number;
+            error?: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            nextAttemptAt?: string;
+        };
+        /**
+         * @description One delivery of a webhook's log, with every try it had.
+         * @example {
+         *       "id": "ins_6fQz2Lw9Rk1P:3:whk_b7Kq1sPz0c2N:stage.entered",
+         *       "webhookId": "whk_b7Kq1sPz0c2N",
+         *       "type": "stage.entered",
+         *       "status": "delivered",
+         *       "attempts": 2,
+         *       "lastStatus": 204,
+         *       "deliveredAt": "2026-12-07T09:30:31.000Z",
+         *       "updatedAt": "2026-12-07T09:30:31.000Z",
+         *       "createdAt": "2026-12-07T09:30:00.000Z",
+         *       "log": [
+         *         {
+         *           "at": "2026-12-07T09:30:00.000Z",
+         *           "status": "retrying",
+         *           "responseCode": 503,
+         *           "error": "the receiver answered 503",
+         *           "nextAttemptAt": "2026-12-07T09:30:30.000Z"
+         *         },
+         *         {
+         *           "at": "2026-12-07T09:30:31.000Z",
+         *           "status": "delivered",
+         *           "responseCode": 204
+         *         }
+         *       ]
+         *     }
+         */
+        Delivery: {
+            /** @description the delivery id, `<eventId>:<webhookId>:<type>`: what the receiver dedups by */
+            id: string;
+            webhookId: string;
+            type: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished") | "webhook.test";
+            status: components["schemas"]["DeliveryStatus"];
+            /** @description every try, redeliveries included */
+            attempts: number;
+            /** @description the receiver's HTTP status on the latest try, when it answered */
+            lastStatus?: number;
+            lastError?: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            deliveredAt?: string;
+            /** @description when it is tried again, while retrying */
+            nextAttemptAt?: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            updatedAt: string;
+            /** @description when it was first tried: the log's order */
+            createdAt?: string;
+            /** @description every try, oldest first */
+            log?: components["schemas"]["DeliveryAttempt"][];
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "ins_6fQz2Lw9Rk1P:3:whk_b7Kq1sPz0c2N:stage.entered",
+         *           "webhookId": "whk_b7Kq1sPz0c2N",
+         *           "type": "stage.entered",
+         *           "status": "delivered",
+         *           "attempts": 2,
+         *           "lastStatus": 204,
+         *           "deliveredAt": "2026-12-07T09:30:31.000Z",
+         *           "updatedAt": "2026-12-07T09:30:31.000Z",
+         *           "createdAt": "2026-12-07T09:30:00.000Z",
+         *           "log": [
+         *             {
+         *               "at": "2026-12-07T09:30:00.000Z",
+         *               "status": "retrying",
+         *               "responseCode": 503,
+         *               "error": "the receiver answered 503",
+         *               "nextAttemptAt": "2026-12-07T09:30:30.000Z"
+         *             },
+         *             {
+         *               "at": "2026-12-07T09:30:31.000Z",
+         *               "status": "delivered",
+         *               "responseCode": 204
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "nextCursor": "eyJxIjoiOXZ4R2hfMmRQUSIsImF0IjpbIjIwMjYtMTItMDciLCJyZWNfOXQ0In0",
+         *       "limit": 50
+         *     }
+         */
+        DeliveryPage: {
+            items: components["schemas"]["Delivery"][];
+            /** @description send as cursor for the next page (also in Link: rel="next"); null on the last page */
+            nextCursor: string | null;
+            limit: number;
+            /** @description only when the page was asked by offset (deprecated: answered with a Deprecation header) */
+            offset?: number;
+        };
+        /**
+         * @description The redelivery, started: its try shows in the delivery log.
+         * @example {
+         *       "deliveryId": "ins_6fQz2Lw9Rk1P:3:whk_b7Kq1sPz0c2N:stage.entered",
+         *       "webhookId": "whk_b7Kq1sPz0c2N",
+         *       "status": "redelivering"
+         *     }
+         */
+        Redelivery: {
+            deliveryId: string;
+            webhookId: string;
+            /** @constant */
+            status: "redelivering";
+        };
+        /**
+         * @description The test delivery, started: its id is in the delivery log.
+         * @example {
+         *       "deliveryId": "evt_test_T4kP9zQ2mV7x:whk_b7Kq1sPz0c2N:webhook.test",
+         *       "webhookId": "whk_b7Kq1sPz0c2N",
+         *       "type": "webhook.test",
+         *       "status": "sending"
+         *     }
+         */
+        TestDelivery: {
+            deliveryId: string;
+            webhookId: string;
+            /** @constant */
+            type: "webhook.test";
+            /** @constant */
+            status: "sending";
+        };
+        /**
+         * @description A webhook event as its webhooks got it; its other fields are those of its type.
+         * @example {
+         *       "id": "ins_6fQz2Lw9Rk1P:3:stage.entered",
+         *       "type": "stage.entered",
+         *       "occurredAt": "2026-12-07T09:30:00.000Z",
+         *       "pipelineKey": "deals",
+         *       "instanceId": "ins_6fQz2Lw9Rk1P",
+         *       "stage": {
+         *         "from": "qualify",
+         *         "to": "proposal"
+         *       },
+         *       "actor": {
+         *         "userId": "usr_Tn3c0Wd9Lp2M",
+         *         "companyId": "cmp_Hq2v8Rk1Xa4Z"
+         *       },
+         *       "record": {
+         *         "id": "rec_9t4Vx2Qm1L",
+         *         "type": "opportunity",
+         *         "version": 4,
+         *         "fields": {
+         *           "title": "Roof repair",
+         *           "amount": 12000,
+         *           "stage": "proposal"
+         *         }
+         *       },
+         *       "sequence": 3
+         *     }
+         */
+        WebhookEvent: {
+            /** @description the event id: the delivery id without the webhook */
+            id: string;
+            type: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            occurredAt: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "ins_6fQz2Lw9Rk1P:3:stage.entered",
+         *           "type": "stage.entered",
+         *           "occurredAt": "2026-12-07T09:30:00.000Z",
+         *           "pipelineKey": "deals",
+         *           "instanceId": "ins_6fQz2Lw9Rk1P",
+         *           "stage": {
+         *             "from": "qualify",
+         *             "to": "proposal"
+         *           },
+         *           "actor": {
+         *             "userId": "usr_Tn3c0Wd9Lp2M",
+         *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+         *           },
+         *           "record": {
+         *             "id": "rec_9t4Vx2Qm1L",
+         *             "type": "opportunity",
+         *             "version": 4,
+         *             "fields": {
+         *               "title": "Roof repair",
+         *               "amount": 12000,
+         *               "stage": "proposal"
+         *             }
+         *           },
+         *           "sequence": 3
+         *         }
+         *       ],
+         *       "nextCursor": "eyJxIjp7fSwiYXQiOlsiY21wX0hxMnY4UmsxWGE0WnwyMDI2LTEyLTA3In1d",
+         *       "more": false
+         *     }
+         */
+        EventPage: {
+            items: components["schemas"]["WebhookEvent"][];
+            /** @description send as after for the next page; given on the last page too (poll it); null only before any event */
+            nextCursor: string | null;
+            /** @description whether more events are already there */
+            more: boolean;
         };
         /**
          * @example {
@@ -5191,6 +5588,7 @@ export interface operations {
                      *             "stage.entered",
                      *             "lead.accepted"
                      *           ],
+                     *           "scheme": "propeller-v1",
                      *           "active": true,
                      *           "createdAt": "2026-11-20T12:00:00.000Z",
                      *           "createdBy": "usr_Tn3c0Wd9Lp2M",
@@ -5229,7 +5627,9 @@ export interface operations {
                     companyId: string;
                     /** Format: uri */
                     url: string;
-                    events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued")[];
+                    events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+                    /** @enum {string} */
+                    scheme?: "propeller-v1" | "standard-v1";
                 };
             };
         };
@@ -5253,6 +5653,7 @@ export interface operations {
                      *         "stage.entered",
                      *         "lead.accepted"
                      *       ],
+                     *       "scheme": "propeller-v1",
                      *       "active": true,
                      *       "createdAt": "2026-11-20T12:00:00.000Z",
                      *       "createdBy": "usr_Tn3c0Wd9Lp2M",
@@ -5303,6 +5704,7 @@ export interface operations {
                      *         "stage.entered",
                      *         "lead.accepted"
                      *       ],
+                     *       "scheme": "propeller-v1",
                      *       "active": true,
                      *       "createdAt": "2026-11-20T12:00:00.000Z",
                      *       "createdBy": "usr_Tn3c0Wd9Lp2M",
@@ -5340,7 +5742,8 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     url?: string;
-                    events?: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued")[];
+                    events?: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+                    active?: boolean;
                 };
             };
         };
@@ -5362,6 +5765,7 @@ export interface operations {
                      *         "stage.entered",
                      *         "lead.accepted"
                      *       ],
+                     *       "scheme": "propeller-v1",
                      *       "active": true,
                      *       "createdAt": "2026-11-20T12:00:00.000Z",
                      *       "createdBy": "usr_Tn3c0Wd9Lp2M",
@@ -5417,6 +5821,7 @@ export interface operations {
                      *         "stage.entered",
                      *         "lead.accepted"
                      *       ],
+                     *       "scheme": "propeller-v1",
                      *       "active": true,
                      *       "createdAt": "2026-11-20T12:00:00.000Z",
                      *       "createdBy": "usr_Tn3c0Wd9Lp2M",
@@ -5434,6 +5839,313 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                offset?: number;
+                status?: "delivered" | "retrying" | "failed" | "skipped";
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the deliveries */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Link: components["headers"]["Link"];
+                    Deprecation: components["headers"]["Deprecation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "ins_6fQz2Lw9Rk1P:3:whk_b7Kq1sPz0c2N:stage.entered",
+                     *           "webhookId": "whk_b7Kq1sPz0c2N",
+                     *           "type": "stage.entered",
+                     *           "status": "delivered",
+                     *           "attempts": 2,
+                     *           "lastStatus": 204,
+                     *           "deliveredAt": "2026-12-07T09:30:31.000Z",
+                     *           "updatedAt": "2026-12-07T09:30:31.000Z",
+                     *           "createdAt": "2026-12-07T09:30:00.000Z",
+                     *           "log": [
+                     *             {
+                     *               "at": "2026-12-07T09:30:00.000Z",
+                     *               "status": "retrying",
+                     *               "responseCode": 503,
+                     *               "error": "the receiver answered 503",
+                     *               "nextAttemptAt": "2026-12-07T09:30:30.000Z"
+                     *             },
+                     *             {
+                     *               "at": "2026-12-07T09:30:31.000Z",
+                     *               "status": "delivered",
+                     *               "responseCode": 204
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJxIjoiOXZ4R2hfMmRQUSIsImF0IjpbIjIwMjYtMTItMDciLCJyZWNfOXQ0In0",
+                     *       "limit": 50
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Taken on every POST. The same caller sending the same key to the same route within 24 h gets the first answer again (Idempotent-Replayed: true), and nothing runs twice; another body with the key is 422 idempotency_key_reused; a retry while the first still runs is 409 idempotency_in_progress (Retry-After). Refusals before the operation ran (400, 401, 403, 404, 405, 408, 413, 415, 429) and 5xx are not kept. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description the redelivery, started */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deliveryId": "ins_6fQz2Lw9Rk1P:3:whk_b7Kq1sPz0c2N:stage.entered",
+                     *       "webhookId": "whk_b7Kq1sPz0c2N",
+                     *       "status": "redelivering"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Redelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Taken on every POST. The same caller sending the same key to the same route within 24 h gets the first answer again (Idempotent-Replayed: true), and nothing runs twice; another body with the key is 422 idempotency_key_reused; a retry while the first still runs is 409 idempotency_in_progress (Retry-After). Refusals before the operation ran (400, 401, 403, 404, 405, 408, 413, 415, 429) and 5xx are not kept. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The version (ETag) the caller last saw; when it is no longer the current one, 412 stale_version and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description the webhook, with its new secret (ETag: its version) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whk_b7Kq1sPz0c2N",
+                     *       "companyId": "cmp_Hq2v8Rk1Xa4Z",
+                     *       "url": "https://hooks.example.com/propeller",
+                     *       "events": [
+                     *         "stage.entered",
+                     *         "lead.accepted"
+                     *       ],
+                     *       "scheme": "propeller-v1",
+                     *       "active": true,
+                     *       "createdAt": "2026-11-20T12:00:00.000Z",
+                     *       "createdBy": "usr_Tn3c0Wd9Lp2M",
+                     *       "version": 2,
+                     *       "secret": "whsec_9Lm2Qa7Xc4Vb1Nz8Rt5Kp0Wd",
+                     *       "previousSecretExpiresAt": "2026-12-08T09:30:00.000Z",
+                     *       "updatedAt": "2026-12-07T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RotatedWebhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    sendWebhookTestEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Taken on every POST. The same caller sending the same key to the same route within 24 h gets the first answer again (Idempotent-Replayed: true), and nothing runs twice; another body with the key is 422 idempotency_key_reused; a retry while the first still runs is 409 idempotency_in_progress (Retry-After). Refusals before the operation ran (400, 401, 403, 404, 405, 408, 413, 415, 429) and 5xx are not kept. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description the test delivery, started: its id is in the delivery log */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deliveryId": "evt_test_T4kP9zQ2mV7x:whk_b7Kq1sPz0c2N:webhook.test",
+                     *       "webhookId": "whk_b7Kq1sPz0c2N",
+                     *       "type": "webhook.test",
+                     *       "status": "sending"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TestDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the events */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Link: components["headers"]["Link"];
+                    Deprecation: components["headers"]["Deprecation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "ins_6fQz2Lw9Rk1P:3:stage.entered",
+                     *           "type": "stage.entered",
+                     *           "occurredAt": "2026-12-07T09:30:00.000Z",
+                     *           "pipelineKey": "deals",
+                     *           "instanceId": "ins_6fQz2Lw9Rk1P",
+                     *           "stage": {
+                     *             "from": "qualify",
+                     *             "to": "proposal"
+                     *           },
+                     *           "actor": {
+                     *             "userId": "usr_Tn3c0Wd9Lp2M",
+                     *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+                     *           },
+                     *           "record": {
+                     *             "id": "rec_9t4Vx2Qm1L",
+                     *             "type": "opportunity",
+                     *             "version": 4,
+                     *             "fields": {
+                     *               "title": "Roof repair",
+                     *               "amount": 12000,
+                     *               "stage": "proposal"
+                     *             }
+                     *           },
+                     *           "sequence": 3
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJxIjp7fSwiYXQiOlsiY21wX0hxMnY4UmsxWGE0WnwyMDI2LTEyLTA3In1d",
+                     *       "more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];

@@ -147,24 +147,29 @@ const webhooks: RouteSpec[] = [
     ok: { status: 200, description: 'the disabled webhook', schema: Out.Webhook, etag: true }, errors: [403, 404],
   },
   {
-    method: 'get', path: '/v1/webhooks/:id/deliveries', tag: 'webhooks', summary: "The delivery log of a webhook of the admin's own company, newest first: each delivery's status, attempts, last answer, next attempt and every try (by status, and by when first tried: since inclusive, until exclusive)",
-    query: DeliveryQuery, ok: { status: 200, description: 'the deliveries', schema: Responses.page }, errors: [403, 404],
+    method: 'get', path: '/v1/webhooks/:id/deliveries', operationId: 'listWebhookDeliveries', tag: 'webhooks', summary: "A webhook's delivery log, newest first, each delivery with every try",
+    description: "A webhook of the admin's own company (another's: 404): each delivery's status, attempts, last answer, next attempt and every try; by status, and by when first tried (since inclusive, until exclusive).",
+    query: DeliveryQuery, ok: { status: 200, description: 'the deliveries', schema: Out.DeliveryPage }, errors: [403, 404],
   },
   {
-    method: 'post', path: '/v1/webhooks/:id/deliveries/:deliveryId/redeliver', tag: 'webhooks', summary: "Send a delivery of a webhook of the admin's own company again, now, with its payload and id (a disabled webhook: 409 webhook_disabled; a delivery of 1.0 without a kept payload: 409 not_redeliverable)",
-    body: RedeliverBody, bodyOptional: true, ok: { status: 200, description: 'the redelivery, started' }, errors: [403, 404],
+    method: 'post', path: '/v1/webhooks/:id/deliveries/:deliveryId/redeliver', operationId: 'redeliverWebhookDelivery', tag: 'webhooks', summary: 'Send a delivery again, now, with its payload and id',
+    description: "A delivery of a webhook of the admin's own company (another's: 404); a failed one is retried on the schedule. A disabled webhook: 409 webhook_disabled; a delivery of 1.0 without a kept payload: 409 not_redeliverable.",
+    body: RedeliverBody, bodyOptional: true, ok: { status: 200, description: 'the redelivery, started', schema: Out.Redelivery }, errors: [403, 404, 409],
   },
   {
-    method: 'post', path: '/v1/webhooks/:id/rotate-secret', tag: 'webhooks', summary: "A new signing secret for a webhook of the admin's own company, shown once; for 24 hours deliveries carry a signature by the old secret too (another's: 404)",
-    body: RotateSecretBody, bodyOptional: true, ifMatch: true, ok: { status: 200, description: 'the webhook, with its new secret (ETag: its version)' }, errors: [403, 404, 412],
+    method: 'post', path: '/v1/webhooks/:id/rotate-secret', operationId: 'rotateWebhookSecret', tag: 'webhooks', summary: "A new signing secret for a webhook, shown once; the old one signs for 24 h",
+    description: "A webhook of the admin's own company (another's: 404). For 24 hours (until previousSecretExpiresAt) deliveries carry a signature by the old secret too, so a receiver can switch without losing one.",
+    body: RotateSecretBody, bodyOptional: true, ifMatch: true, ok: { status: 200, description: 'the webhook, with its new secret (ETag: its version)', schema: Out.RotatedWebhook, etag: true }, errors: [403, 404, 409, 412],
   },
   {
-    method: 'post', path: '/v1/webhooks/:id/test', tag: 'webhooks', summary: "Send a webhook.test event now to a webhook of the admin's own company, whatever it listens to (a disabled webhook: 409 webhook_disabled; another's: 404)",
-    body: TestEventBody, bodyOptional: true, ok: { status: 200, description: 'the test delivery, started: its id is in the delivery log' }, errors: [403, 404],
+    method: 'post', path: '/v1/webhooks/:id/test', operationId: 'sendWebhookTestEvent', tag: 'webhooks', summary: 'Send a webhook.test event now to a webhook, whatever it listens to',
+    description: "A webhook of the admin's own company (another's: 404); its delivery is in the delivery log. A disabled webhook: 409 webhook_disabled.",
+    body: TestEventBody, bodyOptional: true, ok: { status: 200, description: 'the test delivery, started: its id is in the delivery log', schema: Out.TestDelivery }, errors: [403, 404, 409],
   },
   {
-    method: 'get', path: '/v1/events', tag: 'webhooks', summary: "The admin's own company's webhook events (the payloads its webhooks get), oldest first, kept 30 days: `after` is the nextCursor of the page before, which is given on the last page too (poll it); at least once, order a record's events by sequence",
-    query: EventFeedQuery, ok: { status: 200, description: 'the events: { items, nextCursor, more }' }, errors: [403],
+    method: 'get', path: '/v1/events', operationId: 'listEvents', tag: 'webhooks', summary: "The company's webhook events, oldest first, kept 30 days",
+    description: "The admin's own company's webhook events (the payloads its webhooks get). `after` is the nextCursor of the page before, which is given on the last page too: poll it. At least once: order a record's events by sequence.",
+    query: EventFeedQuery, ok: { status: 200, description: 'the events', schema: Out.EventPage }, errors: [403],
   },
 ];
 

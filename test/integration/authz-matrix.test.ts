@@ -106,6 +106,7 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', [403, 200, 404, 403, 403, 404, 403, 401, 401], async (_w, obj) => post(`/v1/webhooks/${await obj(freshDelivery)}/redeliver`)],
   ['POST /v1/records/{type}',                          [403,  201,  201,  201,  201,  201,  201,  401,  401], () => post(`/v1/records/${TICKET}`, { fields: { title: 'Made in the matrix' } })],
   ['GET /v1/records/{type}',                           [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/records/lead')],
+  ['POST /v1/records/{type}/search',                   [403,  200,  200,  200,  200,  200,  200,  401,  401], () => post('/v1/records/lead/search', { filter: { op: 'exists', path: 'record.title' } })],
   ['GET /v1/records/{type}/{id}',                      [403,  200,  404,  200,  200,  200,  404,  401,  401], (w) => get(`/v1/records/lead/${w.lead.id}`)],
   ['PATCH /v1/records/{type}/{id}',                    [403,  200,  404,  200,  403,  403,  404,  401,  401], async (w, _, one) => ({ method: 'PATCH', path: `/v1/records/lead/${(await one(w.fresh.lead)).id}`, body: { fields: { note: 'patched' } } })],
   ['GET /v1/records/{type}/{id}/events',               [403,  200,  404,  200,  200,  200,  404,  401,  401], (w) => get(`/v1/records/lead/${w.lead.id}/events`)],
@@ -208,7 +209,7 @@ describe('Authorization matrix: every route × every kind of caller', () => {
   };
 
   /** What a partner must never see: the private values of leads still private, and partner A's leads for partner B. */
-  async function privacyProblems(who: Caller, body: unknown): Promise<string[]> {
+  async function privacyProblems(who: Caller, body: unknown, op: string): Promise<string[]> {
     const problems: string[] = [];
     const text = JSON.stringify(body ?? null);
     const stored = new Map((await h.db.collection(COLLECTIONS.records).find({ type: 'lead' }).toArray()).map((d) => [String(d._id), d]));
@@ -228,7 +229,8 @@ describe('Authorization matrix: every route × every kind of caller', () => {
       const shown = record.privateFields.filter((name) => name in record.fields);
       if (shown.length > 0) problems.push(`private fields ${shown.join(', ')} shown`);
     }
-    const keys = keysOf(body);
+    // The public OpenAPI document describes answers (CreatedWebhook has a `secret` property, with a made-up example): no key of it is data.
+    const keys = op === 'GET /openapi.json' ? new Set<string>() : keysOf(body);
     for (const secret of ['hash', 'secret']) if (keys.has(secret)) problems.push(`a "${secret}" key`);
     return problems;
   }
@@ -272,7 +274,7 @@ describe('Authorization matrix: every route × every kind of caller', () => {
         }
         if (res.status >= 500) ok = false;
         if (PARTNERS.includes(who)) {
-          for (const problem of await privacyProblems(who, res.body)) {
+          for (const problem of await privacyProblems(who, res.body, op)) {
             ok = false;
             violations.push(`${op} as ${who}: ${problem}`);
           }

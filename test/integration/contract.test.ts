@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import * as Out from '../../api/schemas/responses';
 import { call, seedUser, type TestUser } from '../support/auth';
-import { startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { RECEIVER_NETWORKS, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { uid } from '../support/factories';
 import { instancePath, publishPipeline, testPipeline } from '../support/pipelines';
 import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
@@ -166,5 +167,46 @@ describe('the webhook, user and health answers conform to their output schemas',
     conforms(Out.User, await call(h, 'DELETE', path, { user: admin }));
     conforms(Out.Health, await call(h, 'GET', '/healthz'));
     conforms(Out.Ready, await call(h, 'GET', '/readyz'));
+  });
+});
+
+describe('the delivery log, redelivery, rotation, test event and event feed answers conform to their output schemas', () => {
+  // A worker and a receiver on loopback: the test event and a security notice are really delivered.
+  let h: Harness;
+  let rx: WebhookReceiver;
+  beforeAll(async () => {
+    [h, rx] = await Promise.all([startHarness({ webhookAllowNetworks: RECEIVER_NETWORKS }), startWebhookReceiver()]);
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await rx?.close();
+  });
+
+  it('When a webhook is tested, its log read, a delivery sent again, its secret rotated and the feed read, then each answer is its schema', async () => {
+    const admin = await seedUser(h, { roles: ['admin'] });
+    const created = await call(h, 'POST', '/v1/webhooks', { user: admin, body: { companyId: admin.actor.companyId, url: rx.url, events: ['security.api_key_issued'], scheme: 'standard-v1' } });
+    conforms(Out.CreatedWebhook, created, 201);
+    const path = `/v1/webhooks/${(created.body as { id: string }).id}`;
+
+    const tested = await call(h, 'POST', `${path}/test`, { user: admin });
+    conforms(Out.TestDelivery, tested);
+    const deliveryId = (tested.body as { deliveryId: string }).deliveryId;
+    const log = await eventually(async () => {
+      const res = await call(h, 'GET', `${path}/deliveries?limit=10`, { user: admin });
+      return (res.body as { items?: Array<{ id: string; status: string }> }).items?.some((d) => d.id === deliveryId && d.status === 'delivered') && res;
+    }, 20_000);
+    conforms(Out.DeliveryPage, log);
+    conforms(Out.Redelivery, await call(h, 'POST', `${path}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`, { user: admin }));
+
+    conforms(Out.RotatedWebhook, await call(h, 'POST', `${path}/rotate-secret`, { user: admin }));
+    conforms(Out.Webhook, await call(h, 'GET', path, { user: admin }));
+
+    // A key issued for the admin is a security notice: an event of the company's feed (read a second behind now).
+    expect((await call(h, 'POST', `/v1/users/${admin.actor.userId}/api-keys`, { user: admin, body: {} })).status).toBe(201);
+    const feed = await eventually(async () => {
+      const res = await call(h, 'GET', '/v1/events?limit=10', { user: admin });
+      return ((res.body as { items?: unknown[] }).items?.length ?? 0) > 0 && res;
+    }, 10_000);
+    conforms(Out.EventPage, feed);
   });
 });

@@ -8,4 +8,5 @@ export * from './instances';
 export * from './setup';
 export * from './people';
 export * from './figures';
+export * from './webhooks';
 export { InstanceStatus, StageType, Assignee, TaskKind } from './shared';

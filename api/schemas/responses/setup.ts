@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Filter as FilterValue } from '../../../workflows/domain/types';
 import { DefinitionShape } from '../pipeline';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_SCHEMES } from '../../../workflows/domain/webhooks';
 import { isoTime, listOf, pageOf } from './shared';
 
 const COMPANY = 'cmp_Hq2v8Rk1Xa4Z';
@@ -78,19 +79,23 @@ export const PipelineVersionList = listOf(PipelineVersionSummary, 'PipelineVersi
 
 const webhookExample = {
   id: 'whk_b7Kq1sPz0c2N', companyId: COMPANY, url: 'https://hooks.example.com/propeller', events: ['stage.entered', 'lead.accepted'],
-  active: true, createdAt: '2026-11-20T12:00:00.000Z', createdBy: ADMIN, version: 1,
+  scheme: 'propeller-v1', active: true, createdAt: '2026-11-20T12:00:00.000Z', createdBy: ADMIN, version: 1,
 } as const;
-const WebhookEventType = z.enum(['stage.entered', 'deadline.fired', 'deadline.approaching', 'task.completed', 'lead.accepted', 'lead.declined', 'lead.converted', 'security.api_key_issued']);
+export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 export const Webhook = z
   .object({
     id: z.string(),
     companyId: z.string().meta({ description: "the company whose records' events this endpoint receives" }),
     url: z.string(),
     events: z.array(WebhookEventType),
+    scheme: z.enum(WEBHOOK_SCHEMES).optional().meta({ description: 'how deliveries are signed and shaped; absent (made before 1.2): propeller-v1' }),
     active: z.boolean(),
     createdAt: isoTime,
     createdBy: z.string(),
     disabledAt: isoTime.optional(),
+    disabledReason: z.string().optional().meta({ description: 'why Propeller disabled it (the receiver answered 410, or failed for days); absent when an admin did' }),
+    failingSince: isoTime.optional().meta({ description: 'since when its deliveries have failed with no success in between' }),
+    previousSecretExpiresAt: isoTime.optional().meta({ description: 'after a rotation: until then deliveries are signed with the old secret too' }),
     updatedAt: isoTime.optional(),
     version: z.number().int().optional().meta({ description: 'its ETag' }),
   })
@@ -98,6 +103,11 @@ export const Webhook = z
 export const CreatedWebhook = Webhook.extend({ secret: z.string().meta({ description: 'the signing secret, shown in this answer only' }) }).meta({
   id: 'CreatedWebhook',
   examples: [{ ...webhookExample, secret: 'whsec_3Vq9yT0bM2xR8aLk5nW1cD7e' }],
+});
+export const RotatedWebhook = Webhook.extend({ secret: z.string().meta({ description: 'the new signing secret, shown in this answer only' }) }).meta({
+  id: 'RotatedWebhook',
+  description: 'The webhook after a rotation, with its new secret; the old one signs beside it until previousSecretExpiresAt.',
+  examples: [{ ...webhookExample, secret: 'whsec_9Lm2Qa7Xc4Vb1Nz8Rt5Kp0Wd', previousSecretExpiresAt: '2026-12-08T09:30:00.000Z', updatedAt: '2026-12-07T09:30:00.000Z', version: 2 }],
 });
 export const WebhookList = listOf(Webhook, 'WebhookList', webhookExample);
 
