@@ -3,6 +3,7 @@ import {
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerClosedError,
+  MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
@@ -66,12 +67,29 @@ interface BodyParserError {
   status?: number;
 }
 
+/** Server codes of a database that is shutting down or stepping down: the command did not run, a retry soon may. */
+const GOING_AWAY_CODES = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
+
+/**
+ * The server answered, but only that it is going away: MongoDB's shutdown
+ * and step-down codes (the driver labels them RetryableWriteError), and
+ * FerretDB's "context canceled", which is what its in-flight commands get
+ * when it is stopped.
+ */
+function isServerGoingAway(err: unknown): boolean {
+  if (!(err instanceof MongoServerError)) return false;
+  if (typeof err.code === 'number' && GOING_AWAY_CODES.has(err.code)) return true;
+  if (err.hasErrorLabel('RetryableWriteError')) return true;
+  return /context canceled/i.test(err.message);
+}
+
 /**
  * MongoDB did not answer (server selection timed out, the connection dropped,
  * the pool was cleared): the request may work in a moment, so 503, not 500.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   return (
+    isServerGoingAway(err) ||
     err instanceof MongoServerSelectionError ||
     err instanceof MongoNetworkError ||
     err instanceof MongoNotConnectedError ||
