@@ -112,17 +112,23 @@ describe('body size and page size', () => {
   });
 
   it('When a list is asked for more than 100 items, or a bad page, then 400; 100 is served', async () => {
-    const lists = ops.filter((o) => o.query.includes('limit'));
-    expect(lists.map((o) => `${o.method} ${o.path}`).sort()).toEqual(['GET /v1/audit', 'GET /v1/instances', 'GET /v1/records/lead']);
+    // Every list pages; the ones named by an id that does not exist here answer 404 before their page is read.
+    const paged = ops.filter((o) => o.query.includes('limit'));
+    const keyset = ['GET /v1/audit', 'GET /v1/instances', 'GET /v1/records/lead'];
+    expect(paged.map((o) => `${o.method} ${o.path}`)).toEqual(expect.arrayContaining([...keyset, 'GET /v1/users', 'GET /v1/webhooks', 'GET /v1/pipelines']));
+    const lists = paged.filter((o) => !o.path.includes('missing_'));
     for (const op of lists) {
       for (const query of ['limit=101', 'limit=1000000', 'limit=0', 'limit=-1', 'limit=1.5', 'limit=abc', 'limit=1e3', 'limit=', 'offset=100001', 'offset=-1', 'limit=1&limit=2']) {
         const res = await call(h, 'GET', `${op.path}?${query}`, { user });
         expect([op.path, query, res.status]).toEqual([op.path, query, 400]);
         expect(res.body.error.code).toBe('invalid_request');
       }
-      const ok = await call(h, 'GET', `${op.path}?limit=100&offset=100000`, { user });
-      expect(ok.status).toBe(200);
-      expect(ok.body).toMatchObject({ items: [], limit: 100, offset: 100_000 });
+      const ok = await call(h, 'GET', `${op.path}?limit=100`, { user });
+      expect([op.path, ok.status]).toEqual([op.path, 200]);
+      expect(ok.body).toMatchObject({ items: expect.any(Array) });
+      if (!keyset.includes(`${op.method} ${op.path}`)) continue;
+      const far = await call(h, 'GET', `${op.path}?limit=100&offset=100000`, { user });
+      expect(far.body).toMatchObject({ items: [], limit: 100, offset: 100_000 });
     }
     figures.push(`page size: ${lists.length} paged lists refuse limit > 100 (and 10 other bad pages) with 400`);
   });

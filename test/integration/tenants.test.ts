@@ -43,7 +43,7 @@ describe('Tenants: Company Admins run their own company; the operator runs the p
   const users = () => h.db.collection(COLLECTIONS.users);
   const companies = () => h.db.collection(COLLECTIONS.companies);
   const webhookDoc = (id: string) => h.db.collection(COLLECTIONS.webhooks).findOne({ _id: id as never });
-  const ids = (items: Array<{ id?: string; instanceId?: string }>) => items.map((i) => i.id ?? i.instanceId);
+  const ids = (items: Array<{ id?: string; instanceId?: string }>) => items.map((i) => i.instanceId ?? i.id);
 
   async function tenant(): Promise<Tenant> {
     const company = uid('cmp_owner');
