@@ -219,7 +219,9 @@ describe('request timeout', () => {
     port = (server.address() as AddressInfo).port;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    const closed = new Promise((resolve) => server?.close(resolve));
+    server?.closeAllConnections();
+    await closed;
     await h?.stop();
   });
 

@@ -187,7 +187,12 @@ export async function startHarness(
     ...(opts.webhookResolve ? { webhookResolve: opts.webhookResolve } : {}),
     ...(opts.webhookRetry ? { webhookRetry: opts.webhookRetry } : {}),
     async stop() {
-      if (server) await new Promise((resolve) => server!.close(resolve));
+      // Connections are kept 65 s between requests (applyServerTimeouts): close them, or close() waits them out.
+      if (server) {
+        const closed = new Promise((resolve) => server!.close(resolve));
+        server.closeAllConnections();
+        await closed;
+      }
       await new Promise((resolve) => metricsServer.close(resolve));
       await Promise.all([...(harnessWorkers.get(h) ?? [])].map((w) => w.stop()));
       await connection.close();
