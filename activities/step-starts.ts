@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Actor, RecordView } from '../workflows/domain/types';
 import { instanceStartOptions } from '../workflows/instance-summary';
@@ -17,6 +18,18 @@ export function soleStart(plan: PlannedTriggers | undefined): Start | undefined 
 }
 
 const started = (err: unknown) => err instanceof WorkflowExecutionAlreadyStartedError;
+
+/**
+ * Starts the workflow that sends `input`'s deliveries, under `workflowId`: a
+ * second start under the same id (a retried activity, a request sent twice)
+ * starts nothing. Every delivery runs in it: a step's, a security notice's,
+ * a redelivery and a test event.
+ */
+export async function startWebhookDeliveries(client: Client, taskQueue: string, workflowId: string, input: WebhookDeliveriesInput): Promise<void> {
+  await client.workflow.start('webhookDeliveries', { workflowId, taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' }).catch((err: unknown) => {
+    if (!started(err)) throw err;
+  });
+}
 
 /**
  * The workflows a step raises, started by its activity, after its writes: the
@@ -73,12 +86,7 @@ export function stepStarts({ temporal }: ActivityDeps) {
     /** The step's deliveries, by their outbox ids, in a workflow of their own that outlives the instance's run. */
     async webhooks(eventId: string, ids: string[]): Promise<void> {
       if (ids.length === 0) return;
-      const input: WebhookDeliveriesInput = { eventId, deliveries: ids };
-      await client.workflow
-        .start('webhookDeliveries', { workflowId: webhookDeliveriesWorkflowId(eventId), taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' })
-        .catch((err: unknown) => {
-          if (!started(err)) throw err;
-        });
+      await startWebhookDeliveries(client, taskQueue, webhookDeliveriesWorkflowId(eventId), { eventId, deliveries: ids });
     },
   };
 }

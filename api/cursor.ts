@@ -88,17 +88,12 @@ export function sendPage<T>(req: Request, res: Response, page: Paged<T>): void {
  * before pages existed, with `nextCursor: null`.
  */
 export function pageOfList<T>(items: readonly T[], keyOf: (item: T) => string | number, page: PageQuery, query: Record<string, unknown>): Paged<T> {
-  if (page.offset !== undefined && page.cursor !== undefined) throw new AppError(400, 'invalid_request', 'send cursor or offset, not both');
+  const { limit, after, skip } = keysetParams(page, query);
   // Asked whole, the list comes in its own order, as before pages existed.
   if (page.limit === undefined && page.cursor === undefined && page.offset === undefined) return { items: [...items], nextCursor: null };
   const sorted = [...items].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
-  const limit = page.limit ?? 50;
-  let start = page.offset ?? 0;
-  if (page.cursor !== undefined) {
-    const [after] = decodeCursor(page.cursor, query);
-    start = sorted.findIndex((item) => compareKeys(keyOf(item), after) > 0);
-    if (start < 0) start = sorted.length;
-  }
+  const found = after ? sorted.findIndex((item) => compareKeys(keyOf(item), after[0]) > 0) : (skip ?? 0);
+  const start = found < 0 ? sorted.length : found;
   const slice = sorted.slice(start, start + limit);
   const last = slice.at(-1);
   const more = start + limit < sorted.length && last !== undefined;

@@ -1,7 +1,7 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { AuditEntry, Stores } from '../activities/store';
 import { webhookDeliveryId, type SecurityWebhookPayload, type WebhookDelivery } from '../workflows/domain/webhooks';
-import type { webhookDeliveries } from '../workflows/webhook-deliveries';
+import { startWebhookDeliveries } from '../activities/step-starts';
 import { feedOf } from '../activities/store/event-feed';
 
 export interface NoticeDeps {
@@ -40,15 +40,7 @@ export function securityNotices({ stores, temporal, taskQueue }: NoticeDeps) {
     // Kept in the outbox like a step's, so that only ids pass through Temporal and a delivery can be sent again.
     await stores.webhooks.putOutbox(deliveries, entry.at);
     await stores.eventFeed.append(feedOf(hooks, deliveries), new Date());
-    try {
-      await temporal.workflow.start<typeof webhookDeliveries>('webhookDeliveries', {
-        taskQueue,
-        workflowId: `security:${entry.id}`,
-        args: [{ eventId: entry.id, deliveries: deliveries.map((d) => d.id) }],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    await startWebhookDeliveries(temporal, taskQueue, `security:${entry.id}`, { eventId: entry.id, deliveries: deliveries.map((d) => d.id) });
   };
 }
 

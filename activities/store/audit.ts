@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { keysetPage, type After } from './keyset';
+import { keysetPage, type After, type PageAsked } from './keyset';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
 
 /** What a company's audit trail records besides its instances' steps: who did what to its people and credentials. */
@@ -41,15 +41,10 @@ export function auditStore(db: Db) {
         if (!isDuplicateKey(err)) throw err;
       }
     },
-    /** One company's trail, filtered in the query. */
     /** A page of a company's entries, newest first (an entry's time never changes: the pages never shift). */
-    async pageFor(companyId: string, page: { limit: number; after?: After; skip?: number }): Promise<{ entries: AuditEntry[]; next?: After }> {
-      const order = { field: 'at', dir: -1 } as const;
-      const docs =
-        page.skip !== undefined
-          ? { docs: await entries.find({ companyId }).sort({ at: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray() }
-          : await keysetPage(entries, { companyId }, order, page);
-      return { entries: docs.docs.map(({ _id, ...rest }) => ({ id: _id, ...rest })), ...('next' in docs && docs.next ? { next: docs.next } : {}) };
+    async pageFor(companyId: string, page: PageAsked): Promise<{ entries: AuditEntry[]; next?: After }> {
+      const { docs, next } = await keysetPage(entries, { companyId }, { field: 'at', dir: -1 }, page);
+      return { entries: docs.map(({ _id, ...rest }) => ({ id: _id, ...rest })), ...(next ? { next } : {}) };
     },
   };
 }

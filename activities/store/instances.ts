@@ -1,9 +1,9 @@
-import type { Db, Filter, Sort } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import { findStage } from '../../workflows/domain/moves';
 import type { Deadline, InstanceState, InstanceStatus, PipelineVersion, RecordView, ReminderState, StageType, StageVisit, TaskState } from '../../workflows/domain/types';
 import type { PipelineRef } from '../../workflows/pipeline-ref';
 import type { ViewChange } from '../../workflows/transition';
-import { keysetPage, type After, type Order } from './keyset';
+import { keysetPage, type After, type Order, type PageAsked } from './keyset';
 import { COLLECTIONS, type Doc } from './collections';
 import { stepPatch, visitsOf, tasksOf, type StoredTask, type StoredVisit } from './view-patch';
 
@@ -252,7 +252,7 @@ export function instanceStore(db: Db) {
      * by last change, oldest first (a moved instance goes to the end, so a
      * client paging on reads it again rather than skipping it).
      */
-    async page(query: InstanceQuery, page: { limit: number; after?: After; skip?: number }): Promise<{ instances: InstanceProjection[]; next?: After }> {
+    async page(query: InstanceQuery, page: PageAsked): Promise<{ instances: InstanceProjection[]; next?: After }> {
       const filter: Filter<InstanceDoc> = {};
       if (query.pipelineKey) filter.pipelineKey = query.pipelineKey;
       if (query.stage) filter.stage = query.stage;
@@ -262,11 +262,6 @@ export function instanceStore(db: Db) {
       if (query.deadlineBefore) filter['deadline.at'] = { $lt: query.deadlineBefore };
       if (query.visibleTo !== undefined) filter.$or = [{ companyId: query.visibleTo }, { partnerCompanyId: query.visibleTo }];
       const order: Order = query.sort === 'updatedAt' ? { field: 'updatedAt', dir: 1 } : { field: '_id', dir: 1 };
-      if (page.skip !== undefined) {
-        const sort: Sort = order.field === '_id' ? { _id: 1 } : { updatedAt: 1, _id: 1 };
-        const docs = await instances.find(filter, { projection: LISTED }).sort(sort).skip(page.skip).limit(page.limit).toArray();
-        return { instances: docs.map(toProjection) };
-      }
       const { docs, next } = await keysetPage(instances, filter, order, page, { projection: LISTED });
       return { instances: docs.map(toProjection), ...(next ? { next } : {}) };
     },

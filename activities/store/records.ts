@@ -3,7 +3,7 @@ import type { RecordView } from '../../workflows/domain/types';
 import { changeBetween } from '../../workflows/record-change';
 import type { RecordChange } from '../../workflows/transition';
 import { COLLECTIONS, isDuplicateKey, type Doc } from './collections';
-import { keysetPage, type After, type Order } from './keyset';
+import { keysetPage, type After, type Order, type PageAsked } from './keyset';
 
 export interface StoredRecord extends RecordView {
   createdAt: string;
@@ -140,7 +140,7 @@ export function recordStore(db: Db) {
      * `updatedAfter`, oldest change first: a record changed while a client
      * pages moves to the end, and is read again rather than skipped.
      */
-    async pageVisible(type: string, who: RecordVisibility, query: RecordListQuery, page: { limit: number; after?: After; skip?: number }): Promise<{ records: StoredRecord[]; next?: After }> {
+    async pageVisible(type: string, who: RecordVisibility, query: RecordListQuery, page: PageAsked): Promise<{ records: StoredRecord[]; next?: After }> {
       const filter: Filter<RecordDoc> = {
         type,
         $or: [
@@ -153,12 +153,7 @@ export function recordStore(db: Db) {
         ...(query.partnerCompanyId ? { partnerCompanyId: query.partnerCompanyId } : {}),
         ...(query.updatedAfter ? { updatedAt: { $gt: query.updatedAfter } } : {}),
       };
-      const order = recordOrder(query);
-      if (page.skip !== undefined) {
-        const docs = await records.find(filter).sort({ [order.field]: order.dir, _id: 1 }).skip(page.skip).limit(page.limit).toArray();
-        return { records: docs.map(toRecord) };
-      }
-      const { docs, next } = await keysetPage(records, filter, order, page);
+      const { docs, next } = await keysetPage(records, filter, recordOrder(query), page);
       return { records: docs.map(toRecord), ...(next ? { next } : {}) };
     },
 

@@ -1,5 +1,5 @@
 import type { Db, Filter } from 'mongodb';
-import { keysetPage, type After } from './keyset';
+import { keysetPage, type After, type PageAsked } from './keyset';
 import type { DeliveredEventType, DeliveryStatus, WebhookDelivery, WebhookEventType, WebhookScheme } from '../../workflows/domain/webhooks';
 import { newStandardWebhookSecret, newWebhookSecret } from '../../lib/webhook-signature';
 import { COLLECTIONS, type Doc } from './collections';
@@ -254,19 +254,16 @@ export function webhookStore(db: Db) {
      * tried. The filter is on the webhook (an index on MongoDB; a scan on
      * FerretDB, which pushes down only `_id`): a delivery itself is read by `_id`.
      */
-    async deliveriesFor(webhookId: string, filter: DeliveryFilter, page: { limit: number; after?: After; skip?: number }): Promise<{ deliveries: DeliveryOutcome[]; next?: After }> {
+    async deliveriesFor(webhookId: string, filter: DeliveryFilter, page: PageAsked): Promise<{ deliveries: DeliveryOutcome[]; next?: After }> {
       const created = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lt: filter.until } : {}) };
       const where: Filter<OutcomeDoc> = {
         webhookId,
         createdAt: Object.keys(created).length > 0 ? created : { $exists: true },
         ...(filter.status ? { status: filter.status } : {}),
       };
-      const found =
-        page.skip !== undefined
-          ? { docs: await outcomes.find(where).sort({ createdAt: -1, _id: 1 }).skip(page.skip).limit(page.limit).toArray() }
-          : await keysetPage(outcomes, where, { field: 'createdAt', dir: -1 }, page);
-      const deliveries = found.docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }) as DeliveryOutcome);
-      return { deliveries, ...('next' in found && found.next ? { next: found.next } : {}) };
+      const { docs, next } = await keysetPage(outcomes, where, { field: 'createdAt', dir: -1 }, page);
+      const deliveries = docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }) as DeliveryOutcome);
+      return { deliveries, ...(next ? { next } : {}) };
     },
   };
 }

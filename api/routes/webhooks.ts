@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { startWebhookDeliveries } from '../../activities/step-starts';
 import { keysetAnswer, keysetParams, pageOfList, PageQuery, sendPage } from '../cursor';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../actor';
@@ -12,7 +12,6 @@ import { param } from '../params';
 import { DeliveryQuery, RedeliverBody, RotateSecretBody, TestEventBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
 import { WEBHOOK_TEST_EVENT, webhookDeliveryId, type WebhookDelivery } from '../../workflows/domain/webhooks';
 import { newId } from '../../activities/store';
-import type { WebhookDeliveriesInput } from '../../workflows/webhook-deliveries';
 
 /**
  * Webhook endpoints, per company: an owner company's by its Company Admins, a
@@ -93,14 +92,8 @@ export function webhookRoutes({ stores, temporal, taskQueue, webhookEgress = STR
   }));
 
   /** One delivery, in the workflow every delivery runs in; a second start under the same id starts nothing. */
-  const sendOnSchedule = async (workflowId: string, deliveryId: string) => {
-    const input: WebhookDeliveriesInput = { eventId: deliveryId, deliveries: [deliveryId] };
-    try {
-      await temporal.workflow.start('webhookDeliveries', { workflowId, taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  };
+  const sendOnSchedule = (workflowId: string, deliveryId: string) =>
+    startWebhookDeliveries(temporal, taskQueue, workflowId, { eventId: deliveryId, deliveries: [deliveryId] });
 
   /** A webhook of the caller's own company, or 404. */
   const ownWebhook = async (actor: Actor, id: string) => {
@@ -115,9 +108,8 @@ export function webhookRoutes({ stores, temporal, taskQueue, webhookEgress = STR
     const query = DeliveryQuery.parse(req.query);
     const webhook = await ownWebhook(actor, param(req, 'id'));
     const { limit: _l, cursor: _c, offset: _o, ...filters } = query;
-    const iso = (t?: string) => (t === undefined ? undefined : new Date(t).toISOString());
-    const filter = { ...(filters.status ? { status: filters.status } : {}), ...(filters.since ? { since: iso(filters.since) } : {}), ...(filters.until ? { until: iso(filters.until) } : {}) };
-    const { deliveries, next } = await webhooks.deliveriesFor(webhook.id, filter, keysetParams(query, filters));
+    // The times come read as UTC (schemas/common.ts `instant`), as the log stores them.
+    const { deliveries, next } = await webhooks.deliveriesFor(webhook.id, filters, keysetParams(query, filters));
     sendPage(req, res, keysetAnswer(deliveries, next, query, filters));
   }));
 

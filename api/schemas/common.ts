@@ -19,6 +19,9 @@ export const fieldName = z
 /** Ids of users and companies, made by the application. */
 export const id = z.string().min(1).max(100);
 
+/** A moment in a query: ISO 8601 with any offset, read as UTC (`…Z`), the form every stored time has, so it compares as text. */
+export const instant = z.iso.datetime({ offset: true }).transform((at) => new Date(at).toISOString());
+
 export const role = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'roles are lowercase words like sales or partner_admin');
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, key } from './common';
+import { id, instant, key } from './common';
 import { PageQuery } from '../cursor';
 import { Fields } from './records';
 
@@ -59,9 +59,7 @@ export const InstanceListQuery = PageQuery.extend({
   status: z.enum(['running', 'finished', 'cancelled']).optional(),
   recordId: id.optional().meta({ description: "the instances of this record" }),
   partnerCompanyId: id.optional().meta({ description: 'instances whose record is sent to this partner company' }),
-  deadlineBefore: z.iso
-    .datetime({ offset: true })
-    .transform((at) => new Date(at).toISOString())
+  deadlineBefore: instant
     .optional()
     .meta({ description: "instances whose stage deadline falls before this time (the leads about to expire)" }),
   sort: z.enum(['id', 'updatedAt']).optional().meta({ description: 'id (the default): a stable order; updatedAt: oldest change first, for a sync (an instance moved while paging comes again, never skipped)' }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PageQuery } from '../cursor';
 import { FilterBody } from './pipeline';
-import { fieldName, id, jsonValue, key } from './common';
+import { fieldName, id, instant, jsonValue, key } from './common';
 
 /** Field values by name; at most 200 fields per request. */
 export const Fields = z.record(fieldName, jsonValue).refine((f) => Object.keys(f).length <= 200, 'at most 200 fields');
@@ -31,9 +31,7 @@ export const Page = z.strictObject({
 export const RecordListQuery = PageQuery.extend({
   ownerId: id.optional().meta({ description: 'records this user owns' }),
   partnerCompanyId: id.optional().meta({ description: 'records sent to this partner company' }),
-  updatedAfter: z.iso
-    .datetime({ offset: true })
-    .transform((at) => new Date(at).toISOString())
+  updatedAfter: instant
     .optional()
     .meta({ description: 'records changed after this time, oldest change first: a sync that pages on never skips a record changed meanwhile (it comes again)' }),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_SCHEMES } from '../../workflows/domain/webhooks';
 import { PageQuery } from '../cursor';
-import { id } from './common';
+import { id, instant } from './common';
 
 /** Only http and https: a webhook is a POST to a web endpoint, never a file, FTP or script URL. */
 const endpoint = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2000);
@@ -23,8 +23,8 @@ export const WebhookPatch = z
 /** A webhook's delivery log: by status, and by when each delivery was first tried (`since` inclusive, `until` exclusive). */
 export const DeliveryQuery = PageQuery.extend({
   status: z.enum(['delivered', 'retrying', 'failed', 'skipped']).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
+  since: instant.optional(),
+  until: instant.optional(),
 }).refine((q) => q.since === undefined || q.until === undefined || Date.parse(q.since) < Date.parse(q.until), { message: 'since must be before until', path: ['until'] });
 
 /** Redelivery takes no body. */

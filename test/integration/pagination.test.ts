@@ -18,12 +18,14 @@ describe('Cursor pagination', () => {
   let sales: TestUser;
   let other: TestUser;
   const company = uid('cmp');
+  const partner = uid('cmp');
 
   beforeAll(async () => {
     h = await startHarness();
     admin = await seedUser(h, { companyId: company, roles: ['admin'] });
     sales = await seedUser(h, { companyId: company, roles: ['sales'] });
     other = await seedUser(h, { companyId: company, roles: ['sales'] });
+    await seedUser(h, { companyId: partner, companyKind: 'partner', roles: ['partner_user'] });
   });
   afterAll(async () => h?.stop());
 
@@ -103,6 +105,16 @@ describe('Cursor pagination', () => {
       const res = await call(h, 'GET', `/v1/records/${type}?ownerId=${other.actor.userId}`, { user: sales });
       expect(res.status).toBe(200);
       expect(res.body.items.map((r: { id: string }) => r.id)).toEqual([mine.id]);
+    });
+
+    it("When records are filtered by partner, then only those sent to that partner come back", async () => {
+      const sent = [
+        await createRecord(h, sales, type, { fields: { title: 'to partner 1' }, partnerCompanyId: partner }),
+        await createRecord(h, sales, type, { fields: { title: 'to partner 2' }, partnerCompanyId: partner }),
+      ];
+      const res = await call(h, 'GET', `/v1/records/${type}?partnerCompanyId=${partner}`, { user: sales });
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((r: { id: string }) => r.id)).toEqual(sent.map((r) => r.id).reverse());
     });
 
     it('When a cursor is garbage, comes from other filters, or comes with offset, then 400 with the reason and nothing else', async () => {
@@ -185,12 +197,53 @@ describe('Cursor pagination', () => {
       expect(bad.status).toBe(400);
     });
 
+    it('When instances are filtered by partner, then only those of records sent to it', async () => {
+      const record = await createRecord(h, sales, type, { fields: { title: 'partner deal' }, partnerCompanyId: partner });
+      const started = await startInstance(h, sales, def.key, record.id);
+      expect(started.status).toBe(201);
+      const res = await call(h, 'GET', `/v1/instances?pipelineKey=${def.key}&partnerCompanyId=${partner}`, { user: sales });
+      expect(res.body.items.map((i: { instanceId: string }) => i.instanceId)).toEqual([started.body.instanceId]);
+    });
+
+    it('When a client syncs instances by last change and one is moved meanwhile, then it comes again at the end instead of being skipped', async () => {
+      const path = (cursor?: string) => `/v1/instances?${new URLSearchParams({ pipelineKey: def.key, sort: 'updatedAt', limit: '2', ...(cursor ? { cursor } : {}) }).toString()}`;
+      const first = await call(h, 'GET', path(), { user: sales });
+      expect(first.status).toBe(200);
+      const moved: string = first.body.items[0].instanceId;
+      expect((await call(h, 'POST', `/v1/instances/${encodeURIComponent(moved)}/moves`, { user: sales, body: { to: 'lost' } })).status).toBe(200);
+      const seen: Array<{ instanceId: string; updatedAt: string }> = [...first.body.items];
+      let cursor: string | null = first.body.nextCursor;
+      while (cursor) {
+        const next = await call(h, 'GET', path(cursor), { user: sales });
+        seen.push(...next.body.items);
+        cursor = next.body.nextCursor;
+      }
+      expect(seen.filter((i) => i.instanceId === moved)).toHaveLength(2);
+      expect(seen.at(-1)!.instanceId).toBe(moved);
+      for (const id of instances) expect(seen.map((i) => i.instanceId)).toContain(id);
+      const stamps = seen.map((i) => i.updatedAt);
+      expect(stamps).toEqual([...stamps].sort());
+    });
+
     it("When a client pages an instance's audit trail by 1, then its events in order, once each", async () => {
       const id = instances[0]!;
       const whole = await call(h, 'GET', `/v1/instances/${encodeURIComponent(id)}/events`, { user: sales });
       expect(whole.body.nextCursor).toBeNull();
       const pages = await allPages(sales, `/v1/instances/${encodeURIComponent(id)}/events`, { limit: '1' });
       expect(pages.flatMap((p) => p.body.items.map((e: { eventId: string }) => e.eventId))).toEqual(whole.body.items.map((e: { eventId: string }) => e.eventId));
+    });
+  });
+
+  describe('the company audit trail', () => {
+    it('When an admin pages the audit trail by 2, then every entry once, newest first', async () => {
+      for (let i = 0; i < 3; i++) expect((await call(h, 'POST', `/v1/users/${sales.actor.userId}/api-keys`, { user: admin, body: { reason: `paged ${i}` } })).status).toBe(201);
+      const whole = await call(h, 'GET', '/v1/audit?limit=100', { user: admin });
+      expect(whole.body.items.length).toBeGreaterThanOrEqual(3);
+      const pages = await allPages(admin, '/v1/audit', { limit: '2' });
+      const paged = pages.flatMap((p) => p.body.items);
+      expect(paged.map((e: { id: string }) => e.id)).toEqual(whole.body.items.map((e: { id: string }) => e.id));
+      const times = paged.map((e: { at: string }) => e.at);
+      expect(times).toEqual([...times].sort().reverse());
     });
   });
 
