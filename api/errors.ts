@@ -71,16 +71,22 @@ interface BodyParserError {
 const GOING_AWAY_CODES = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
 
 /**
+ * What FerretDB's InternalError (code 1) says when it is being stopped: its
+ * in-flight commands are cancelled, and their SQL transactions and pool closed
+ * under them. Seen by stopping it under load (the ferretdb-outage fault suite).
+ */
+const FERRETDB_STOPPING = /context canceled|sql: transaction has already been committed or rolled back|sql: database is closed|sql: connection is already closed|closed pool/i;
+
+/**
  * The server answered, but only that it is going away: MongoDB's shutdown
  * and step-down codes (the driver labels them RetryableWriteError), and
- * FerretDB's "context canceled", which is what its in-flight commands get
- * when it is stopped.
+ * FerretDB's internal errors of a server that is stopping.
  */
 function isServerGoingAway(err: unknown): boolean {
   if (!(err instanceof MongoServerError)) return false;
   if (typeof err.code === 'number' && GOING_AWAY_CODES.has(err.code)) return true;
   if (err.hasErrorLabel('RetryableWriteError')) return true;
-  return /context canceled/i.test(err.message);
+  return FERRETDB_STOPPING.test(err.message);
 }
 
 /**

@@ -46,6 +46,12 @@ export interface Harness {
   apiUrl: string;
   /** The API's Prometheus endpoint, on its own listener as the API process serves it. */
   apiMetricsUrl: string;
+  /**
+   * The API's error log lines (its 500s, with the error and stack), the last
+   * 50: what a fault suite prints when a request answered 500. With
+   * TEST_API_LOG_LEVEL set, the API logs to stdout at that level instead.
+   */
+  apiErrors(): string[];
   /** WEBHOOK_ALLOW_NETWORKS of the harness's API and workers (empty: no internal address). */
   webhookAllowNetworks: string;
   /** How the harness's workers resolve webhook hosts (the system resolver unless the test brings its own). */
@@ -175,7 +181,17 @@ export async function startHarness(
   let server: Server | undefined;
   const metrics = createMetrics('api');
   const metricsServer = await startMetricsServer({ host: '127.0.0.1', port: 0, registry: metrics.registry });
+  const apiErrors: string[] = [];
+  const apiLog = process.env.TEST_API_LOG_LEVEL
+    ? createLogger(process.env.TEST_API_LOG_LEVEL, 'api')
+    : createLogger('error', 'api', {
+        write: (line: string) => {
+          // pino-http's line for every 5xx says only its status; the error middleware's line has the error.
+          if (!line.includes('"msg":"request errored"')) apiErrors.splice(0, apiErrors.push(line.trimEnd()) - 50);
+        },
+      });
   const h: Harness = {
+    apiErrors: () => [...apiErrors],
     taskQueue,
     ...(opts.servers ? { servers: opts.servers } : {}),
     client,
@@ -207,7 +223,7 @@ export async function startHarness(
       taskQueue,
       db: mongo.db,
       stores,
-      log: createLogger(process.env.TEST_API_LOG_LEVEL ?? 'silent', 'api'),
+      log: apiLog,
       metrics,
       webhookEgress: egressPolicy(parseNetworks(h.webhookAllowNetworks).networks),
       ...(opts.operatorKeyTtlMs ? { operatorKeyTtlMs: opts.operatorKeyTtlMs } : {}),

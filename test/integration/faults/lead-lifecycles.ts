@@ -481,6 +481,19 @@ export function report(name: string, figures: Record<string, unknown>): void {
 
 type Drive = Awaited<ReturnType<typeof driveLeads>>;
 
+/** The API's logged errors, a line each (route, error, where it was thrown): why a request answered 500. */
+export function serverErrors(h: Harness): string[] {
+  return h.apiErrors().map((line) => {
+    try {
+      const entry = JSON.parse(line) as { method?: string; path?: string; msg?: string; err?: { type?: string; message?: string; stack?: string } };
+      const where = (entry.err?.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ');
+      return `${entry.method ?? ''} ${entry.path ?? ''}: ${entry.msg ?? ''}: ${entry.err?.type ?? ''} ${entry.err?.message ?? ''} ${where}`;
+    } catch {
+      return line.slice(0, 500);
+    }
+  });
+}
+
 /** The figures every lead-lifecycle suite reports after its own: what the client saw, then what the checks found. */
 export function leadRunFigures(drive: Drive, check: CheckFigures): Record<string, unknown> {
   return {

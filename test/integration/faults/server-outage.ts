@@ -16,6 +16,7 @@ import {
   publishLeadPrograms,
   report,
   seededRandom,
+  serverErrors,
 } from './lead-lifecycles';
 import { probe, type Probe } from './probes';
 
@@ -141,6 +142,7 @@ export function describeServerOutage(spec: OutageSpec): void {
         drivenMs,
         elapsedMs: Date.now() - started,
         problems: check.problems.slice(0, 20),
+        serverErrors: serverErrors(h).slice(-10),
       });
 
       expect(probes.ready).toMatchObject({ status: 503, code: 'not_ready', message: expect.stringContaining(spec.readyMessage) });

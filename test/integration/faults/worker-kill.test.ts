@@ -13,6 +13,7 @@ import {
   publishLeadPrograms,
   report,
   seededRandom,
+  serverErrors,
 } from './lead-lifecycles';
 
 /**
@@ -92,6 +93,7 @@ describe('Fault: the worker is killed with SIGKILL while leads run', () => {
       drivenMs,
       elapsedMs: Date.now() - started,
       problems: check.problems.slice(0, 20),
+      serverErrors: serverErrors(h).slice(-10),
     });
 
     expect(kills).toHaveLength(KILLS);
