@@ -32,6 +32,8 @@ type StageKey = InstanceBody['stage']['key'];
 type InstanceList = paths['/v1/instances']['get']['responses'][200]['content']['application/json'];
 type RecordList = paths['/v1/records/{type}']['get']['responses'][200]['content']['application/json'];
 type Moved = paths['/v1/instances/{id}/moves']['post']['responses'][200]['content']['application/json'];
+type ListItem = InstanceList['items'][number];
+type RecordBody = paths['/v1/records/{type}/{id}']['get']['responses'][200]['content']['application/json'];
 
 export const checks: [
   Exactly<StageKey, string>,
@@ -41,15 +43,18 @@ export const checks: [
   Exactly<InstanceList['items'][number]['instanceId'], string>,
   Exactly<RecordList['items'][number]['version'], number>,
   Exactly<Moved, InstanceBody>,
-] = [true, false, true, true, true, true, true];
+  Exactly<ListItem['stage'], InstanceBody['stage']>,
+  Exactly<RecordBody['instances'][number], ListItem>,
+  InstanceBody extends ListItem ? true : false,
+] = [true, false, true, true, true, true, true, true, true, true];
 
 export async function consoleLike(): Promise<string[]> {
   const api = createClient({ baseUrl: 'http://127.0.0.1:0', apiKey: 'pk_test' });
   const one = await api.get('/v1/instances/{id}', { params: { id: 'pipeline:cmp:deals:opportunity:opp_1' } });
-  const page = await api.get('/v1/instances', { query: { limit: 20, status: 'running' } });
+  const page = await api.get('/v1/instances', { query: { limit: 20, status: 'running', shape: 'instance' } });
   const keys: string[] = [];
   if (one.ok) keys.push(one.data.stage.key, ...one.data.allowedMoves.map((m) => m.key));
-  if (page.ok) keys.push(...page.data.items.map((i) => i.stage), page.data.nextCursor ?? 'last page');
+  if (page.ok) keys.push(...page.data.items.map((i) => i.stage.key), page.data.nextCursor ?? 'last page');
   const moved = await api.post('/v1/instances/{id}/moves', { params: { id: 'x' }, body: { to: 'won', reason: 'signed' } });
   if (!moved.ok) keys.push(moved.error.code);
   return keys;

@@ -602,7 +602,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One record with its instances */
+        /**
+         * One record with its instances
+         * @description With shape=instance its instances are InstanceListItems (stage as { key, name, type, winRate }). Without it, for this release only, they are { instanceId, stage, status } with stage a string (RecordWithInstanceSummaries, deprecated: Deprecation and Link rel="deprecation"); 1.2 makes shape=instance the default.
+         */
         get: operations["getRecord"];
         put?: never;
         post?: never;
@@ -639,7 +642,7 @@ export interface paths {
         };
         /**
          * Instances of the caller's company's records and of those assigned to it
-         * @description Admins included.
+         * @description Admins included. With shape=instance the items are InstanceListItems: the Instance shape without history, tasks and allowedMoves. Without it, for this release only, they are the deprecated InstanceSummary (stage a string; InstanceSummaryPage), with Deprecation and Link rel="deprecation"; 1.2 makes shape=instance the default.
          */
         get: operations["listInstances"];
         put?: never;
@@ -1156,70 +1159,6 @@ export interface components {
             /** @description what each pipeline's trigger did with the new record */
             instances: components["schemas"]["TriggerOutcome"][];
         };
-        /**
-         * @example {
-         *       "id": "opp_4f1d2c9a7b3e8d60",
-         *       "type": "opportunity",
-         *       "ownerId": "usr_Tn3c0Wd9Lp2M",
-         *       "creatorId": "usr_Tn3c0Wd9Lp2M",
-         *       "companyId": "cmp_Hq2v8Rk1Xa4Z",
-         *       "fields": {
-         *         "name": "Acme rollout",
-         *         "amount": 48000,
-         *         "stage": "qualify"
-         *       },
-         *       "archived": false,
-         *       "version": 3,
-         *       "participants": {
-         *         "users": [],
-         *         "companies": []
-         *       },
-         *       "privateFields": [],
-         *       "createdAt": "2026-12-01T09:30:00.000Z",
-         *       "updatedAt": "2026-12-07T10:02:11.000Z",
-         *       "instances": [
-         *         {
-         *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
-         *           "stage": "qualify",
-         *           "status": "running"
-         *         }
-         *       ]
-         *     }
-         */
-        RecordWithInstances: {
-            id: string;
-            /** @description the object type: lead, opportunity, account, contact, order, campaign, partner, or a custom type */
-            type: string;
-            ownerId: string;
-            creatorId?: string;
-            /** @description the owning (sourcing) company */
-            companyId: string;
-            /** @description the partner company the record is assigned to */
-            partnerCompanyId?: string;
-            contactId?: string;
-            fields: {
-                [key: string]: unknown;
-            };
-            archived: boolean;
-            /** @description changes with every write; the ETag, and what If-Match names */
-            version: number;
-            participants: {
-                users: string[];
-                companies: string[];
-            };
-            /** @description fields hidden from everyone outside the owner's company in the current stage */
-            privateFields: string[];
-            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
-            createdAt: string;
-            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
-            updatedAt: string;
-            /** @description the instances running on it */
-            instances: {
-                instanceId: string;
-                stage: string;
-                status: components["schemas"]["InstanceStatus"];
-            }[];
-        };
         Task: {
             id: string;
             key: string;
@@ -1333,7 +1272,10 @@ export interface components {
          *           "key": "lost",
          *           "name": "Lost"
          *         }
-         *       ]
+         *       ],
+         *       "amount": 48000,
+         *       "weightedAmount": 12000,
+         *       "updatedAt": "2026-12-07T10:02:11.000Z"
          *     }
          */
         Instance: {
@@ -1390,8 +1332,98 @@ export interface components {
                 key: string;
                 name: string;
             }[];
+            /** @description the record's amount, as the forecast sums it; absent for a caller outside the owner's company */
+            amount?: number;
+            /** @description amount × the stage's win rate / 100; absent for a caller outside the owner's company */
+            weightedAmount?: number;
+            /** @description the instance's last change: the order of GET /v1/instances?sort=updatedAt */
+            updatedAt: string;
         };
         /**
+         * @description An Instance without history, tasks, allowedMoves and eventId, and with only its record's identity (id, type, ownerId, companyId, partnerCompanyId, contactId): what GET /v1/instances?shape=instance and GET /v1/records/{type}/{id}?shape=instance answer for each instance.
+         * @example {
+         *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
+         *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *       "pipeline": {
+         *         "key": "deals",
+         *         "name": "Deals",
+         *         "version": 2
+         *       },
+         *       "status": "running",
+         *       "stage": {
+         *         "key": "qualify",
+         *         "name": "Qualify",
+         *         "type": "normal",
+         *         "winRate": 25
+         *       },
+         *       "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+         *       "record": {
+         *         "id": "opp_4f1d2c9a7b3e8d60",
+         *         "type": "opportunity",
+         *         "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *         "companyId": "cmp_Hq2v8Rk1Xa4Z"
+         *       },
+         *       "deadline": {
+         *         "at": "2026-12-21T10:02:11.000Z",
+         *         "to": "lost",
+         *         "source": "after",
+         *         "toName": "Lost"
+         *       },
+         *       "amount": 48000,
+         *       "weightedAmount": 12000,
+         *       "updatedAt": "2026-12-07T10:02:11.000Z"
+         *     }
+         */
+        InstanceListItem: {
+            /** @description the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId */
+            id: string;
+            /** @description the readable id, as Temporal and its Web UI know the instance */
+            instanceId: string;
+            pipeline: {
+                key: string;
+                name: string;
+                version: number;
+            };
+            status: components["schemas"]["InstanceStatus"];
+            stage: {
+                key: string;
+                name: string;
+                type: components["schemas"]["StageType"];
+                winRate: number | null;
+            };
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            stageEnteredAt: string;
+            /** @description the record's identity: read GET /v1/records/{type}/{id} (or the instance) for its fields */
+            record: {
+                id: string;
+                /** @description the object type: lead, opportunity, account, contact, order, campaign, partner, or a custom type */
+                type: string;
+                ownerId: string;
+                /** @description the owning (sourcing) company */
+                companyId: string;
+                /** @description the partner company the record is assigned to */
+                partnerCompanyId?: string;
+                contactId?: string;
+            };
+            deadline: {
+                /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+                at: string;
+                /** @description the stage the instance goes to when the deadline passes */
+                to: string;
+                /** @enum {string} */
+                source: "after" | "field";
+                toName: string;
+            } | null;
+            /** @description the record's amount, as the forecast sums it; absent for a caller outside the owner's company */
+            amount?: number;
+            /** @description amount × the stage's win rate / 100; absent for a caller outside the owner's company */
+            weightedAmount?: number;
+            /** @description the instance's last change: the order of GET /v1/instances?sort=updatedAt */
+            updatedAt: string;
+        };
+        /**
+         * @deprecated
+         * @description Deprecated: the default of GET /v1/instances in this release only (Deprecation header); ask shape=instance for InstanceListItem. 1.2 makes that the default.
          * @example {
          *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
          *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
@@ -1414,7 +1446,7 @@ export interface components {
          *       "updatedAt": "2026-12-07T10:02:11.000Z"
          *     }
          */
-        InstanceListItem: {
+        InstanceSummary: {
             /** @description the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId */
             id: string;
             instanceId: string;
@@ -1448,6 +1480,159 @@ export interface components {
             seq: number;
             /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
             updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "opp_4f1d2c9a7b3e8d60",
+         *       "type": "opportunity",
+         *       "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *       "creatorId": "usr_Tn3c0Wd9Lp2M",
+         *       "companyId": "cmp_Hq2v8Rk1Xa4Z",
+         *       "fields": {
+         *         "name": "Acme rollout",
+         *         "amount": 48000,
+         *         "stage": "qualify"
+         *       },
+         *       "archived": false,
+         *       "version": 3,
+         *       "participants": {
+         *         "users": [],
+         *         "companies": []
+         *       },
+         *       "privateFields": [],
+         *       "createdAt": "2026-12-01T09:30:00.000Z",
+         *       "updatedAt": "2026-12-07T10:02:11.000Z",
+         *       "instances": [
+         *         {
+         *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
+         *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *           "pipeline": {
+         *             "key": "deals",
+         *             "name": "Deals",
+         *             "version": 2
+         *           },
+         *           "status": "running",
+         *           "stage": {
+         *             "key": "qualify",
+         *             "name": "Qualify",
+         *             "type": "normal",
+         *             "winRate": 25
+         *           },
+         *           "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+         *           "record": {
+         *             "id": "opp_4f1d2c9a7b3e8d60",
+         *             "type": "opportunity",
+         *             "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+         *           },
+         *           "deadline": {
+         *             "at": "2026-12-21T10:02:11.000Z",
+         *             "to": "lost",
+         *             "source": "after",
+         *             "toName": "Lost"
+         *           },
+         *           "amount": 48000,
+         *           "weightedAmount": 12000,
+         *           "updatedAt": "2026-12-07T10:02:11.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        RecordWithInstances: {
+            id: string;
+            /** @description the object type: lead, opportunity, account, contact, order, campaign, partner, or a custom type */
+            type: string;
+            ownerId: string;
+            creatorId?: string;
+            /** @description the owning (sourcing) company */
+            companyId: string;
+            /** @description the partner company the record is assigned to */
+            partnerCompanyId?: string;
+            contactId?: string;
+            fields: {
+                [key: string]: unknown;
+            };
+            archived: boolean;
+            /** @description changes with every write; the ETag, and what If-Match names */
+            version: number;
+            participants: {
+                users: string[];
+                companies: string[];
+            };
+            /** @description fields hidden from everyone outside the owner's company in the current stage */
+            privateFields: string[];
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            createdAt: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            updatedAt: string;
+            /** @description the instances bound to it, in the Instance shape (with shape=instance) */
+            instances: components["schemas"]["InstanceListItem"][];
+        };
+        /**
+         * @deprecated
+         * @description Deprecated: the default of GET /v1/records/{type}/{id} in this release only (Deprecation header); ask shape=instance for RecordWithInstances.
+         * @example {
+         *       "id": "opp_4f1d2c9a7b3e8d60",
+         *       "type": "opportunity",
+         *       "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *       "creatorId": "usr_Tn3c0Wd9Lp2M",
+         *       "companyId": "cmp_Hq2v8Rk1Xa4Z",
+         *       "fields": {
+         *         "name": "Acme rollout",
+         *         "amount": 48000,
+         *         "stage": "qualify"
+         *       },
+         *       "archived": false,
+         *       "version": 3,
+         *       "participants": {
+         *         "users": [],
+         *         "companies": []
+         *       },
+         *       "privateFields": [],
+         *       "createdAt": "2026-12-01T09:30:00.000Z",
+         *       "updatedAt": "2026-12-07T10:02:11.000Z",
+         *       "instances": [
+         *         {
+         *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *           "stage": "qualify",
+         *           "status": "running"
+         *         }
+         *       ]
+         *     }
+         */
+        RecordWithInstanceSummaries: {
+            id: string;
+            /** @description the object type: lead, opportunity, account, contact, order, campaign, partner, or a custom type */
+            type: string;
+            ownerId: string;
+            creatorId?: string;
+            /** @description the owning (sourcing) company */
+            companyId: string;
+            /** @description the partner company the record is assigned to */
+            partnerCompanyId?: string;
+            contactId?: string;
+            fields: {
+                [key: string]: unknown;
+            };
+            archived: boolean;
+            /** @description changes with every write; the ETag, and what If-Match names */
+            version: number;
+            participants: {
+                users: string[];
+                companies: string[];
+            };
+            /** @description fields hidden from everyone outside the owner's company in the current stage */
+            privateFields: string[];
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            createdAt: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            updatedAt: string;
+            /** @description the instances bound to it */
+            instances: {
+                instanceId: string;
+                stage: string;
+                status: components["schemas"]["InstanceStatus"];
+            }[];
         };
         /**
          * @example {
@@ -1533,6 +1718,56 @@ export interface components {
          *         {
          *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
          *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *           "pipeline": {
+         *             "key": "deals",
+         *             "name": "Deals",
+         *             "version": 2
+         *           },
+         *           "status": "running",
+         *           "stage": {
+         *             "key": "qualify",
+         *             "name": "Qualify",
+         *             "type": "normal",
+         *             "winRate": 25
+         *           },
+         *           "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+         *           "record": {
+         *             "id": "opp_4f1d2c9a7b3e8d60",
+         *             "type": "opportunity",
+         *             "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+         *           },
+         *           "deadline": {
+         *             "at": "2026-12-21T10:02:11.000Z",
+         *             "to": "lost",
+         *             "source": "after",
+         *             "toName": "Lost"
+         *           },
+         *           "amount": 48000,
+         *           "weightedAmount": 12000,
+         *           "updatedAt": "2026-12-07T10:02:11.000Z"
+         *         }
+         *       ],
+         *       "nextCursor": "eyJxIjoiOXZ4R2hfMmRQUSIsImF0IjpbIjIwMjYtMTItMDciLCJyZWNfOXQ0In0",
+         *       "limit": 50
+         *     }
+         */
+        InstancePage: {
+            items: components["schemas"]["InstanceListItem"][];
+            /** @description send as cursor for the next page (also in Link: rel="next"); null on the last page */
+            nextCursor: string | null;
+            limit: number;
+            /** @description only when the page was asked by offset (deprecated: answered with a Deprecation header) */
+            offset?: number;
+        };
+        /**
+         * @deprecated
+         * @description Deprecated: what GET /v1/instances answers without shape=instance in this release (Deprecation header); 1.2 answers InstancePage by default.
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
+         *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
          *           "chainId": "c1",
          *           "pipelineKey": "deals",
          *           "pipelineName": "Deals",
@@ -1556,8 +1791,8 @@ export interface components {
          *       "limit": 50
          *     }
          */
-        InstancePage: {
-            items: components["schemas"]["InstanceListItem"][];
+        InstanceSummaryPage: {
+            items: components["schemas"]["InstanceSummary"][];
             /** @description send as cursor for the next page (also in Link: rel="next"); null on the last page */
             nextCursor: string | null;
             limit: number;
@@ -3403,9 +3638,9 @@ export interface components {
         Location: string;
         /** @description true when this is the kept answer of an earlier request with the same Idempotency-Key; absent otherwise. */
         "Idempotent-Replayed": "true";
-        /** @description rel="next": the URL of the next page, when there is one. */
+        /** @description rel="next": the URL of the next page, when there is one; rel="deprecation": where a deprecated form this answer is in is explained (RFC 9745). */
         Link: string;
-        /** @description Sent when the page was asked by offset (RFC 9745): offset is deprecated, use cursor. */
+        /** @description Sent (RFC 9745) when the page was asked by offset (offset is deprecated, use cursor), and when instances are answered in the summary form (stage a string; ask shape=instance). */
         Deprecation: string;
         /** @description Seconds to wait before retrying: on 429, on 503, and on 409 idempotency_in_progress (the first request with the key still runs). */
         "Retry-After": string;
@@ -6374,7 +6609,9 @@ export interface operations {
     };
     getRecord: {
         parameters: {
-            query?: never;
+            query?: {
+                shape?: "instance" | "summary";
+            };
             header?: never;
             path: {
                 type: string;
@@ -6389,6 +6626,8 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    Deprecation: components["headers"]["Deprecation"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6415,9 +6654,36 @@ export interface operations {
                      *       "updatedAt": "2026-12-07T10:02:11.000Z",
                      *       "instances": [
                      *         {
+                     *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
-                     *           "stage": "qualify",
-                     *           "status": "running"
+                     *           "pipeline": {
+                     *             "key": "deals",
+                     *             "name": "Deals",
+                     *             "version": 2
+                     *           },
+                     *           "status": "running",
+                     *           "stage": {
+                     *             "key": "qualify",
+                     *             "name": "Qualify",
+                     *             "type": "normal",
+                     *             "winRate": 25
+                     *           },
+                     *           "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+                     *           "record": {
+                     *             "id": "opp_4f1d2c9a7b3e8d60",
+                     *             "type": "opportunity",
+                     *             "ownerId": "usr_Tn3c0Wd9Lp2M",
+                     *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+                     *           },
+                     *           "deadline": {
+                     *             "at": "2026-12-21T10:02:11.000Z",
+                     *             "to": "lost",
+                     *             "source": "after",
+                     *             "toName": "Lost"
+                     *           },
+                     *           "amount": 48000,
+                     *           "weightedAmount": 12000,
+                     *           "updatedAt": "2026-12-07T10:02:11.000Z"
                      *         }
                      *       ]
                      *     }
@@ -6581,6 +6847,7 @@ export interface operations {
                 partnerCompanyId?: string;
                 deadlineBefore?: string;
                 sort?: "id" | "updatedAt";
+                shape?: "instance" | "summary";
             };
             header?: never;
             path?: never;
@@ -6588,7 +6855,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description a page of instances */
+            /** @description a page of instances (with shape=instance) */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6603,22 +6870,33 @@ export interface operations {
                      *         {
                      *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
-                     *           "chainId": "c1",
-                     *           "pipelineKey": "deals",
-                     *           "pipelineName": "Deals",
-                     *           "version": 2,
-                     *           "objectType": "opportunity",
-                     *           "recordId": "opp_4f1d2c9a7b3e8d60",
-                     *           "companyId": "cmp_Hq2v8Rk1Xa4Z",
-                     *           "ownerId": "usr_Tn3c0Wd9Lp2M",
+                     *           "pipeline": {
+                     *             "key": "deals",
+                     *             "name": "Deals",
+                     *             "version": 2
+                     *           },
                      *           "status": "running",
-                     *           "stage": "qualify",
-                     *           "stageType": "normal",
+                     *           "stage": {
+                     *             "key": "qualify",
+                     *             "name": "Qualify",
+                     *             "type": "normal",
+                     *             "winRate": 25
+                     *           },
                      *           "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+                     *           "record": {
+                     *             "id": "opp_4f1d2c9a7b3e8d60",
+                     *             "type": "opportunity",
+                     *             "ownerId": "usr_Tn3c0Wd9Lp2M",
+                     *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+                     *           },
+                     *           "deadline": {
+                     *             "at": "2026-12-21T10:02:11.000Z",
+                     *             "to": "lost",
+                     *             "source": "after",
+                     *             "toName": "Lost"
+                     *           },
                      *           "amount": 48000,
-                     *           "winRate": 25,
                      *           "weightedAmount": 12000,
-                     *           "seq": 2,
                      *           "updatedAt": "2026-12-07T10:02:11.000Z"
                      *         }
                      *       ],
@@ -6761,7 +7039,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -6893,7 +7174,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -7096,7 +7380,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -7248,7 +7535,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -7390,7 +7680,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -7531,7 +7824,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -7945,7 +8241,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -8086,7 +8385,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -8233,7 +8535,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -8374,7 +8679,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -8515,7 +8823,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];

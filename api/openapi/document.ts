@@ -52,13 +52,14 @@ const headerRefs = (names: readonly string[]) => Object.fromEntries(names.map((n
 /** What a success answer carries: the request id always, and the headers its route sets. */
 function successHeaders(route: RouteSpec, id: string | undefined): JsonObject {
   // Only lists read with GET go through sendPage (Link rel="next", Deprecation for offset); a search answers its page as it is.
+  // A route whose default answer is deprecated (deprecatedDefault) sends Deprecation and Link rel="deprecation" too.
   const isList = route.method === 'get' && id !== undefined && /(List|Page)$/.test(id);
   return headerRefs([
     ...COMMON_HEADERS,
     ...(route.ok.etag ? ['ETag'] : []),
     ...(route.ok.status === 201 ? ['Location'] : []),
     ...(route.method === 'post' ? ['Idempotent-Replayed'] : []),
-    ...(isList ? ['Link', 'Deprecation'] : []),
+    ...(isList || route.deprecatedDefault ? ['Link', 'Deprecation'] : []),
   ]);
 }
 

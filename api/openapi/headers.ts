@@ -10,9 +10,12 @@ export const HEADERS: Record<string, { description: string; schema: Record<strin
     description: 'true when this is the kept answer of an earlier request with the same Idempotency-Key; absent otherwise.',
     schema: { type: 'string', enum: ['true'] },
   },
-  Link: { description: 'rel="next": the URL of the next page, when there is one.', schema: { type: 'string' } },
+  Link: {
+    description: 'rel="next": the URL of the next page, when there is one; rel="deprecation": where a deprecated form this answer is in is explained (RFC 9745).',
+    schema: { type: 'string' },
+  },
   Deprecation: {
-    description: 'Sent when the page was asked by offset (RFC 9745): offset is deprecated, use cursor.',
+    description: 'Sent (RFC 9745) when the page was asked by offset (offset is deprecated, use cursor), and when instances are answered in the summary form (stage a string; ask shape=instance).',
     schema: { type: 'string', examples: ['@1796601600'] },
   },
   'Retry-After': {

@@ -31,6 +31,8 @@ export interface RouteSpec {
   idempotent?: true;
   /** Reads `If-Match` as the expected version of what it changes (412 stale_version on another). */
   ifMatch?: true;
+  /** Without `shape=instance` answers, for this release, a deprecated form (Deprecation, Link rel="deprecation"); `ok.schema` is the new one. */
+  deprecatedDefault?: true;
   ok: {
     status: 200 | 201;
     description: string;

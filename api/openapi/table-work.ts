@@ -1,7 +1,7 @@
 import { PageQuery } from '../cursor';
 import { CancelBody, CompleteTaskBody, AnalyticsParams, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
 import { CloseBody, ConvertBody, DeclineBody, EmptyBody, ExpirationBody, ReassignBody } from '../schemas/leads';
-import { ObjectTypeParam, RecordCreateBody, RecordListQuery, RecordPatchBody, RecordSearchBody } from '../schemas/records';
+import { ObjectTypeParam, RecordCreateBody, RecordGetQuery, RecordListQuery, RecordPatchBody, RecordSearchBody } from '../schemas/records';
 import { ScorecardParams } from '../schemas/scorecard';
 import * as Out from '../schemas/responses';
 import type { RouteSpec } from './route-spec';
@@ -24,7 +24,11 @@ const records: RouteSpec[] = [
   },
   {
     method: 'get', path: '/v1/records/:type/:id', operationId: 'getRecord', tag: 'records', summary: 'One record with its instances',
-    params: type, ok: { status: 200, description: 'the record (ETag: its version)', schema: Out.RecordWithInstances, etag: true }, errors: [404],
+    description:
+      'With shape=instance its instances are InstanceListItems (stage as { key, name, type, winRate }). Without it, for this release only, they are ' +
+      '{ instanceId, stage, status } with stage a string (RecordWithInstanceSummaries, deprecated: Deprecation and Link rel="deprecation"); 1.2 makes shape=instance the default.',
+    params: type, query: RecordGetQuery, deprecatedDefault: true,
+    ok: { status: 200, description: 'the record (ETag: its version)', schema: Out.RecordWithInstances, etag: true }, errors: [404],
   },
   {
     method: 'patch', path: '/v1/records/:type/:id', operationId: 'updateRecord', tag: 'records', summary: 'Change fields (If-Match or version for optimistic concurrency)',
@@ -44,7 +48,10 @@ const instances: RouteSpec[] = [
   },
   {
     method: 'get', path: '/v1/instances', operationId: 'listInstances', tag: 'instances', summary: "Instances of the caller's company's records and of those assigned to it",
-    description: 'Admins included.', query: InstanceListQuery, ok: { status: 200, description: 'a page of instances', schema: Out.InstancePage },
+    description:
+      'Admins included. With shape=instance the items are InstanceListItems: the Instance shape without history, tasks and allowedMoves. Without it, for this ' +
+      'release only, they are the deprecated InstanceSummary (stage a string; InstanceSummaryPage), with Deprecation and Link rel="deprecation"; 1.2 makes shape=instance the default.',
+    query: InstanceListQuery, deprecatedDefault: true, ok: { status: 200, description: 'a page of instances (with shape=instance)', schema: Out.InstancePage },
   },
   { method: 'get', path: '/v1/instances/:id', operationId: 'getInstance', tag: 'instances', summary: 'One instance', ok: instanceView, errors: [404, 503] },
   {

@@ -4,6 +4,7 @@ import { actorOf } from '../actor';
 import { handle } from '../errors';
 import { pageOfList, PageQuery, sendPage } from '../cursor';
 import { idempotencyKey } from '../idempotency';
+import { answersSummary, markSummaryDeprecated } from '../instance-shape';
 import { instanceParam, param } from '../params';
 import { CancelBody, CompleteTaskBody, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
 import type { InstanceUseCases } from '../use-cases/instances';
@@ -19,7 +20,10 @@ export function instanceRoutes(_deps: AppDeps, instances: InstanceUseCases): Rou
   }));
 
   router.get('/v1/instances', handle(async (req, res) => {
-    sendPage(req, res, await instances.list(actorOf(req), InstanceListQuery.parse(req.query)));
+    const query = InstanceListQuery.parse(req.query);
+    const page = await instances.list(actorOf(req), query);
+    if (answersSummary(query.shape)) markSummaryDeprecated(res, 'listInstances');
+    sendPage<object>(req, res, page);
   }));
 
   router.get('/v1/instances/:id', handle(async (req, res) => {

@@ -6,7 +6,8 @@ import { AppError, handle } from '../errors';
 import { idempotencyKey } from '../idempotency';
 import { param } from '../params';
 import { pageOfList, PageQuery, sendPage } from '../cursor';
-import { ObjectTypeParam, RecordCreateBody, RecordListQuery, RecordPatchBody, RecordSearchBody } from '../schemas/records';
+import { ObjectTypeParam, RecordCreateBody, RecordGetQuery, RecordListQuery, RecordPatchBody, RecordSearchBody } from '../schemas/records';
+import { answersSummary, markSummaryDeprecated } from '../instance-shape';
 import type { RecordUseCases } from '../use-cases/records';
 
 /**
@@ -40,7 +41,9 @@ export function recordRoutes(_deps: AppDeps, records: RecordUseCases): Router {
   }));
 
   router.get('/v1/records/:type/:id', handle(async (req, res) => {
-    const record = await records.get(actorOf(req), typeOf(req), param(req, 'id'));
+    const { shape } = RecordGetQuery.parse(req.query);
+    const record = await records.get(actorOf(req), typeOf(req), param(req, 'id'), shape);
+    if (answersSummary(shape)) markSummaryDeprecated(res, 'getRecord');
     res.set('ETag', `"${record.version}"`).json(record);
   }));
 

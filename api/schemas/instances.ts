@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { id, instant, key } from './common';
 import { PageQuery } from '../cursor';
+import { InstanceShape } from '../instance-shape';
 import { Fields } from './records';
 
 export const StartBody = z.strictObject({
@@ -63,6 +64,7 @@ export const InstanceListQuery = PageQuery.extend({
     .optional()
     .meta({ description: "instances whose stage deadline falls before this time (the leads about to expire)" }),
   sort: z.enum(['id', 'updatedAt']).optional().meta({ description: 'id (the default): a stable order; updatedAt: oldest change first, for a sync (an instance moved while paging comes again, never skipped)' }),
+  shape: InstanceShape.optional(),
 });
 export type InstanceListParams = z.infer<typeof InstanceListQuery>;
 

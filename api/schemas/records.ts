@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PageQuery } from '../cursor';
+import { InstanceShape } from '../instance-shape';
 import { FilterBody } from './pipeline';
 import { fieldName, id, instant, jsonValue, key } from './common';
 
@@ -36,6 +37,9 @@ export const RecordListQuery = PageQuery.extend({
     .meta({ description: 'records changed after this time, oldest change first: a sync that pages on never skips a record changed meanwhile (it comes again)' }),
 });
 export type RecordListParams = z.infer<typeof RecordListQuery>;
+
+/** How a record's `instances` are written. Not strict: this read took no query before, and other parameters stay ignored. */
+export const RecordGetQuery = z.object({ shape: InstanceShape.optional() });
 
 /** A search: the pipelines' filter language over the records of a type the caller may see, newest first. */
 export const RecordSearchBody = z.strictObject({

@@ -1,5 +1,5 @@
 import { stateOf, type InstanceProjection, type InstanceView, type StoredRecord, type Stores } from '../../activities/store';
-import { canSeeRecord, checkReactivation, checkScope, failedConditions, outsideFields, outsideFieldsMessage, reactivationTarget, seesPrivateFields } from '../../workflows/domain';
+import { canSeeRecord, checkReactivation, checkScope, failedConditions, outsideFields, outsideFieldsMessage, reactivationTarget } from '../../workflows/domain';
 import type { Actor, InstanceState, MoveRequest, PipelineVersion } from '../../workflows/domain/types';
 import type { MoveInput, MutationResult } from '../../workflows/messages';
 import { recordIdOf } from '../../workflows/domain/instances';
@@ -13,7 +13,9 @@ import type { InstanceListParams } from '../schemas/instances';
 import type { InstanceClient } from '../instance-client';
 import { toRecordView } from '../../activities/store/records';
 import { filterContext } from '../../activities/triggers';
-import { presentInstance } from './present';
+import { presentForecast, presentInstance } from './present';
+import { presentListedAll } from './listed';
+import { answersSummary } from '../instance-shape';
 import { taskRecordInput, type TaskCompletionBody } from './task-records';
 
 export interface InstanceDeps {
@@ -58,7 +60,8 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
   /** The instance as the caller sees it, from its view and its record as stored (every field the caller may see). */
   async function answer(actor: Actor, instanceId: string, eventId?: string, recordId?: string) {
     const { view, record, def } = await visible(actor, instanceId, true, recordId);
-    const shown = presentInstance(def, stateOf(view, toRecordView(record)), actor);
+    // The forecast numbers and updatedAt too: a list item is then exactly the Instance without its heavy members.
+    const shown = { ...presentInstance(def, stateOf(view, toRecordView(record)), actor), ...presentForecast(view, actor), updatedAt: view.updatedAt };
     return eventId === undefined ? shown : { eventId, ...shown };
   }
 
@@ -149,12 +152,14 @@ export function instanceUseCases({ stores, instances }: InstanceDeps) {
 
     get: (actor: Actor, instanceId: string) => answer(actor, instanceId),
 
+    /** A page in the Instance shape with shape=instance; in the deprecated summary form (stage a string) otherwise, for this release. */
     async list(actor: Actor, query: InstanceListParams) {
-      const { limit, cursor, offset, ...filters } = query;
+      // `shape` is how a page is written, not which instances it holds: a cursor goes on in either shape.
+      const { limit, cursor, offset, shape, ...filters } = query;
       const page = { limit, cursor, offset };
       const { instances: found, next } = await stores.instances.page({ ...filters, visibleTo: instanceScope(actor) }, keysetParams(page, filters));
-      // The forecast numbers come from the record's `amount`, which may be private to the owning company.
-      const shown = found.map(({ amount, weightedAmount, ...rest }) => ({ id: opaqueInstanceId(rest.instanceId), ...(seesPrivateFields(actor, rest) ? { ...rest, amount, weightedAmount } : rest) }));
+      if (!answersSummary(shape)) return keysetAnswer(await presentListedAll(stores, found, actor), next, page, filters);
+      const shown = found.map(({ amount, weightedAmount, ...rest }) => ({ id: opaqueInstanceId(rest.instanceId), ...rest, ...presentForecast({ ...rest, amount, weightedAmount }, actor) }));
       return keysetAnswer(shown, next, page, filters);
     },
 

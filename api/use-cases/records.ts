@@ -14,6 +14,8 @@ import type { RecordListParams, RecordSearch } from '../schemas/records';
 import { checkAssignment } from '../tenancy';
 import type { InstanceClient } from '../instance-client';
 import { linkChecks } from '../links';
+import { answersSummary, type InstanceShape } from '../instance-shape';
+import { presentListedAll } from './listed';
 
 export interface RecordDeps {
   stores: Stores;
@@ -268,9 +270,11 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
       return { ...redactRecord(created.record, actor), instances: created.instances };
     },
 
-    async get(actor: Actor, type: string, id: string) {
+    /** With its instances in the Instance shape for shape=instance; for this release by default as { instanceId, stage, status } (deprecated). */
+    async get(actor: Actor, type: string, id: string, shape?: InstanceShape) {
       const record = await visible(actor, type, id);
       const running = await stores.instancesOf(record);
+      if (!answersSummary(shape)) return { ...redactRecord(record, actor), instances: await presentListedAll(stores, running, actor) };
       return { ...redactRecord(record, actor), instances: running.map((i) => ({ instanceId: i.instanceId, stage: i.stage, status: i.status })) };
     },
 

@@ -75,13 +75,18 @@ describe('the answers conform to their output schemas', () => {
     conforms(Out.Instance, moved);
     expect((moved.body as z.output<typeof Out.Instance>).history.map((v) => v.stage)).toEqual(['qualify', 'proposal']);
 
-    conforms(Out.RecordWithInstances, await call(h, 'GET', `/v1/records/opportunity/${recordId}`, { user: admin }));
+    conforms(Out.RecordWithInstances, await call(h, 'GET', `/v1/records/opportunity/${recordId}?shape=instance`, { user: admin }));
+    conforms(Out.RecordWithInstanceSummaries, await call(h, 'GET', `/v1/records/opportunity/${recordId}`, { user: admin }));
     const version = (await call(h, 'GET', `/v1/records/opportunity/${recordId}`, { user: admin })).body.version as number;
     conforms(Out.ObjectRecord, await call(h, 'PATCH', `/v1/records/opportunity/${recordId}`, { user: admin, body: { fields: { amount: 50000 }, version } }));
     conforms(Out.RecordPage, await call(h, 'GET', '/v1/records/opportunity?limit=5', { user: admin }));
     conforms(Out.RecordPage, await call(h, 'POST', '/v1/records/opportunity/search', { user: admin, body: { filter: { op: 'gte', path: 'record.amount', value: 1 } } }));
-    conforms(Out.InstancePage, await call(h, 'GET', `/v1/instances?pipelineKey=${def.key}&limit=5`, { user: admin }));
-    conforms(Out.InstancePage, await call(h, 'GET', `/v1/instances?pipelineKey=${def.key}&limit=5&offset=0`, { user: admin }));
+    const shaped = await call(h, 'GET', `/v1/instances?pipelineKey=${def.key}&limit=5&shape=instance`, { user: admin });
+    conforms(Out.InstancePage, shaped);
+    expect((shaped.body as z.output<typeof Out.InstancePage>).items[0]!.stage).toEqual((moved.body as z.output<typeof Out.Instance>).stage);
+    conforms(Out.InstancePage, await call(h, 'GET', `/v1/instances?pipelineKey=${def.key}&limit=5&offset=0&shape=instance`, { user: admin }));
+    conforms(Out.InstanceSummaryPage, await call(h, 'GET', `/v1/instances?pipelineKey=${def.key}&limit=5`, { user: admin }));
+    conforms(Out.InstanceSummaryPage, await call(h, 'GET', `/v1/instances?pipelineKey=${def.key}&limit=5&offset=0`, { user: admin }));
     conforms(Out.AuditEventList, await call(h, 'GET', `${path}/events`, { user: admin }));
     conforms(Out.AuditEventList, await call(h, 'GET', `/v1/records/opportunity/${recordId}/events?limit=2`, { user: admin }));
     conforms(Out.Forecast, await call(h, 'GET', `/v1/forecast?pipelineKey=${def.key}`, { user: admin }));
@@ -131,7 +136,8 @@ describe('the partner program answers conform to their output schemas', () => {
     const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
     conforms(Out.ObjectRecord, await call(h, 'PUT', `/v1/leads/${leadId}/expiration`, { user: admin, body: { expiresAt } }));
     conforms(Out.Scorecard, await call(h, 'GET', '/v1/partners/scorecard', { user: admin }));
-    conforms(Out.InstancePage, await call(h, 'GET', '/v1/instances?limit=5', { user: partnerUser }));
+    conforms(Out.InstancePage, await call(h, 'GET', '/v1/instances?limit=5&shape=instance', { user: partnerUser }));
+    conforms(Out.InstanceSummaryPage, await call(h, 'GET', '/v1/instances?limit=5', { user: partnerUser }));
   });
 });
 

@@ -45,10 +45,6 @@ export const TriggerOutcome = z.object({ instanceId: z.string(), outcome: z.enum
 export const CreatedRecord = ObjectRecord.extend({
   instances: z.array(TriggerOutcome).meta({ description: "what each pipeline's trigger did with the new record" }),
 }).meta({ id: 'CreatedRecord', examples: [{ ...recordExample, version: 1, ...times, instances: [{ instanceId: INSTANCE_ID, outcome: 'started' }] }] });
-export const RecordWithInstances = ObjectRecord.extend({
-  instances: z.array(z.object({ instanceId: z.string(), stage: z.string(), status: InstanceStatus })).meta({ description: 'the instances running on it' }),
-}).meta({ id: 'RecordWithInstances', examples: [{ ...recordExample, ...times, instances: [{ instanceId: INSTANCE_ID, stage: 'qualify', status: 'running' }] }] });
-
 export const Task = z
   .object({
     id: z.string(),
@@ -96,6 +92,9 @@ export const Instance = z
     tasks: z.object({ open: z.array(Task), done: z.array(Task) }),
     deadline: Deadline.extend({ toName: z.string() }).nullable(),
     allowedMoves: z.array(z.object({ key: z.string(), name: z.string() })).meta({ description: 'the stages this caller may move it to now' }),
+    amount: z.number().optional().meta({ description: "the record's amount, as the forecast sums it; absent for a caller outside the owner's company" }),
+    weightedAmount: z.number().optional().meta({ description: "amount × the stage's win rate / 100; absent for a caller outside the owner's company" }),
+    updatedAt: isoTime.meta({ description: "the instance's last change: the order of GET /v1/instances?sort=updatedAt" }),
   })
   .meta({
     id: 'Instance',
@@ -117,17 +116,52 @@ export const Instance = z
         tasks: { open: [taskExample], done: [] },
         deadline: { at: '2026-12-21T10:02:11.000Z', to: 'lost', source: 'after', toName: 'Lost' },
         allowedMoves: [{ key: 'proposal', name: 'Proposal' }, { key: 'lost', name: 'Lost' }],
+        amount: 48000,
+        weightedAmount: 12000,
+        updatedAt: '2026-12-07T10:02:11.000Z',
       },
     ],
   });
 
+/** What a list reads of the record, from the instance view alone (no read of the record per item). */
+export const InstanceRecordRef = InstanceRecord.pick({ id: true, type: true, ownerId: true, companyId: true, partnerCompanyId: true, contactId: true });
+
 const listItemExample = {
+  id: OPAQUE_ID,
+  instanceId: INSTANCE_ID,
+  pipeline: { key: 'deals', name: 'Deals', version: 2 },
+  status: 'running',
+  stage: { key: 'qualify', name: 'Qualify', type: 'normal', winRate: 25 },
+  stageEnteredAt: '2026-12-07T10:02:11.000Z',
+  record: { id: RECORD_ID, type: 'opportunity', ownerId: OWNER, companyId: COMPANY },
+  deadline: { at: '2026-12-21T10:02:11.000Z', to: 'lost', source: 'after', toName: 'Lost' },
+  amount: 48000,
+  weightedAmount: 12000,
+  updatedAt: '2026-12-07T10:02:11.000Z',
+} as const;
+
+/**
+ * The Instance shape without its heavy members: every member it has is the
+ * detail's, with the detail's name and type, so one client type reads both.
+ */
+export const InstanceListItem = Instance.omit({ eventId: true, history: true, tasks: true, allowedMoves: true })
+  .extend({ record: InstanceRecordRef.meta({ description: "the record's identity: read GET /v1/records/{type}/{id} (or the instance) for its fields" }) })
+  .meta({
+    id: 'InstanceListItem',
+    description:
+      "An Instance without history, tasks, allowedMoves and eventId, and with only its record's identity (id, type, ownerId, companyId, partnerCompanyId, contactId): " +
+      'what GET /v1/instances?shape=instance and GET /v1/records/{type}/{id}?shape=instance answer for each instance.',
+    examples: [listItemExample],
+  });
+
+const summaryExample = {
   id: OPAQUE_ID, instanceId: INSTANCE_ID, chainId: 'c1', pipelineKey: 'deals', pipelineName: 'Deals', version: 2, objectType: 'opportunity',
   recordId: RECORD_ID, companyId: COMPANY, ownerId: OWNER, status: 'running', stage: 'qualify', stageType: 'normal',
   stageEnteredAt: '2026-12-07T10:02:11.000Z', amount: 48000, winRate: 25, weightedAmount: 12000, seq: 2, updatedAt: '2026-12-07T10:02:11.000Z',
 } as const;
 
-export const InstanceListItem = z
+/** The list's form before one Instance shape: answered without shape=instance for this release, with a Deprecation header. */
+export const InstanceSummary = z
   .object({
     id: z.string().meta({ description: 'the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId' }),
     instanceId: z.string(),
@@ -152,7 +186,26 @@ export const InstanceListItem = z
     seq: z.number().int(),
     updatedAt: isoTime,
   })
-  .meta({ id: 'InstanceListItem', examples: [listItemExample] });
+  .meta({
+    id: 'InstanceSummary',
+    deprecated: true,
+    description: 'Deprecated: the default of GET /v1/instances in this release only (Deprecation header); ask shape=instance for InstanceListItem. 1.2 makes that the default.',
+    examples: [summaryExample],
+  });
+
+export const RecordWithInstances = ObjectRecord.extend({
+  instances: z.array(InstanceListItem).meta({ description: 'the instances bound to it, in the Instance shape (with shape=instance)' }),
+}).meta({ id: 'RecordWithInstances', examples: [{ ...recordExample, ...times, instances: [listItemExample] }] });
+
+/** A record's instances before one Instance shape, stage as a string: without shape=instance for this release, with a Deprecation header. */
+export const RecordWithInstanceSummaries = ObjectRecord.extend({
+  instances: z.array(z.object({ instanceId: z.string(), stage: z.string(), status: InstanceStatus })).meta({ description: 'the instances bound to it' }),
+}).meta({
+  id: 'RecordWithInstanceSummaries',
+  deprecated: true,
+  description: 'Deprecated: the default of GET /v1/records/{type}/{id} in this release only (Deprecation header); ask shape=instance for RecordWithInstances.',
+  examples: [{ ...recordExample, ...times, instances: [{ instanceId: INSTANCE_ID, stage: 'qualify', status: 'running' }] }],
+});
 
 const eventExample = {
   eventId: `${INSTANCE_ID}:c1:2`, instanceId: INSTANCE_ID, recordId: RECORD_ID, pipelineKey: 'deals', kind: 'moved',
@@ -178,4 +231,8 @@ export const AuditEvent = z
 
 export const RecordPage = pageOf(ObjectRecord, 'RecordPage', { ...recordExample, ...times });
 export const InstancePage = pageOf(InstanceListItem, 'InstancePage', listItemExample);
+export const InstanceSummaryPage = pageOf(InstanceSummary, 'InstanceSummaryPage', summaryExample, {
+  deprecated: true,
+  description: 'Deprecated: what GET /v1/instances answers without shape=instance in this release (Deprecation header); 1.2 answers InstancePage by default.',
+});
 export const AuditEventList = listOf(AuditEvent, 'AuditEventList', eventExample);

@@ -55,7 +55,7 @@ export function listOf<T extends z.ZodType>(item: T, id: string, example: unknow
 }
 
 /** `{ items, nextCursor, limit, offset? }`: a keyset list, a page at a time. */
-export function pageOf<T extends z.ZodType>(item: T, id: string, example: unknown) {
+export function pageOf<T extends z.ZodType>(item: T, id: string, example: unknown, more: { description?: string; deprecated?: boolean } = {}) {
   return z
     .object({
       items: z.array(item),
@@ -63,5 +63,5 @@ export function pageOf<T extends z.ZodType>(item: T, id: string, example: unknow
       limit: z.number().int(),
       offset: z.number().int().optional().meta({ description: 'only when the page was asked by offset (deprecated: answered with a Deprecation header)' }),
     })
-    .meta({ id, examples: [{ items: [example], nextCursor: 'eyJxIjoiOXZ4R2hfMmRQUSIsImF0IjpbIjIwMjYtMTItMDciLCJyZWNfOXQ0In0', limit: 50 }] });
+    .meta({ id, ...more, examples: [{ items: [example], nextCursor: 'eyJxIjoiOXZ4R2hfMmRQUSIsImF0IjpbIjIwMjYtMTItMDciLCJyZWNfOXQ0In0', limit: 50 }] });
 }
