@@ -32,6 +32,8 @@ import { apiKeyUseCases } from './use-cases/api-keys';
 import { instanceUseCases } from './use-cases/instances';
 import { leadUseCases } from './use-cases/leads';
 import { recordUseCases } from './use-cases/records';
+import { objectTypeUseCases } from './use-cases/object-types';
+import { objectTypeRoutes } from './routes/object-types';
 import { userUseCases } from './use-cases/users';
 
 export type { AppDeps } from './deps';
@@ -97,7 +99,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(apiKeyRoutes(deps, keys));
   app.use(pipelineRoutes(deps));
   const records = recordUseCases({ stores: deps.stores, instances });
-  app.use(recordRoutes(deps, records));
+  const objectTypes = objectTypeUseCases({ stores: deps.stores });
+  app.use(objectTypeRoutes(deps, objectTypes));
+  app.use(recordRoutes(deps, records, objectTypes));
   const instanceCases = instanceUseCases({ stores: deps.stores, instances });
   app.use(instanceRoutes(deps, instanceCases));
   app.use(forecastRoutes(deps));

@@ -38,6 +38,8 @@ export const COLLECTIONS = {
   /** A fold pass written before it is applied, one per pipeline at most: a pass cut off is finished by the next fold. */
   analyticsPasses: 'analytics_passes',
   analyticsLocks: 'analytics_locks',
+  /** Each company's object types (object-types.ts), keyed `<companyId>|<key>`; read whole into every process's memory. */
+  objectTypes: 'object_types',
   /** Each company's trail of who issued and revoked keys and deactivated users (audit.ts). */
   audit: 'audit',
 } as const;

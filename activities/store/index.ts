@@ -11,6 +11,7 @@ import { rollupStore } from './rollup';
 import { taskStore } from './tasks';
 import { webhookStore } from './webhooks';
 import { auditStore } from './audit';
+import { objectTypeStore } from './object-types';
 
 export { COLLECTIONS, ensureIndexes, isDuplicateKey } from './collections';
 export { prepareDatabase, type UpgradeReport } from './upgrade';
@@ -22,13 +23,17 @@ export type { StoredTask } from './tasks';
 export type { DeliveryOutcome, Webhook } from './webhooks';
 export type { ApiKeyInfo, Company, CompanyKind, User } from './people';
 export type { AuditEntry } from './audit';
+export type { ObjectType, ObjectTypeSource } from './object-types';
+export { BUILTIN_OBJECT_TYPES } from './object-types';
 export { newId } from './people';
 import { eventFeedStore } from './event-feed';
 
 export function createStores(db: Db) {
   const instances = instanceStore(db);
-  const pipelines = pipelineStore(db);
+  const objectTypes = objectTypeStore(db);
+  const pipelines = pipelineStore(db, objectTypes);
   return {
+    objectTypes,
     records: recordStore(db),
     events: eventStore(db),
     instances,

@@ -16,6 +16,7 @@ import {
   type StoredPipeline,
   type VersionDoc,
 } from './pipeline-docs';
+import type { ObjectTypeStore } from './object-types';
 import { revision } from './revisions';
 import { versionedWriter, type VersionedWrite, type WriteOptions } from './versioned';
 
@@ -53,8 +54,17 @@ interface Catalogue {
   objectTypes: Array<{ companyId: string; key: string; objectType: string; stageField: string }>;
 }
 
-/** Pipeline drafts and their immutable published versions, each owned by a company. */
-export function pipelineStore(db: Db) {
+/** The object types a definition works on: its own, and those its tasks create. */
+export function objectTypesOf(def: Pick<PipelineDefinition, 'objectType' | 'stages'>): string[] {
+  const created = def.stages.flatMap((s) => (s.tasks ?? []).flatMap((t) => (t.kind === 'create_record' ? [t.recordType] : [])));
+  return [...new Set([def.objectType, ...created])];
+}
+
+/**
+ * Pipeline drafts and their immutable published versions, each owned by a
+ * company. Publishing registers the version's object types for the company.
+ */
+export function pipelineStore(db: Db, objectTypes: Pick<ObjectTypeStore, 'registerAll'>) {
   const pipelines = db.collection<PipelineDoc>(COLLECTIONS.pipelines);
   const versions = db.collection<VersionDoc>(COLLECTIONS.pipelineVersions);
   const versionCache = new LRUCache<string, PipelineVersion>({ max: VERSION_CACHE_SIZE });
@@ -198,6 +208,8 @@ export function pipelineStore(db: Db) {
       // The newest of the two: a slower concurrent publish must not move latestVersion back.
       const marked = await update(companyId, key, (d) => ({ ...d, status: 'published', latestVersion: Math.max(d.latestVersion, doc.version), updatedAt: now, updatedBy: actorId }));
       if (marked.status === 'conflict') throw new PipelineBusyError(key);
+      // After the version is stored: a publish cut off before this is registered by the next start's upgrade (prepareDatabase).
+      await objectTypes.registerAll(objectTypesOf(doc.definition).map((t) => ({ companyId, key: t })), 'pipeline', now);
       return toVersion(doc);
     },
 

@@ -398,6 +398,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/object-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The object types of the caller's company, by key
+         * @description What /v1/records/:type takes (any other type: 404 unknown_object_type): the built-in ones (lead, opportunity, contact, account, quotation, contract), those its published pipelines run on or their tasks create, and those its admins registered. A partner company's users also take the types of the owners whose programs it is in.
+         */
+        get: operations["listObjectTypes"];
+        put?: never;
+        /**
+         * Register an object type, so records of it can be created (admin)
+         * @description Its key follows the rules of /v1/records/:type. Idempotent: a key the company already has (registered, built in, or run on by a pipeline) answers 200 with the type as it stands, unchanged. Publishing a pipeline registers its object type and its tasks' record types by itself.
+         */
+        post: operations["registerObjectType"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/object-types/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One object type of the caller's company */
+        get: operations["getObjectType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
@@ -567,10 +608,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Records the caller may see */
+        /**
+         * Records the caller may see
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         get: operations["listRecords"];
         put?: never;
-        /** Create a record; fires the pipelines' triggers */
+        /**
+         * Create a record; fires the pipelines' triggers
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         post: operations["createRecord"];
         delete?: never;
         options?: never;
@@ -587,7 +634,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Search records with the filter language, newest first */
+        /**
+         * Search records with the filter language, newest first
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         post: operations["searchRecords"];
         delete?: never;
         options?: never;
@@ -604,7 +654,7 @@ export interface paths {
         };
         /**
          * One record with its instances
-         * @description With shape=instance its instances are InstanceListItems (stage as { key, name, type, winRate }). Without it, for this release only, they are { instanceId, stage, status } with stage a string (RecordWithInstanceSummaries, deprecated: Deprecation and Link rel="deprecation"); 1.2 makes shape=instance the default.
+         * @description With shape=instance its instances are InstanceListItems (stage as { key, name, type, winRate }). Without it, for this release only, they are { instanceId, stage, status } with stage a string (RecordWithInstanceSummaries, deprecated: Deprecation and Link rel="deprecation"); 1.2 makes shape=instance the default. A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
          */
         get: operations["getRecord"];
         put?: never;
@@ -612,7 +662,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change fields (If-Match or version for optimistic concurrency) */
+        /**
+         * Change fields (If-Match or version for optimistic concurrency)
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         patch: operations["updateRecord"];
         trace?: never;
     };
@@ -623,7 +676,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A record's audit trail */
+        /**
+         * A record's audit trail
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         get: operations["listRecordEvents"];
         put?: never;
         post?: never;
@@ -2701,6 +2757,48 @@ export interface components {
             limit: number;
             /** @description only when the page was asked by offset (deprecated: answered with a Deprecation header) */
             offset?: number;
+        };
+        /**
+         * @example {
+         *       "key": "deal_registration",
+         *       "name": "Deal registration",
+         *       "source": "admin",
+         *       "createdAt": "2026-11-20T12:00:00.000Z",
+         *       "createdBy": "usr_Tn3c0Wd9Lp2M"
+         *     }
+         */
+        ObjectType: {
+            /** @description the type as /v1/records/:type takes it */
+            key: string;
+            name?: string;
+            /**
+             * @description pipeline: a published pipeline runs on it or its tasks create it; admin: registered with POST /v1/object-types; builtin: every company has it; upgrade: in use before the registry existed
+             * @enum {string}
+             */
+            source: "pipeline" | "admin" | "builtin" | "upgrade";
+            /** @description when it was registered; null for a built-in type */
+            createdAt: string | null;
+            /** @description the admin who registered it */
+            createdBy?: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "key": "deal_registration",
+         *           "name": "Deal registration",
+         *           "source": "admin",
+         *           "createdAt": "2026-11-20T12:00:00.000Z",
+         *           "createdBy": "usr_Tn3c0Wd9Lp2M"
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        ObjectTypeList: {
+            items: components["schemas"]["ObjectType"][];
+            /** @description with limit or cursor: send as cursor for the next page (also in Link: rel="next"); null on the last page, and when the whole list was asked for */
+            nextCursor: string | null;
         };
         /**
          * @example {
@@ -5790,6 +5888,146 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    listObjectTypes: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the object types */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Link: components["headers"]["Link"];
+                    Deprecation: components["headers"]["Deprecation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "key": "deal_registration",
+                     *           "name": "Deal registration",
+                     *           "source": "admin",
+                     *           "createdAt": "2026-11-20T12:00:00.000Z",
+                     *           "createdBy": "usr_Tn3c0Wd9Lp2M"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ObjectTypeList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    registerObjectType: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Taken on every POST. The same caller sending the same key to the same route within 24 h gets the first answer again (Idempotent-Replayed: true), and nothing runs twice; another body with the key is 422 idempotency_key_reused; a retry while the first still runs is 409 idempotency_in_progress (Retry-After). Refusals before the operation ran (400, 401, 403, 404, 405, 408, 413, 415, 429) and 5xx are not kept. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    key: string;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the new object type (200 when it was already registered) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "deal_registration",
+                     *       "name": "Deal registration",
+                     *       "source": "admin",
+                     *       "createdAt": "2026-11-20T12:00:00.000Z",
+                     *       "createdBy": "usr_Tn3c0Wd9Lp2M"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ObjectType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getObjectType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the object type */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "deal_registration",
+                     *       "name": "Deal registration",
+                     *       "source": "admin",
+                     *       "createdAt": "2026-11-20T12:00:00.000Z",
+                     *       "createdBy": "usr_Tn3c0Wd9Lp2M"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ObjectType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
     listWebhooks: {
         parameters: {
             query?: {
@@ -6447,6 +6685,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
@@ -6524,6 +6763,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6598,6 +6838,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ApiKeyBody, CompanyBody, UserBody, UserPatch } from '../schemas/people';
 import { PageQuery } from '../cursor';
 import { PipelineDefinitionBody, VersionParam } from '../schemas/pipeline';
+import { ObjectTypeBody } from '../schemas/object-types';
+import { ObjectTypeParam } from '../schemas/records';
 import { DeliveryQuery, EventFeedQuery, RedeliverBody, RotateSecretBody, TestEventBody, WebhookBody, WebhookPatch } from '../schemas/webhooks';
 import * as Out from '../schemas/responses';
 import type { RouteSpec } from './route-spec';
@@ -122,6 +124,25 @@ const pipelines: RouteSpec[] = [
   },
 ];
 
+const objectTypes: RouteSpec[] = [
+  {
+    method: 'get', path: '/v1/object-types', operationId: 'listObjectTypes', tag: 'pipelines', summary: "The object types of the caller's company, by key",
+    description:
+      "What /v1/records/:type takes (any other type: 404 unknown_object_type): the built-in ones (lead, opportunity, contact, account, quotation, contract), those its published pipelines run on or their tasks create, and those its admins registered. A partner company's users also take the types of the owners whose programs it is in.",
+    query: PageQuery, ok: { status: 200, description: 'the object types', schema: Out.ObjectTypeList },
+  },
+  {
+    method: 'get', path: '/v1/object-types/:key', operationId: 'getObjectType', tag: 'pipelines', summary: "One object type of the caller's company",
+    params: { key: ObjectTypeParam }, ok: { status: 200, description: 'the object type', schema: Out.ObjectType }, errors: [404],
+  },
+  {
+    method: 'post', path: '/v1/object-types', operationId: 'registerObjectType', tag: 'pipelines', summary: 'Register an object type, so records of it can be created (admin)',
+    description:
+      "Its key follows the rules of /v1/records/:type. Idempotent: a key the company already has (registered, built in, or run on by a pipeline) answers 200 with the type as it stands, unchanged. Publishing a pipeline registers its object type and its tasks' record types by itself.",
+    body: ObjectTypeBody, ok: { status: 201, description: 'the new object type (200 when it was already registered)', schema: Out.ObjectType }, errors: [403],
+  },
+];
+
 const webhooks: RouteSpec[] = [
   {
     method: 'post', path: '/v1/webhooks', operationId: 'createWebhook', tag: 'webhooks', summary: "Register a webhook endpoint of the admin's own company",
@@ -177,4 +198,4 @@ const webhooks: RouteSpec[] = [
  * Health, documentation, people, pipeline definitions and webhooks. The platform
  * operator reads no record data: every pipeline and webhook route answers it 403.
  */
-export const setupRoutes: RouteSpec[] = [...meta, ...people, ...pipelines, ...webhooks];
+export const setupRoutes: RouteSpec[] = [...meta, ...people, ...pipelines, ...objectTypes, ...webhooks];

@@ -9,33 +9,42 @@ import type { RouteSpec } from './route-spec';
 const type = { type: ObjectTypeParam };
 const instanceView = { status: 200, description: 'the instance: stage, history, tasks, next deadline, the moves this caller may make', schema: Out.Instance } as const;
 
+/** Every record route refuses a type the caller's company has not registered (GET /v1/object-types). */
+const UNKNOWN_TYPE = 'A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.';
+
 const records: RouteSpec[] = [
   {
     method: 'post', path: '/v1/records/:type', operationId: 'createRecord', tag: 'records', summary: "Create a record; fires the pipelines' triggers",
-    params: type, body: RecordCreateBody, ok: { status: 201, description: 'the record (ETag: its version), with what each trigger did', schema: Out.CreatedRecord, etag: true }, errors: [422, 503],
+    description: UNKNOWN_TYPE,
+    params: type, body: RecordCreateBody, ok: { status: 201, description: 'the record (ETag: its version), with what each trigger did', schema: Out.CreatedRecord, etag: true }, errors: [404, 422, 503],
   },
   {
     method: 'get', path: '/v1/records/:type', operationId: 'listRecords', tag: 'records', summary: 'Records the caller may see',
-    params: type, query: RecordListQuery, ok: { status: 200, description: 'a page of records', schema: Out.RecordPage },
+    description: UNKNOWN_TYPE,
+    params: type, query: RecordListQuery, ok: { status: 200, description: 'a page of records', schema: Out.RecordPage }, errors: [404],
   },
   {
     method: 'post', path: '/v1/records/:type/search', operationId: 'searchRecords', tag: 'records', summary: 'Search records with the filter language, newest first',
-    params: type, body: RecordSearchBody, ok: { status: 200, description: 'a page of matches (a call reads at most 1,000 records: a short page may still have a nextCursor)', schema: Out.RecordPage },
+    description: UNKNOWN_TYPE,
+    params: type, body: RecordSearchBody, ok: { status: 200, description: 'a page of matches (a call reads at most 1,000 records: a short page may still have a nextCursor)', schema: Out.RecordPage }, errors: [404],
   },
   {
     method: 'get', path: '/v1/records/:type/:id', operationId: 'getRecord', tag: 'records', summary: 'One record with its instances',
     description:
       'With shape=instance its instances are InstanceListItems (stage as { key, name, type, winRate }). Without it, for this release only, they are ' +
-      '{ instanceId, stage, status } with stage a string (RecordWithInstanceSummaries, deprecated: Deprecation and Link rel="deprecation"); 1.2 makes shape=instance the default.',
+      '{ instanceId, stage, status } with stage a string (RecordWithInstanceSummaries, deprecated: Deprecation and Link rel="deprecation"); 1.2 makes shape=instance the default. ' +
+      UNKNOWN_TYPE,
     params: type, query: RecordGetQuery, deprecatedDefault: true,
     ok: { status: 200, description: 'the record (ETag: its version)', schema: Out.RecordWithInstances, etag: true }, errors: [404],
   },
   {
     method: 'patch', path: '/v1/records/:type/:id', operationId: 'updateRecord', tag: 'records', summary: 'Change fields (If-Match or version for optimistic concurrency)',
+    description: UNKNOWN_TYPE,
     params: type, body: RecordPatchBody, ifMatch: true, ok: { status: 200, description: 'the record (ETag: its version)', schema: Out.ObjectRecord, etag: true }, errors: [403, 404, 409, 412, 422, 503],
   },
   {
     method: 'get', path: '/v1/records/:type/:id/events', operationId: 'listRecordEvents', tag: 'records', summary: "A record's audit trail",
+    description: UNKNOWN_TYPE,
     params: type, query: PageQuery, ok: { status: 200, description: 'the events', schema: Out.AuditEventList }, errors: [404],
   },
 ];

@@ -1,4 +1,5 @@
 import { COLLECTIONS } from '../../activities/store';
+import { registerObjectTypes } from '../support/object-types';
 import type { PipelineDefinition } from '../../workflows/domain/types';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
@@ -101,6 +102,7 @@ describe('Offboarding: a Company Admin deactivates a user', () => {
       pipelines: await h.db.collection(COLLECTIONS.pipelines).countDocuments({}),
       keys: await h.db.collection(COLLECTIONS.apiKeys).countDocuments({ userId: gone }),
     });
+    await registerObjectTypes(h, admin, 'ticket');
     const before = await counts();
     const refusals = [
       await call(h, 'POST', '/v1/records/ticket', { user: admin, body: { fields: { title: 'x' }, ownerId: gone } }),

@@ -3,6 +3,7 @@ import { opaqueInstanceId } from '../../api/params';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
+import { registerObjectTypes } from '../support/object-types';
 import { createRecord, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
 
 jest.setTimeout(120_000);
@@ -47,8 +48,10 @@ describe('Cursor pagination', () => {
 
   describe('records', () => {
     const type = uid('note');
+    const elsewhereType = uid('other');
     const ids: string[] = [];
     beforeAll(async () => {
+      await registerObjectTypes(h, admin, type, elsewhereType);
       for (let i = 0; i < 7; i++) ids.push((await createRecord(h, sales, type, { fields: { title: `n${i}`, amount: i } })).id);
     });
 
@@ -126,7 +129,7 @@ describe('Cursor pagination', () => {
       const mismatch = await call(h, 'GET', `/v1/records/${type}?cursor=${cursor}&ownerId=${other.actor.userId}`, { user: sales });
       expect(mismatch.status).toBe(400);
       expect(mismatch.body.error.code).toBe('cursor_mismatch');
-      const elsewhere = await call(h, 'GET', `/v1/records/${uid('other')}?cursor=${cursor}`, { user: sales });
+      const elsewhere = await call(h, 'GET', `/v1/records/${elsewhereType}?cursor=${cursor}`, { user: sales });
       expect(elsewhere.body.error.code).toBe('cursor_mismatch');
       const both = await call(h, 'GET', `/v1/records/${type}?cursor=${cursor}&offset=2`, { user: sales });
       expect(both.status).toBe(400);

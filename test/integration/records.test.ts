@@ -2,6 +2,7 @@ import { COLLECTIONS } from '../../activities/store';
 import { call, seedUser, type TestUser } from '../support/auth';
 import { buildRecord, uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
+import { registerObjectTypes } from '../support/object-types';
 import { createRecord, instancePath, publishPipeline, startInstance } from '../support/pipelines';
 
 /** A manual pipeline over `objectType` whose stage lives in `stageField`. */
@@ -42,6 +43,13 @@ describe('records through the HTTP API', () => {
   });
   afterAll(async () => h?.stop());
 
+  /** A fresh type of the test's own, registered for both owner companies (the partner companies here are from before programs, so they take it too). */
+  const registered = async (prefix: string) => {
+    const type = uid(prefix);
+    await registerObjectTypes(h, admin, type);
+    await registerObjectTypes(h, otherAdmin, type);
+    return type;
+  };
   const records = () => h.db.collection(COLLECTIONS.records);
   const stored = (id: string) => records().findOne({ _id: id as never });
   const countOfType = (type: string) => records().countDocuments({ type });
@@ -50,7 +58,7 @@ describe('records through the HTTP API', () => {
 
   describe('create, read, list and update', () => {
     it('When a user creates a record, then 201 with ETag "1", the caller as owner and creator, and MongoDB holds it', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const res = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { fields: { title: 'Acme', amount: 5, tags: ['a', 'b'] } } });
       expect(res.status).toBe(201);
       expect(res.headers.get('etag')).toBe('"1"');
@@ -83,7 +91,7 @@ describe('records through the HTTP API', () => {
     });
 
     it('When an owner of the same company is named, then it is the owner and the caller is the creator', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const colleague = await seedUser(h, { companyId: home, roles: ['sales'] });
       const res = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { ownerId: colleague.actor.userId, fields: {} } });
       expect(res.status).toBe(201);
@@ -91,7 +99,7 @@ describe('records through the HTTP API', () => {
     });
 
     it('When users of different companies list a type, then each sees only its own, assigned or invited records', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const own = await createRecord(h, sales, type, { fields: { title: 'own' } });
       const foreign = await createRecord(h, otherSales, type, { fields: { title: 'foreign' } });
       const assigned = await createRecord(h, otherSales, type, { fields: { title: 'assigned' }, partnerCompanyId: partner });
@@ -119,7 +127,7 @@ describe('records through the HTTP API', () => {
     });
 
     it('When a record is patched with the current If-Match, then 200 with version 2 and ETag "2", and MongoDB follows', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'Before', amount: 1 } });
       const res = await patch(sales, type, record.id, { fields: { title: 'After', note: 'n' } }, { 'if-match': '"1"' });
       expect(res.status).toBe(200);
@@ -129,7 +137,7 @@ describe('records through the HTTP API', () => {
     });
 
     it('When a stale If-Match is sent, then 412 stale_version and the document is unchanged', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'v1' } });
       expect((await patch(sales, type, record.id, { fields: { title: 'v2' } }, { 'if-match': '"1"' })).status).toBe(200);
       const before = await stored(record.id);
@@ -144,7 +152,7 @@ describe('records through the HTTP API', () => {
     });
 
     it('When body.version is used instead of If-Match, then it is checked the same way', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'v1' } });
       const ok = await patch(sales, type, record.id, { fields: { title: 'v2' }, version: 1 });
       expect(ok.status).toBe(200);
@@ -162,7 +170,7 @@ describe('records through the HTTP API', () => {
     it.each(['abc', '"1', '*', '"-1"', '"1", "2"', '"1234567890"'])(
       'When If-Match is %j, then 400 and the document is unchanged',
       async (ifMatch) => {
-        const type = uid('lead');
+        const type = await registered('lead');
         const record = await createRecord(h, sales, type, { fields: { title: 'v1' } });
         const before = await stored(record.id);
         const res = await patch(sales, type, record.id, { fields: { title: 'x' } }, { 'if-match': ifMatch });
@@ -175,7 +183,7 @@ describe('records through the HTTP API', () => {
 
   describe('mass assignment', () => {
     it('When the owner named is a user of another company, then 422 and nothing is written', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       for (const ownerId of [otherSales.actor.userId, uid('usr')]) {
         const res = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { ownerId, fields: { title: 'x' } } });
         expect(res.status).toBe(422);
@@ -185,7 +193,7 @@ describe('records through the HTTP API', () => {
     });
 
     it('When the partner company named is not a partner, then 422 and nothing is written', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       for (const partnerCompanyId of [other, uid('cmp')]) {
         const res = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { partnerCompanyId, fields: {} } });
         expect(res.status).toBe(422);
@@ -204,7 +212,7 @@ describe('records through the HTTP API', () => {
       ['privateFields', { privateFields: [] }],
       ['id', { id: 'chosen' }],
     ])('When a create body sets %s at the top level, then 400 and nothing is written', async (name, extra) => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const res = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { fields: { title: 'x' }, ...extra } });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_request');
@@ -219,7 +227,7 @@ describe('records through the HTTP API', () => {
       ['ownerId', { ownerId: 'usr_someone' }],
       ['partnerCompanyId', { partnerCompanyId: 'cmp_someone' }],
     ])('When a patch body sets %s at the top level, then 400 and the document is unchanged', async (name, extra) => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'x' } });
       const before = await stored(record.id);
       const res = await patch(sales, type, record.id, { fields: { title: 'y' }, ...extra });
@@ -247,7 +255,7 @@ describe('records through the HTTP API', () => {
     it.each(['a.b', '$set', 'fields.x', '$where', '', '1abc', 'a b'])(
       'When a field is named %j, then 400 on create and patch and nothing is written',
       async (field) => {
-        const type = uid('lead');
+        const type = await registered('lead');
         const create = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { fields: { [field]: 1 } } });
         expect(create.status).toBe(400);
         expect(create.body.error.details.fieldErrors).toHaveProperty('fields');
@@ -263,7 +271,7 @@ describe('records through the HTTP API', () => {
     );
 
     it('When a field value is an object (a hidden operator), then 400 and nothing is written', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'x' } });
       const before = await stored(record.id);
       const res = await patch(sales, type, record.id, { fields: { title: { $gt: '' } } });
@@ -274,7 +282,7 @@ describe('records through the HTTP API', () => {
 
   describe('who may see and change a record', () => {
     it('When a caller of another company reads, patches or lists the events of a record, then 404 (never 403) and nothing changes', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'secret' } });
       const before = await stored(record.id);
       for (const outsider of [otherSales, otherAdmin, strangerPartner]) {
@@ -293,13 +301,13 @@ describe('records through the HTTP API', () => {
     });
 
     it('When the record is asked for under another type, then 404', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'x' } });
       expect((await call(h, 'GET', `/v1/records/${uid('other')}/${record.id}`, { user: sales })).status).toBe(404);
     });
 
     it('When a user of the assigned partner company reads the record, then 200; patching it is 403 and nothing changes', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { title: 'for partner' }, partnerCompanyId: partner });
       const before = await stored(record.id);
       const got = await call(h, 'GET', `/v1/records/${type}/${record.id}`, { user: partnerUser });
@@ -368,7 +376,7 @@ describe('records through the HTTP API', () => {
 
   describe('the version check under concurrency (FerretDB has no transactions)', () => {
     it('When 10 patches race with the same If-Match on a record without an instance, then exactly the 200s are reflected and the rest are 412 stale_version', async () => {
-      const type = uid('lead');
+      const type = await registered('lead');
       const record = await createRecord(h, sales, type, { fields: { n: -1 } });
       let version = 1;
       for (let round = 0; round < 5; round++) {

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { registerObjectTypes } from './object-types';
 import { LEAD_STAGES, partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { OPPORTUNITY_KEY, opportunityPropulsionTemplate } from '../../workflows/domain/templates/opportunity-propulsion';
 import { call, type TestUser } from './auth';
@@ -217,6 +218,7 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
     201,
   );
   leads.push({ id: owner2Lead.body.id, instanceId: recordInstanceId(owner2, LEAD_KEY, 'lead', owner2Lead.body.id), secrets: owner2Secrets, title: `LEAD-I-${tag}` });
+  await registerObjectTypes(h, { companyId: pbUser.actor.companyId! }, 'note');
   const partnerBNote = (await createRecord(h, pbUser, 'note', { fields: { title: 'B only' } })).id;
   const webhookId = await fresh.webhook();
   // The lead stands in Pending: the partner has not accepted it, so its private fields are hidden from partners.

@@ -132,3 +132,17 @@ export const AuditEntry = z
   })
   .meta({ id: 'AuditEntry', description: "An entry of a company's audit trail of people and credentials.", examples: [auditExample] });
 export const AuditEntryPage = pageOf(AuditEntry, 'AuditEntryPage', auditExample);
+
+const objectTypeExample = { key: 'deal_registration', name: 'Deal registration', source: 'admin', createdAt: '2026-11-20T12:00:00.000Z', createdBy: ADMIN } as const;
+export const ObjectType = z
+  .object({
+    key: z.string().meta({ description: 'the type as /v1/records/:type takes it' }),
+    name: z.string().optional(),
+    source: z.enum(['pipeline', 'admin', 'builtin', 'upgrade']).meta({
+      description: 'pipeline: a published pipeline runs on it or its tasks create it; admin: registered with POST /v1/object-types; builtin: every company has it; upgrade: in use before the registry existed',
+    }),
+    createdAt: isoTime.nullable().meta({ description: 'when it was registered; null for a built-in type' }),
+    createdBy: z.string().optional().meta({ description: 'the admin who registered it' }),
+  })
+  .meta({ id: 'ObjectType', examples: [objectTypeExample] });
+export const ObjectTypeList = listOf(ObjectType, 'ObjectTypeList', objectTypeExample);
