@@ -52,7 +52,7 @@ export const ERROR_CODES = {
   idempotency_in_progress: at(409, 'post', 'a request with this Idempotency-Key is still running; send it again once it has answered'),
   // Every If-Match
   invalid_if_match: at(400, 'ifMatch', 'If-Match is not a version such as "3"'),
-  stale_version: at([409, 412], 'ifMatch', 'the version sent (If-Match or body.version) is no longer the current one; nothing changed: read it again'),
+  stale_version: at([412, 409], 'ifMatch', 'the version sent (If-Match or body.version) is no longer the current one; nothing changed: read it again'),
   conflict: at(409, 'operation', 'other requests kept changing the same document; read it again and retry'),
   // Every list read by cursor
   invalid_cursor: at(400, 'paged', 'the cursor is not one this API gave out; start from the first page'),
@@ -122,6 +122,9 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A problem's `type` (RFC 9457): a URN per code, `urn:propeller:error:<code>`. */
+export const PROBLEM_TYPE_BASE = 'urn:propeller:error:';
 
 export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 

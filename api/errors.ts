@@ -9,7 +9,7 @@ import {
 } from 'mongodb';
 import { ZodError } from 'zod';
 import { badRequestDetails } from './schemas/common';
-import { isErrorCode, type ErrorCode } from './error-codes';
+import { isErrorCode, PROBLEM_TYPE_BASE, type ErrorCode } from './error-codes';
 
 /**
  * The one error type routes throw; the middleware turns it into `{ error: { code, message, details } }`.
@@ -155,9 +155,6 @@ export function wantsProblem(accept: string | undefined): boolean {
   };
   return q('application/problem+json') > 0 && q('application/problem+json') >= q('application/json');
 }
-
-/** A problem's `type`: a URN per error code (the codes are listed in the OpenAPI document). */
-export const PROBLEM_TYPE_BASE = 'urn:propeller:error:';
 
 /**
  * Answers an error: `{ error }` as JSON, or, when the caller asks for it, an
