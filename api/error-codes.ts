@@ -3,7 +3,7 @@ import type { RefusalCode } from '../workflows/domain/types';
 /**
  * Where a code can be answered, besides the operations that name it:
  * `path` by a path with no such operation (the method or the route is not
- * there), `every` by every operation, `authenticated` by every operation
+ * there; such a path answers the `every` and `authenticated` codes too), `every` by every operation, `authenticated` by every operation
  * behind an API key, `post` by every POST (Idempotency-Key), `ifMatch` by
  * every operation that reads If-Match, `paged` by every list that takes a
  * cursor, `temporal` by every operation that waits on a pipeline instance,

@@ -64,7 +64,7 @@ export function errorResponses(route: RouteSpec): { responses: JsonObject; codes
 }
 
 const SCOPE_NAMES: Record<ErrorScope, string> = {
-  path: 'any path without the operation asked for',
+  path: 'any path without the operation asked for (after the checks of every authenticated operation: without a key, 401 comes first; no route at all is 404 not_found)',
   every: 'every operation',
   authenticated: 'every operation behind an API key',
   post: 'every POST (Idempotency-Key)',
