@@ -9,12 +9,16 @@ import {
 } from 'mongodb';
 import { ZodError } from 'zod';
 import { badRequestDetails } from './schemas/common';
+import { isErrorCode, PROBLEM_TYPE_BASE, type ErrorCode } from './error-codes';
 
-/** The one error type routes throw; the middleware turns it into `{ error: { code, message, details } }`. */
+/**
+ * The one error type routes throw; the middleware turns it into `{ error: { code, message, details } }`.
+ * Its code is one of the catalogue (api/error-codes.ts), which the OpenAPI document lists per operation.
+ */
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
@@ -30,12 +34,15 @@ export const notFound = (what = 'resource') => new AppError(404, 'not_found', `$
  * fields, which tasks, which stages). Most are 409: the request is sound but
  * the instance's state refuses it. A stage the pipeline does not have is 422
  * (the request names something that does not exist); a caller who may not see
- * the record gets 404, and fields the caller's company does not own 403.
+ * the record gets 404, and fields the caller's company does not own 403. A
+ * code the catalogue does not know (a worker newer than this API) is answered
+ * as `refused`, so clients see only the codes the document lists.
  */
 export function refusal(code: string, message: string, details?: Record<string, unknown>): AppError {
   if (code === 'not_found') return new AppError(404, 'not_found', 'instance not found');
   if (code === 'outside_fields') return new AppError(403, 'forbidden', message, details);
-  return new AppError(code === 'unknown_stage' ? 422 : 409, code, message, details);
+  if (code === 'unknown_stage') return new AppError(422, code, message, details);
+  return new AppError(409, isErrorCode(code) ? code : 'refused', message, details);
 }
 
 /** Wraps an async route so a rejection reaches the error middleware. */
@@ -139,7 +146,7 @@ export function errorMiddleware(log: { error: (obj: object, msg: string) => void
 }
 
 /** The error member every refusal carries, through v1: `{ error: { code, message, details, requestId } }`. */
-export function errorBody(code: string, message: string, details: unknown, requestId?: string) {
+export function errorBody(code: ErrorCode, message: string, details: unknown, requestId?: string) {
   return { error: { code, message, details: details ?? {}, ...(requestId ? { requestId } : {}) } };
 }
 
@@ -154,9 +161,6 @@ export function wantsProblem(accept: string | undefined): boolean {
   };
   return q('application/problem+json') > 0 && q('application/problem+json') >= q('application/json');
 }
-
-/** A problem's `type`: a URN per error code (the codes are listed in the OpenAPI document). */
-export const PROBLEM_TYPE_BASE = 'urn:propeller:error:';
 
 /**
  * Answers an error: `{ error }` as JSON, or, when the caller asks for it, an

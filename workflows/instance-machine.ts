@@ -12,7 +12,7 @@ import {
   planStageEntry,
 } from './domain';
 import { completeTask, foldDoneTasks } from './domain/tasks';
-import { SELF_WRITER, SYSTEM_ACTOR, type Actor, type Check, type InstanceState, type MoveRequest, type PipelineVersion, type RecordView, type StageVisit, type TaskState } from './domain/types';
+import { SELF_WRITER, SYSTEM_ACTOR, type Actor, type Check, type InstanceState, type MoveRequest, type PipelineVersion, type RecordView, type RefusalCode, type StageVisit, type TaskState } from './domain/types';
 import type { CompleteTaskInput, MoveInput } from './messages';
 import { buildTransition, changeRecord, linkedRecord, type EntryOptions, type StepExtra } from './instance-step';
 import type { StepWritten, Transition, TransitionKind } from './transition';
@@ -23,7 +23,7 @@ export const MAX_HISTORY_IN_STATE = 100;
 
 export class Refusal extends Error {
   constructor(
-    readonly code: string,
+    readonly code: RefusalCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {

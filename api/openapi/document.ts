@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AUTHENTICATED_ERRORS, COMMON_HEADERS, ERROR_HEADERS, ERROR_RESPONSES, ErrorBody, type RouteSpec } from './route-spec';
+import { COMMON_HEADERS, ErrorBody, type RouteSpec } from './route-spec';
+import { catalogueText, errorResponses } from './error-responses';
 import { HEADERS } from './headers';
 import { setupRoutes } from './table-setup';
 import { workRoutes } from './table-work';
@@ -73,15 +74,9 @@ function responses(route: RouteSpec): JsonObject {
   const content = Object.fromEntries(
     types.map((type) => [type, type === 'application/json' ? { schema: { $ref: `#/components/schemas/${id}` }, example } : { schema: { type: 'string' } }]),
   );
-  const errors = new Set([...(route.public ? [] : AUTHENTICATED_ERRORS), ...(route.idempotent || route.method === 'post' ? [409, 422] : []), ...(route.errors ?? [])]);
-  const refusals = [...errors].sort((a, b) => a - b).map((code) => {
-    const known = ERROR_RESPONSES[code];
-    if (!known) throw new Error(`${route.method} ${route.path}: no description for status ${code}`);
-    return [String(code), { $ref: `#/components/responses/${known.name}` }];
-  });
   return {
     [String(status)]: { description, headers: successHeaders(route, id), content },
-    ...Object.fromEntries(refusals),
+    ...errorResponses(route).responses,
     default: { $ref: '#/components/responses/Error' },
   };
 }
@@ -102,6 +97,7 @@ function operation(route: RouteSpec): JsonObject {
       requestBody: { required: !route.bodyOptional, content: { 'application/json': { schema: jsonSchema(route.body) } } },
     }),
     responses: responses(route),
+    'x-error-codes': errorResponses(route).codes,
   };
 }
 
@@ -116,13 +112,7 @@ function components(): JsonObject {
   return {
     schemas: { Error: jsonSchema(ErrorBody), ...outputSchemas() },
     responses: {
-      ...Object.fromEntries(
-        Object.entries(ERROR_RESPONSES).map(([status, { name, description }]) => [
-          name,
-          { description, headers: headerRefs([...COMMON_HEADERS, ...(ERROR_HEADERS[Number(status)] ?? [])]), content: { 'application/json': { schema: error } } },
-        ]),
-      ),
-      Error: { description: 'Any other error: the shared envelope, with a code to act on.', headers: headerRefs(COMMON_HEADERS), content: { 'application/json': { schema: error } } },
+      Error: { description: 'Any other error: the shared envelope, with a code of the catalogue to act on.', headers: headerRefs(COMMON_HEADERS), content: { 'application/json': { schema: error } } },
     },
     headers: HEADERS,
     parameters: {
@@ -155,7 +145,7 @@ function build(): JsonObject {
     info: {
       title: 'Propeller API',
       version: '1', // the API's version, as in the /v1 paths; Propeller's own is in /healthz
-      description: 'CRM stage pipelines on Temporal. Every error is { error: { code, message, details, requestId } }; send Accept: application/problem+json for RFC 9457 problem details (with the same error member).',
+      description: `CRM stage pipelines on Temporal.\n\n## Errors\n\n${catalogueText()}`,
     },
     tags: [...new Set(routeTable.map((r) => r.tag))].map((name) => ({ name })),
     security: [{ apiKey: [] }],

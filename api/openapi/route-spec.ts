@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CODE_LIST, type ErrorCode } from '../error-codes';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -44,17 +45,21 @@ export interface RouteSpec {
     /** Answered instead of contentType when the request's Accept prefers it. */
     alternative?: ContentType;
   };
-  /** This route's own refusals; the statuses every authenticated route can answer are added for it. */
-  errors?: number[];
+  /** Waits on a pipeline instance (Temporal): answers the catalogue's `temporal` codes too. */
+  temporal?: true;
+  /**
+   * This route's own error codes (api/error-codes.ts); the codes of the scopes
+   * it is in (every, authenticated, post, ifMatch, paged, temporal) are added
+   * for it. A code answered with more than one status is listed under each,
+   * unless pinned to one here as { code, status }.
+   */
+  codes?: ReadonlyArray<ErrorCode | { code: ErrorCode; status: number }>;
 }
-
-/** What the authentication, rate limit, body parsing, body checks and request timeout in front of every authenticated route may answer. */
-export const AUTHENTICATED_ERRORS = [400, 401, 413, 415, 429, 503];
 
 /** Every error answer: `{ error: { code, message, details, requestId } }` (api/errors.ts). */
 export const ErrorBody = z.object({
   error: z.object({
-    code: z.string().meta({ description: 'machine-readable, e.g. invalid_request, not_found, stale_version' }),
+    code: z.enum(ERROR_CODE_LIST).meta({ description: 'machine-readable, one of the catalogue (info.description); each operation lists the codes it answers per status' }),
     message: z.string(),
     details: z.record(z.string(), z.unknown()).meta({
       description:
@@ -83,6 +88,7 @@ export const ERROR_RESPONSES: Record<number, { name: string; description: string
     name: 'Unavailable',
     description: 'Temporal or MongoDB cannot be reached, or no answer within the request timeout (timeout: the work may still complete); try again shortly.',
   },
+  500: { name: 'Internal', description: 'An unexpected failure; quote the requestId.' },
 };
 
 /** What every answer may carry, whatever its status. */

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { PROPELLER_VERSION } from '../../lib/version';
-import { handle } from '../errors';
+import { errorBody, handle } from '../errors';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -46,9 +46,7 @@ export function healthRoutes(deps: { temporal: Client; db: Db }): Router {
         res.json({ status: 'ready', checks });
         return;
       }
-      res.status(503).json({
-        error: { code: 'not_ready', message: `${down.join(' and ')} unreachable`, details: checks },
-      });
+      res.status(503).json(errorBody('not_ready', `${down.join(' and ')} unreachable`, checks));
     }),
   );
   return router;

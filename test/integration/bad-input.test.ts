@@ -4,6 +4,10 @@ import { uid } from '../support/factories';
 import { startHarness, type Harness } from '../support/harness';
 import { createRecord, instancePath, publishPipeline, startInstance, recordInstanceId } from '../support/pipelines';
 import { readWorld } from '../support/world';
+import { watchErrorCodes } from '../support/error-codes';
+
+// Every refusal below is also checked against the codes the OpenAPI document lists for its operation and status.
+const errors = watchErrorCodes();
 
 /**
  * Every class of bad input gets a 4xx in the error format and changes nothing:
@@ -357,6 +361,15 @@ describe('bad input of every shape', () => {
       const res = await send('POST', `${instancePath(instanceId)}/moves`, { body: { to: 'nowhere' }, headers: { 'idempotency-key': 'k'.repeat(200) } });
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('unknown_stage');
+    });
+  });
+
+  describe('the error codes answered', () => {
+    afterAll(() => errors.stop());
+
+    it('When every error answered above is read, then its code is listed in the document for its operation and status', () => {
+      expect(errors.answered()).toBeGreaterThan(20);
+      expect(errors.undocumented()).toEqual([]);
     });
   });
 });

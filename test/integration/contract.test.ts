@@ -6,6 +6,11 @@ import { RECEIVER_NETWORKS, startWebhookReceiver, type WebhookReceiver } from '.
 import { uid } from '../support/factories';
 import { instancePath, publishPipeline, testPipeline } from '../support/pipelines';
 import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
+import { ErrorBody } from '../../api/openapi/route-spec';
+import { watchErrorCodes } from '../support/error-codes';
+
+// Every error any test of this file is answered, checked at the end against the codes the document lists for its operation and status.
+const errors = watchErrorCodes();
 
 /**
  * The output schemas are the contract the typed client is generated from:
@@ -91,6 +96,30 @@ describe('the answers conform to their output schemas', () => {
     conforms(Out.AuditEventList, await call(h, 'GET', `/v1/records/opportunity/${recordId}/events?limit=2`, { user: admin }));
     conforms(Out.Forecast, await call(h, 'GET', `/v1/forecast?pipelineKey=${def.key}`, { user: admin }));
     conforms(Out.Funnel, await call(h, 'GET', `/v1/pipelines/${def.key}/analytics`, { user: admin }));
+  });
+
+  it('When requests are refused, then each error is the error schema with its code', async () => {
+    const created = await call(h, 'POST', '/v1/records/opportunity', { user: admin, body: { fields: { name: 'Refusals', amount: 1000 } } });
+    const recordId = (created.body as { id: string }).id;
+    const started = await call(h, 'POST', '/v1/instances', { user: admin, body: { pipelineKey: def.key, recordId } });
+    const path = instancePath((started.body as { instanceId: string }).instanceId);
+    const refusals: Array<[Promise<{ status: number; body: unknown }>, number, string]> = [
+      [call(h, 'POST', `${path}/moves`, { user: admin, body: { to: 'qualify' } }), 409, 'same_stage'],
+      [call(h, 'POST', `${path}/moves`, { user: admin, body: { to: 'nowhere' } }), 422, 'unknown_stage'],
+      [call(h, 'POST', `${path}/tasks/nothing/complete`, { user: admin, body: { fields: { notes: 'x' } } }), 409, 'unknown_task'],
+      [call(h, 'POST', '/v1/instances', { user: admin, body: { pipelineKey: def.key, recordId } }), 409, 'already_running'],
+      [call(h, 'POST', '/v1/instances', { user: admin, body: { pipelineKey: def.key } }), 400, 'invalid_request'],
+      [call(h, 'POST', '/v1/instances', { user: admin, body: '{"pipelineKey":' }), 400, 'malformed_json'],
+      [call(h, 'GET', `/v1/records/opportunity/${uid('rec')}`, { user: admin }), 404, 'not_found'],
+      [call(h, 'PATCH', `/v1/records/opportunity/${recordId}`, { user: admin, body: { fields: { amount: 2 } }, headers: { 'if-match': '"999"' } }), 412, 'stale_version'],
+      [call(h, 'GET', '/v1/me'), 401, 'unauthenticated'],
+      [call(h, 'DELETE', '/v1/me', { user: admin }), 405, 'method_not_allowed'],
+    ];
+    for (const [answer, status, code] of refusals) {
+      const res = await answer;
+      conforms(ErrorBody, res, status);
+      expect((res.body as z.output<typeof ErrorBody>).error.code).toBe(code);
+    }
   });
 
   it('When a key is issued and revoked and the audit trail read, then each answer is its schema', async () => {
@@ -214,5 +243,14 @@ describe('the delivery log, redelivery, rotation, test event and event feed answ
       return ((res.body as { items?: unknown[] }).items?.length ?? 0) > 0 && res;
     }, 10_000);
     conforms(Out.EventPage, feed);
+  });
+});
+
+describe('the error answers of these tests', () => {
+  afterAll(() => errors.stop());
+
+  it('When every error answered above is read, then its code is listed in the document for its operation and status', () => {
+    expect(errors.answered()).toBeGreaterThanOrEqual(10);
+    expect(errors.undocumented()).toEqual([]);
   });
 });

@@ -47,6 +47,21 @@ export async function seedUser(
   };
 }
 
+export interface Answer {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+}
+
+const listeners = new Set<(answer: Answer) => void>();
+
+/** Hears every answer `call` gets from now on (test/support/error-codes.ts checks error codes with it); returns how to stop. */
+export function onAnswer(listener: (answer: Answer) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 /** A JSON request against the harness API; returns status and parsed body. */
 export async function call(
   h: Harness,
@@ -66,5 +81,6 @@ export async function call(
   } catch {
     // Not JSON: keep the text.
   }
+  for (const listener of listeners) listener({ method, path, status: res.status, body });
   return { status: res.status, body, headers: res.headers };
 }

@@ -284,6 +284,8 @@ export type RefusalCode =
   | 'not_finished'
   | 'not_reactivatable'
   | 'not_a_create_record_task'
-  | 'wrong_record_type';
+  | 'wrong_record_type'
+  | 'stale_version'
+  | 'stage_field';
 
 export type Check<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string; details?: Record<string, unknown> };
