@@ -2233,7 +2233,7 @@ export interface components {
             /** @description the company whose records' events this endpoint receives */
             companyId: string;
             url: string;
-            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
             /**
              * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
              * @enum {string}
@@ -2278,7 +2278,7 @@ export interface components {
             /** @description the company whose records' events this endpoint receives */
             companyId: string;
             url: string;
-            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
             /**
              * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
              * @enum {string}
@@ -2328,7 +2328,7 @@ export interface components {
             /** @description the company whose records' events this endpoint receives */
             companyId: string;
             url: string;
-            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
             /**
              * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
              * @enum {string}
@@ -3055,7 +3055,7 @@ export interface components {
             /** @description the delivery id, `<eventId>:<webhookId>:<type>`: what the receiver dedups by */
             id: string;
             webhookId: string;
-            type: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished") | "webhook.test";
+            type: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created") | "webhook.test";
             status: components["schemas"]["DeliveryStatus"];
             /** @description every try, redeliveries included */
             attempts: number;
@@ -5627,7 +5627,7 @@ export interface operations {
                     companyId: string;
                     /** Format: uri */
                     url: string;
-                    events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+                    events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
                     /** @enum {string} */
                     scheme?: "propeller-v1" | "standard-v1";
                 };
@@ -5742,7 +5742,7 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     url?: string;
-                    events?: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+                    events?: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
                     active?: boolean;
                 };
             };
