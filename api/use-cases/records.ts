@@ -107,8 +107,9 @@ export function recordUseCases({ stores, instances, recordsCreated }: RecordDeps
   /** A keyed create's earlier attempt already wrote the record: answer it as that attempt would have, with the instances it started. */
   async function answerWritten(actor: Actor, record: StoredRecord) {
     if (record.companyId !== (actor.companyId ?? '')) throw notFound('record');
-    // The earlier attempt may have died between its insert and raising record.created (see createAndStart):
-    // raised again, it is the same event, and a record a step or trigger wrote was raised by it already.
+    // The earlier attempt may have died between its insert and raising record.created (see createAndStart).
+    // Raised again it is the same event, whoever raised it first (this, or the step or trigger that wrote the
+    // record): the same ids, the outbox keeping the first payload, the delivery workflow started once.
     await recordsCreated([record], actor);
     const running = await stores.instancesOf(record);
     return { ...redactRecord(record, actor), instances: running.map((i): TriggerOutcome => ({ instanceId: i.instanceId, outcome: 'started' })) };
