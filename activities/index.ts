@@ -10,6 +10,7 @@ import type { ActivityDeps } from './deps';
 import { recordRoutes } from './record-routes';
 import { stepActivity } from './step';
 import { webhookActivities } from './webhooks';
+import { recordCreatedNotices } from './record-created';
 
 export type { ActivityDeps } from './deps';
 
@@ -24,15 +25,21 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
   const { records, events } = stores;
   // Versions are cached whole by the store; each is packed once too.
   const packed = new WeakMap<object, Uint8Array>();
+  const recordsCreated = recordCreatedNotices(stores, deps.temporal);
 
   return scoped({
-    /** Keyed by the record id the caller chose, so a retry writes nothing more. */
+    /**
+     * Keyed by the record id the caller chose, so a retry writes nothing more;
+     * record.created is raised after the insert either way, so a retry of an
+     * attempt that died in between raises it then. The caller created it.
+     */
     async createRecord(record: StoredRecordInput): Promise<void> {
       try {
         await records.insert(record);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
+      await recordsCreated([record], { userId: record.creatorId ?? record.ownerId, companyId: record.companyId });
     },
     ...webhookActivities(stores, metrics),
     ...recordRoutes(deps).activities,

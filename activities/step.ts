@@ -13,6 +13,7 @@ import { soleStart, stepStarts } from './step-starts';
 import { planTriggers } from './triggers';
 import { planWebhookDeliveries, webhooksFor, type WebhookSource } from './webhooks';
 import { feedOf } from './store/event-feed';
+import { recordCreatedNotices } from './record-created';
 
 /** The view's deadline as the instance computes it from the record its writer stored. */
 function withDeadline(view: ViewChange, def: PipelineVersion, record: RecordView): ViewChange {
@@ -33,6 +34,7 @@ export function stepActivity(deps: ActivityDeps) {
   const { stores, metrics } = deps;
   const routes = recordRoutes(deps);
   const starts = stepStarts(deps);
+  const recordsCreated = recordCreatedNotices(stores, deps.temporal);
 
   /** Counted once per event: a retried activity finds its event written and counts nothing. */
   function count(event: AuditEvent): void {
@@ -134,6 +136,9 @@ export function stepActivity(deps: ActivityDeps) {
     await stores.webhooks.putOutbox(deliveries, at);
     await stores.eventFeed.append(feedOf(await hooks, deliveries), new Date());
     await starts.webhooks(input.eventId, deliveries.map((d) => d.id));
+    // Every record the step created, whether this attempt or an earlier one wrote it: an attempt that died
+    // between the insert and here is retried, and raises it then (the same ids: still one event).
+    await recordsCreated(input.recordsCreated ?? [], input.event.actor);
     if (input.startLinkedAs) await starts.linked(linked, input.startLinkedAs);
     return { ...written, ...digest };
   };

@@ -23,7 +23,7 @@ import { EgressRefused, postWebhook, type WebhookEgress } from './webhook-send';
 const TIMEOUT_MS = 10_000;
 
 /** A webhook reads records as a user of its company with no roles would. */
-const readerOf = (companyId: string): Actor => ({ kind: 'user', userId: 'webhook', companyId, roles: [] });
+export const readerOf = (companyId: string): Actor => ({ kind: 'user', userId: 'webhook', companyId, roles: [] });
 
 /** What a step raises webhooks from: its audit event, and where the instance stands after it. */
 export interface WebhookSource {

@@ -28,6 +28,7 @@ import { recordRoutes } from './routes/records';
 import { webhookRoutes } from './routes/webhooks';
 import { eventRoutes } from './routes/events';
 import { securityNotices } from './security-notices';
+import { recordCreatedNotices } from '../activities/record-created';
 import { apiKeyUseCases } from './use-cases/api-keys';
 import { instanceUseCases } from './use-cases/instances';
 import { leadUseCases } from './use-cases/leads';
@@ -98,7 +99,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(peopleRoutes(deps, userUseCases({ stores: deps.stores })));
   app.use(apiKeyRoutes(deps, keys));
   app.use(pipelineRoutes(deps));
-  const records = recordUseCases({ stores: deps.stores, instances });
+  const records = recordUseCases({
+    stores: deps.stores,
+    instances,
+    recordsCreated: recordCreatedNotices(deps.stores, { client: deps.temporal, taskQueue: deps.taskQueue }),
+  });
   const objectTypes = objectTypeUseCases({ stores: deps.stores });
   app.use(objectTypeRoutes(deps, objectTypes));
   app.use(recordRoutes(deps, records, objectTypes));

@@ -199,10 +199,15 @@ export function webhookStore(db: Db) {
      * pass through Temporal. Keyed by delivery id: a retried step writes the
      * same documents again.
      */
-    async putOutbox(deliveries: WebhookDelivery[], now: string): Promise<void> {
+    async putOutbox(deliveries: WebhookDelivery[], now: string, opts: { keepFirst?: boolean } = {}): Promise<void> {
       if (deliveries.length === 0) return;
+      // keepFirst: the first write of an id stands (an event raised again by another caller, who may read the record later on).
       await outbox.bulkWrite(
-        deliveries.map(({ id, ...rest }) => ({ replaceOne: { filter: { _id: id }, replacement: { ...rest, createdAt: now }, upsert: true } })),
+        deliveries.map(({ id, ...rest }) =>
+          opts.keepFirst
+            ? { updateOne: { filter: { _id: id }, update: { $setOnInsert: { ...rest, createdAt: now } }, upsert: true } }
+            : { replaceOne: { filter: { _id: id }, replacement: { ...rest, createdAt: now }, upsert: true } },
+        ),
         { ordered: false },
       );
     },

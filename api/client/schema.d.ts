@@ -398,6 +398,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/object-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The object types of the caller's company, by key
+         * @description What /v1/records/:type takes (any other type: 404 unknown_object_type): the built-in ones (lead, opportunity, contact, account, quotation, contract), those its published pipelines run on or their tasks create, and those its admins registered. A partner company's users also take the types of the owners whose programs it is in.
+         */
+        get: operations["listObjectTypes"];
+        put?: never;
+        /**
+         * Register an object type, so records of it can be created (admin)
+         * @description Its key follows the rules of /v1/records/:type. Idempotent: a key the company already has (registered, built in, or run on by a pipeline) answers 200 with the type as it stands, unchanged. Publishing a pipeline registers its object type and its tasks' record types by itself.
+         */
+        post: operations["registerObjectType"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/object-types/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One object type of the caller's company */
+        get: operations["getObjectType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
@@ -567,10 +608,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Records the caller may see */
+        /**
+         * Records the caller may see
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         get: operations["listRecords"];
         put?: never;
-        /** Create a record; fires the pipelines' triggers */
+        /**
+         * Create a record; fires the pipelines' triggers
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         post: operations["createRecord"];
         delete?: never;
         options?: never;
@@ -587,7 +634,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Search records with the filter language, newest first */
+        /**
+         * Search records with the filter language, newest first
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         post: operations["searchRecords"];
         delete?: never;
         options?: never;
@@ -602,14 +652,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One record with its instances */
+        /**
+         * One record with its instances
+         * @description With shape=instance its instances are InstanceListItems (stage as { key, name, type, winRate }). Without it, for this release only, they are { instanceId, stage, status } with stage a string (RecordWithInstanceSummaries, deprecated: Deprecation and Link rel="deprecation"); 1.2 makes shape=instance the default. A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         get: operations["getRecord"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change fields (If-Match or version for optimistic concurrency) */
+        /**
+         * Change fields (If-Match or version for optimistic concurrency)
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         patch: operations["updateRecord"];
         trace?: never;
     };
@@ -620,7 +676,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A record's audit trail */
+        /**
+         * A record's audit trail
+         * @description A type not in GET /v1/object-types: 404 unknown_object_type, and nothing is read or written.
+         */
         get: operations["listRecordEvents"];
         put?: never;
         post?: never;
@@ -639,7 +698,7 @@ export interface paths {
         };
         /**
          * Instances of the caller's company's records and of those assigned to it
-         * @description Admins included.
+         * @description Admins included. With shape=instance the items are InstanceListItems: the Instance shape without history, tasks and allowedMoves. Without it, for this release only, they are the deprecated InstanceSummary (stage a string; InstanceSummaryPage), with Deprecation and Link rel="deprecation"; 1.2 makes shape=instance the default.
          */
         get: operations["listInstances"];
         put?: never;
@@ -957,7 +1016,7 @@ export interface components {
                  * @description machine-readable, one of the catalogue (info.description); each operation lists the codes it answers per status
                  * @enum {string}
                  */
-                code: "method_not_allowed" | "internal" | "timeout" | "unauthenticated" | "rate_limited" | "overloaded" | "database_unavailable" | "invalid_request" | "malformed_json" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_in_progress" | "invalid_if_match" | "stale_version" | "conflict" | "invalid_cursor" | "cursor_mismatch" | "temporal_unavailable" | "temporal_timeout" | "instance_busy" | "forbidden" | "out_of_scope" | "not_found" | "not_ready" | "unknown_company" | "user_deactivated" | "inactive_user" | "invalid_expiry" | "reason_required" | "key_mismatch" | "duplicate" | "stage_field_fixed" | "stage_field_taken" | "invalid_definition" | "unknown_owner" | "unknown_partner" | "partner_not_in_program" | "stage_field" | "linked_record_not_found" | "wrong_record_type" | "instance_starting" | "record_busy" | "wrong_object_type" | "manual_start_disabled" | "filter_not_matched" | "reinitiation_disabled" | "already_running" | "not_allowed" | "missing_fields" | "missing_tasks" | "unknown_stage" | "same_stage" | "final_stage" | "not_reversible" | "not_skippable" | "not_repeatable" | "invalid_transition" | "not_running" | "unknown_task" | "task_done" | "unexpected_fields" | "not_finished" | "not_reactivatable" | "not_a_create_record_task" | "refused" | "no_instance" | "forbidden_url" | "webhook_disabled" | "not_redeliverable";
+                code: "method_not_allowed" | "internal" | "timeout" | "unauthenticated" | "rate_limited" | "overloaded" | "database_unavailable" | "invalid_request" | "malformed_json" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_in_progress" | "invalid_if_match" | "stale_version" | "conflict" | "invalid_cursor" | "cursor_mismatch" | "temporal_unavailable" | "temporal_timeout" | "instance_busy" | "forbidden" | "out_of_scope" | "not_found" | "not_ready" | "unknown_company" | "user_deactivated" | "inactive_user" | "invalid_expiry" | "reason_required" | "key_mismatch" | "duplicate" | "stage_field_fixed" | "stage_field_taken" | "invalid_definition" | "unknown_owner" | "unknown_partner" | "partner_not_in_program" | "stage_field" | "linked_record_not_found" | "wrong_record_type" | "instance_starting" | "record_busy" | "unknown_object_type" | "wrong_object_type" | "manual_start_disabled" | "filter_not_matched" | "reinitiation_disabled" | "already_running" | "not_allowed" | "missing_fields" | "missing_tasks" | "unknown_stage" | "same_stage" | "final_stage" | "not_reversible" | "not_skippable" | "not_repeatable" | "invalid_transition" | "not_running" | "unknown_task" | "task_done" | "unexpected_fields" | "not_finished" | "not_reactivatable" | "not_a_create_record_task" | "refused" | "no_instance" | "forbidden_url" | "webhook_disabled" | "not_redeliverable";
                 message: string;
                 /** @description for a 400: formErrors and fieldErrors (the flattened form), and issues, each with its full path (stages[3].winRate), code and message; for a pipeline rule's refusal what it refused on (missing_fields: {stage, fields}, missing_tasks: {stage, tasks}, invalid_transition: {from, to, allowed}, unknown_stage: {stage, stages}); otherwise what the code needs */
                 details: {
@@ -1159,70 +1218,6 @@ export interface components {
             /** @description what each pipeline's trigger did with the new record */
             instances: components["schemas"]["TriggerOutcome"][];
         };
-        /**
-         * @example {
-         *       "id": "opp_4f1d2c9a7b3e8d60",
-         *       "type": "opportunity",
-         *       "ownerId": "usr_Tn3c0Wd9Lp2M",
-         *       "creatorId": "usr_Tn3c0Wd9Lp2M",
-         *       "companyId": "cmp_Hq2v8Rk1Xa4Z",
-         *       "fields": {
-         *         "name": "Acme rollout",
-         *         "amount": 48000,
-         *         "stage": "qualify"
-         *       },
-         *       "archived": false,
-         *       "version": 3,
-         *       "participants": {
-         *         "users": [],
-         *         "companies": []
-         *       },
-         *       "privateFields": [],
-         *       "createdAt": "2026-12-01T09:30:00.000Z",
-         *       "updatedAt": "2026-12-07T10:02:11.000Z",
-         *       "instances": [
-         *         {
-         *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
-         *           "stage": "qualify",
-         *           "status": "running"
-         *         }
-         *       ]
-         *     }
-         */
-        RecordWithInstances: {
-            id: string;
-            /** @description the object type: lead, opportunity, account, contact, order, campaign, partner, or a custom type */
-            type: string;
-            ownerId: string;
-            creatorId?: string;
-            /** @description the owning (sourcing) company */
-            companyId: string;
-            /** @description the partner company the record is assigned to */
-            partnerCompanyId?: string;
-            contactId?: string;
-            fields: {
-                [key: string]: unknown;
-            };
-            archived: boolean;
-            /** @description changes with every write; the ETag, and what If-Match names */
-            version: number;
-            participants: {
-                users: string[];
-                companies: string[];
-            };
-            /** @description fields hidden from everyone outside the owner's company in the current stage */
-            privateFields: string[];
-            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
-            createdAt: string;
-            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
-            updatedAt: string;
-            /** @description the instances running on it */
-            instances: {
-                instanceId: string;
-                stage: string;
-                status: components["schemas"]["InstanceStatus"];
-            }[];
-        };
         Task: {
             id: string;
             key: string;
@@ -1336,7 +1331,10 @@ export interface components {
          *           "key": "lost",
          *           "name": "Lost"
          *         }
-         *       ]
+         *       ],
+         *       "amount": 48000,
+         *       "weightedAmount": 12000,
+         *       "updatedAt": "2026-12-07T10:02:11.000Z"
          *     }
          */
         Instance: {
@@ -1393,8 +1391,98 @@ export interface components {
                 key: string;
                 name: string;
             }[];
+            /** @description the record's amount, as the forecast sums it; absent for a caller outside the owner's company */
+            amount?: number;
+            /** @description amount × the stage's win rate / 100; absent for a caller outside the owner's company */
+            weightedAmount?: number;
+            /** @description the instance's last change: the order of GET /v1/instances?sort=updatedAt */
+            updatedAt: string;
         };
         /**
+         * @description An Instance without history, tasks, allowedMoves and eventId, and with only its record's identity (id, type, ownerId, companyId, partnerCompanyId, contactId): what GET /v1/instances?shape=instance and GET /v1/records/{type}/{id}?shape=instance answer for each instance.
+         * @example {
+         *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
+         *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *       "pipeline": {
+         *         "key": "deals",
+         *         "name": "Deals",
+         *         "version": 2
+         *       },
+         *       "status": "running",
+         *       "stage": {
+         *         "key": "qualify",
+         *         "name": "Qualify",
+         *         "type": "normal",
+         *         "winRate": 25
+         *       },
+         *       "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+         *       "record": {
+         *         "id": "opp_4f1d2c9a7b3e8d60",
+         *         "type": "opportunity",
+         *         "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *         "companyId": "cmp_Hq2v8Rk1Xa4Z"
+         *       },
+         *       "deadline": {
+         *         "at": "2026-12-21T10:02:11.000Z",
+         *         "to": "lost",
+         *         "source": "after",
+         *         "toName": "Lost"
+         *       },
+         *       "amount": 48000,
+         *       "weightedAmount": 12000,
+         *       "updatedAt": "2026-12-07T10:02:11.000Z"
+         *     }
+         */
+        InstanceListItem: {
+            /** @description the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId */
+            id: string;
+            /** @description the readable id, as Temporal and its Web UI know the instance */
+            instanceId: string;
+            pipeline: {
+                key: string;
+                name: string;
+                version: number;
+            };
+            status: components["schemas"]["InstanceStatus"];
+            stage: {
+                key: string;
+                name: string;
+                type: components["schemas"]["StageType"];
+                winRate: number | null;
+            };
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            stageEnteredAt: string;
+            /** @description the record's identity: read GET /v1/records/{type}/{id} (or the instance) for its fields */
+            record: {
+                id: string;
+                /** @description the object type: lead, opportunity, account, contact, order, campaign, partner, or a custom type */
+                type: string;
+                ownerId: string;
+                /** @description the owning (sourcing) company */
+                companyId: string;
+                /** @description the partner company the record is assigned to */
+                partnerCompanyId?: string;
+                contactId?: string;
+            };
+            deadline: {
+                /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+                at: string;
+                /** @description the stage the instance goes to when the deadline passes */
+                to: string;
+                /** @enum {string} */
+                source: "after" | "field";
+                toName: string;
+            } | null;
+            /** @description the record's amount, as the forecast sums it; absent for a caller outside the owner's company */
+            amount?: number;
+            /** @description amount × the stage's win rate / 100; absent for a caller outside the owner's company */
+            weightedAmount?: number;
+            /** @description the instance's last change: the order of GET /v1/instances?sort=updatedAt */
+            updatedAt: string;
+        };
+        /**
+         * @deprecated
+         * @description Deprecated: the default of GET /v1/instances in this release only (Deprecation header); ask shape=instance for InstanceListItem. 1.2 makes that the default.
          * @example {
          *       "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
          *       "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
@@ -1417,7 +1505,7 @@ export interface components {
          *       "updatedAt": "2026-12-07T10:02:11.000Z"
          *     }
          */
-        InstanceListItem: {
+        InstanceSummary: {
             /** @description the opaque instance id (ins_…): use it in URLs; every instance route also takes instanceId */
             id: string;
             instanceId: string;
@@ -1451,6 +1539,159 @@ export interface components {
             seq: number;
             /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
             updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "opp_4f1d2c9a7b3e8d60",
+         *       "type": "opportunity",
+         *       "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *       "creatorId": "usr_Tn3c0Wd9Lp2M",
+         *       "companyId": "cmp_Hq2v8Rk1Xa4Z",
+         *       "fields": {
+         *         "name": "Acme rollout",
+         *         "amount": 48000,
+         *         "stage": "qualify"
+         *       },
+         *       "archived": false,
+         *       "version": 3,
+         *       "participants": {
+         *         "users": [],
+         *         "companies": []
+         *       },
+         *       "privateFields": [],
+         *       "createdAt": "2026-12-01T09:30:00.000Z",
+         *       "updatedAt": "2026-12-07T10:02:11.000Z",
+         *       "instances": [
+         *         {
+         *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
+         *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *           "pipeline": {
+         *             "key": "deals",
+         *             "name": "Deals",
+         *             "version": 2
+         *           },
+         *           "status": "running",
+         *           "stage": {
+         *             "key": "qualify",
+         *             "name": "Qualify",
+         *             "type": "normal",
+         *             "winRate": 25
+         *           },
+         *           "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+         *           "record": {
+         *             "id": "opp_4f1d2c9a7b3e8d60",
+         *             "type": "opportunity",
+         *             "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+         *           },
+         *           "deadline": {
+         *             "at": "2026-12-21T10:02:11.000Z",
+         *             "to": "lost",
+         *             "source": "after",
+         *             "toName": "Lost"
+         *           },
+         *           "amount": 48000,
+         *           "weightedAmount": 12000,
+         *           "updatedAt": "2026-12-07T10:02:11.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        RecordWithInstances: {
+            id: string;
+            /** @description the object type: lead, opportunity, account, contact, order, campaign, partner, or a custom type */
+            type: string;
+            ownerId: string;
+            creatorId?: string;
+            /** @description the owning (sourcing) company */
+            companyId: string;
+            /** @description the partner company the record is assigned to */
+            partnerCompanyId?: string;
+            contactId?: string;
+            fields: {
+                [key: string]: unknown;
+            };
+            archived: boolean;
+            /** @description changes with every write; the ETag, and what If-Match names */
+            version: number;
+            participants: {
+                users: string[];
+                companies: string[];
+            };
+            /** @description fields hidden from everyone outside the owner's company in the current stage */
+            privateFields: string[];
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            createdAt: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            updatedAt: string;
+            /** @description the instances bound to it, in the Instance shape (with shape=instance) */
+            instances: components["schemas"]["InstanceListItem"][];
+        };
+        /**
+         * @deprecated
+         * @description Deprecated: the default of GET /v1/records/{type}/{id} in this release only (Deprecation header); ask shape=instance for RecordWithInstances.
+         * @example {
+         *       "id": "opp_4f1d2c9a7b3e8d60",
+         *       "type": "opportunity",
+         *       "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *       "creatorId": "usr_Tn3c0Wd9Lp2M",
+         *       "companyId": "cmp_Hq2v8Rk1Xa4Z",
+         *       "fields": {
+         *         "name": "Acme rollout",
+         *         "amount": 48000,
+         *         "stage": "qualify"
+         *       },
+         *       "archived": false,
+         *       "version": 3,
+         *       "participants": {
+         *         "users": [],
+         *         "companies": []
+         *       },
+         *       "privateFields": [],
+         *       "createdAt": "2026-12-01T09:30:00.000Z",
+         *       "updatedAt": "2026-12-07T10:02:11.000Z",
+         *       "instances": [
+         *         {
+         *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *           "stage": "qualify",
+         *           "status": "running"
+         *         }
+         *       ]
+         *     }
+         */
+        RecordWithInstanceSummaries: {
+            id: string;
+            /** @description the object type: lead, opportunity, account, contact, order, campaign, partner, or a custom type */
+            type: string;
+            ownerId: string;
+            creatorId?: string;
+            /** @description the owning (sourcing) company */
+            companyId: string;
+            /** @description the partner company the record is assigned to */
+            partnerCompanyId?: string;
+            contactId?: string;
+            fields: {
+                [key: string]: unknown;
+            };
+            archived: boolean;
+            /** @description changes with every write; the ETag, and what If-Match names */
+            version: number;
+            participants: {
+                users: string[];
+                companies: string[];
+            };
+            /** @description fields hidden from everyone outside the owner's company in the current stage */
+            privateFields: string[];
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            createdAt: string;
+            /** @description an ISO-8601 time, e.g. 2026-12-07T09:30:00.000Z */
+            updatedAt: string;
+            /** @description the instances bound to it */
+            instances: {
+                instanceId: string;
+                stage: string;
+                status: components["schemas"]["InstanceStatus"];
+            }[];
         };
         /**
          * @example {
@@ -1536,6 +1777,56 @@ export interface components {
          *         {
          *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
          *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
+         *           "pipeline": {
+         *             "key": "deals",
+         *             "name": "Deals",
+         *             "version": 2
+         *           },
+         *           "status": "running",
+         *           "stage": {
+         *             "key": "qualify",
+         *             "name": "Qualify",
+         *             "type": "normal",
+         *             "winRate": 25
+         *           },
+         *           "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+         *           "record": {
+         *             "id": "opp_4f1d2c9a7b3e8d60",
+         *             "type": "opportunity",
+         *             "ownerId": "usr_Tn3c0Wd9Lp2M",
+         *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+         *           },
+         *           "deadline": {
+         *             "at": "2026-12-21T10:02:11.000Z",
+         *             "to": "lost",
+         *             "source": "after",
+         *             "toName": "Lost"
+         *           },
+         *           "amount": 48000,
+         *           "weightedAmount": 12000,
+         *           "updatedAt": "2026-12-07T10:02:11.000Z"
+         *         }
+         *       ],
+         *       "nextCursor": "eyJxIjoiOXZ4R2hfMmRQUSIsImF0IjpbIjIwMjYtMTItMDciLCJyZWNfOXQ0In0",
+         *       "limit": 50
+         *     }
+         */
+        InstancePage: {
+            items: components["schemas"]["InstanceListItem"][];
+            /** @description send as cursor for the next page (also in Link: rel="next"); null on the last page */
+            nextCursor: string | null;
+            limit: number;
+            /** @description only when the page was asked by offset (deprecated: answered with a Deprecation header) */
+            offset?: number;
+        };
+        /**
+         * @deprecated
+         * @description Deprecated: what GET /v1/instances answers without shape=instance in this release (Deprecation header); 1.2 answers InstancePage by default.
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
+         *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
          *           "chainId": "c1",
          *           "pipelineKey": "deals",
          *           "pipelineName": "Deals",
@@ -1559,8 +1850,8 @@ export interface components {
          *       "limit": 50
          *     }
          */
-        InstancePage: {
-            items: components["schemas"]["InstanceListItem"][];
+        InstanceSummaryPage: {
+            items: components["schemas"]["InstanceSummary"][];
             /** @description send as cursor for the next page (also in Link: rel="next"); null on the last page */
             nextCursor: string | null;
             limit: number;
@@ -2236,7 +2527,7 @@ export interface components {
             /** @description the company whose records' events this endpoint receives */
             companyId: string;
             url: string;
-            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
             /**
              * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
              * @enum {string}
@@ -2281,7 +2572,7 @@ export interface components {
             /** @description the company whose records' events this endpoint receives */
             companyId: string;
             url: string;
-            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
             /**
              * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
              * @enum {string}
@@ -2331,7 +2622,7 @@ export interface components {
             /** @description the company whose records' events this endpoint receives */
             companyId: string;
             url: string;
-            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+            events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
             /**
              * @description how deliveries are signed and shaped; absent (made before 1.2): propeller-v1
              * @enum {string}
@@ -2469,6 +2760,48 @@ export interface components {
             limit: number;
             /** @description only when the page was asked by offset (deprecated: answered with a Deprecation header) */
             offset?: number;
+        };
+        /**
+         * @example {
+         *       "key": "deal_registration",
+         *       "name": "Deal registration",
+         *       "source": "admin",
+         *       "createdAt": "2026-11-20T12:00:00.000Z",
+         *       "createdBy": "usr_Tn3c0Wd9Lp2M"
+         *     }
+         */
+        ObjectType: {
+            /** @description the type as /v1/records/:type takes it */
+            key: string;
+            name?: string;
+            /**
+             * @description pipeline: a published pipeline runs on it or its tasks create it; admin: registered with POST /v1/object-types; builtin: every company has it; upgrade: in use before the registry existed
+             * @enum {string}
+             */
+            source: "pipeline" | "admin" | "builtin" | "upgrade";
+            /** @description when it was registered; null for a built-in type */
+            createdAt: string | null;
+            /** @description the admin who registered it */
+            createdBy?: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "key": "deal_registration",
+         *           "name": "Deal registration",
+         *           "source": "admin",
+         *           "createdAt": "2026-11-20T12:00:00.000Z",
+         *           "createdBy": "usr_Tn3c0Wd9Lp2M"
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        ObjectTypeList: {
+            items: components["schemas"]["ObjectType"][];
+            /** @description with limit or cursor: send as cursor for the next page (also in Link: rel="next"); null on the last page, and when the whole list was asked for */
+            nextCursor: string | null;
         };
         /**
          * @example {
@@ -3058,7 +3391,7 @@ export interface components {
             /** @description the delivery id, `<eventId>:<webhookId>:<type>`: what the receiver dedups by */
             id: string;
             webhookId: string;
-            type: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished") | "webhook.test";
+            type: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created") | "webhook.test";
             status: components["schemas"]["DeliveryStatus"];
             /** @description every try, redeliveries included */
             attempts: number;
@@ -3281,9 +3614,9 @@ export interface components {
         Location: string;
         /** @description true when this is the kept answer of an earlier request with the same Idempotency-Key; absent otherwise. */
         "Idempotent-Replayed": "true";
-        /** @description rel="next": the URL of the next page, when there is one. */
+        /** @description rel="next": the URL of the next page, when there is one; rel="deprecation": where a deprecated form this answer is in is explained (RFC 9745). */
         Link: string;
-        /** @description Sent when the page was asked by offset (RFC 9745): offset is deprecated, use cursor. */
+        /** @description Sent (RFC 9745) when the page was asked by offset (offset is deprecated, use cursor), and when instances are answered in the summary form (stage a string; ask shape=instance). */
         Deprecation: string;
         /** @description Seconds to wait before retrying: on 429, on 503, and on 409 idempotency_in_progress (the first request with the key still runs). */
         "Retry-After": string;
@@ -8801,6 +9134,527 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    listObjectTypes: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the object types */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Link: components["headers"]["Link"];
+                    Deprecation: components["headers"]["Deprecation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "key": "deal_registration",
+                     *           "name": "Deal registration",
+                     *           "source": "admin",
+                     *           "createdAt": "2026-11-20T12:00:00.000Z",
+                     *           "createdBy": "usr_Tn3c0Wd9Lp2M"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ObjectTypeList"];
+                };
+            };
+            /** @description The request is not valid (zod issues in details), or its JSON is malformed. Codes: bad_request, cursor_mismatch, invalid_cursor, invalid_request, malformed_json. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "bad_request" | "cursor_mismatch" | "invalid_cursor" | "invalid_request" | "malformed_json";
+                        };
+                    };
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked. Codes: unauthenticated. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unauthenticated";
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 256 kB. Codes: payload_too_large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description The body is not application/json. Codes: unsupported_media_type. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description Over the requests per minute allowed to this API key (rate_limited); Retry-After says when to retry. Codes: rate_limited. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description An unexpected failure; quote the requestId. Codes: internal. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "internal";
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB cannot be reached, or no answer within the request timeout (timeout: the work may still complete); try again shortly. Codes: database_unavailable, overloaded, timeout. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "database_unavailable" | "overloaded" | "timeout";
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    registerObjectType: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Taken on every POST. The same caller sending the same key to the same route within 24 h gets the first answer again (Idempotent-Replayed: true), and nothing runs twice; another body with the key is 422 idempotency_key_reused; a retry while the first still runs is 409 idempotency_in_progress (Retry-After). Refusals before the operation ran (400, 401, 403, 404, 405, 408, 413, 415, 429) and 5xx are not kept. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    key: string;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the new object type (200 when it was already registered) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "deal_registration",
+                     *       "name": "Deal registration",
+                     *       "source": "admin",
+                     *       "createdAt": "2026-11-20T12:00:00.000Z",
+                     *       "createdBy": "usr_Tn3c0Wd9Lp2M"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ObjectType"];
+                };
+            };
+            /** @description The request is not valid (zod issues in details), or its JSON is malformed. Codes: bad_request, invalid_idempotency_key, invalid_request, malformed_json. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "bad_request" | "invalid_idempotency_key" | "invalid_request" | "malformed_json";
+                        };
+                    };
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked. Codes: unauthenticated. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unauthenticated";
+                        };
+                    };
+                };
+            };
+            /** @description The caller may not do this (e.g. an admin-only route). Codes: forbidden. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description Refused by a pipeline rule (with the rule's code), a duplicate, or conflict: other requests kept changing the same document (read it again and retry). Codes: idempotency_in_progress. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "idempotency_in_progress";
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 256 kB. Codes: payload_too_large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description The body is not application/json. Codes: unsupported_media_type. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description Well-formed, but names something that does not exist or cannot be used here. Codes: idempotency_key_reused. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "idempotency_key_reused";
+                        };
+                    };
+                };
+            };
+            /** @description Over the requests per minute allowed to this API key (rate_limited); Retry-After says when to retry. Codes: rate_limited. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description An unexpected failure; quote the requestId. Codes: internal. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "internal";
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB cannot be reached, or no answer within the request timeout (timeout: the work may still complete); try again shortly. Codes: database_unavailable, overloaded, timeout. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "database_unavailable" | "overloaded" | "timeout";
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getObjectType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the object type */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "deal_registration",
+                     *       "name": "Deal registration",
+                     *       "source": "admin",
+                     *       "createdAt": "2026-11-20T12:00:00.000Z",
+                     *       "createdBy": "usr_Tn3c0Wd9Lp2M"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ObjectType"];
+                };
+            };
+            /** @description The request is not valid (zod issues in details), or its JSON is malformed. Codes: bad_request, invalid_request, malformed_json. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "bad_request" | "invalid_request" | "malformed_json";
+                        };
+                    };
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked. Codes: unauthenticated. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unauthenticated";
+                        };
+                    };
+                };
+            };
+            /** @description The caller may not do this (e.g. an admin-only route). Codes: forbidden. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or not visible to the caller. Codes: unknown_object_type. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unknown_object_type";
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 256 kB. Codes: payload_too_large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description The body is not application/json. Codes: unsupported_media_type. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description Over the requests per minute allowed to this API key (rate_limited); Retry-After says when to retry. Codes: rate_limited. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description An unexpected failure; quote the requestId. Codes: internal. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "internal";
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB cannot be reached, or no answer within the request timeout (timeout: the work may still complete); try again shortly. Codes: database_unavailable, overloaded, timeout. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "database_unavailable" | "overloaded" | "timeout";
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     listWebhooks: {
         parameters: {
             query?: {
@@ -8990,7 +9844,7 @@ export interface operations {
                     companyId: string;
                     /** Format: uri */
                     url: string;
-                    events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+                    events: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
                     /** @enum {string} */
                     scheme?: "propeller-v1" | "standard-v1";
                 };
@@ -9382,7 +10236,7 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     url?: string;
-                    events?: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished")[];
+                    events?: ("stage.entered" | "deadline.fired" | "deadline.approaching" | "task.completed" | "lead.accepted" | "lead.declined" | "lead.converted" | "security.api_key_issued" | "instance.finished" | "record.created")[];
                     active?: boolean;
                 };
             };
@@ -10971,6 +11825,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not found, or not visible to the caller. Codes: unknown_object_type. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unknown_object_type";
+                        };
+                    };
+                };
+            };
             /** @description The body is larger than 256 kB. Codes: payload_too_large. */
             413: {
                 headers: {
@@ -11162,6 +12031,21 @@ export interface operations {
                         error?: {
                             /** @enum {string} */
                             code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or not visible to the caller. Codes: unknown_object_type. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unknown_object_type";
                         };
                     };
                 };
@@ -11387,6 +12271,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not found, or not visible to the caller. Codes: unknown_object_type. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unknown_object_type";
+                        };
+                    };
+                };
+            };
             /** @description Refused by a pipeline rule (with the rule's code), a duplicate, or conflict: other requests kept changing the same document (read it again and retry). Codes: idempotency_in_progress. */
             409: {
                 headers: {
@@ -11502,7 +12401,9 @@ export interface operations {
     };
     getRecord: {
         parameters: {
-            query?: never;
+            query?: {
+                shape?: "instance" | "summary";
+            };
             header?: never;
             path: {
                 type: string;
@@ -11517,6 +12418,8 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    Deprecation: components["headers"]["Deprecation"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11543,9 +12446,36 @@ export interface operations {
                      *       "updatedAt": "2026-12-07T10:02:11.000Z",
                      *       "instances": [
                      *         {
+                     *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
-                     *           "stage": "qualify",
-                     *           "status": "running"
+                     *           "pipeline": {
+                     *             "key": "deals",
+                     *             "name": "Deals",
+                     *             "version": 2
+                     *           },
+                     *           "status": "running",
+                     *           "stage": {
+                     *             "key": "qualify",
+                     *             "name": "Qualify",
+                     *             "type": "normal",
+                     *             "winRate": 25
+                     *           },
+                     *           "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+                     *           "record": {
+                     *             "id": "opp_4f1d2c9a7b3e8d60",
+                     *             "type": "opportunity",
+                     *             "ownerId": "usr_Tn3c0Wd9Lp2M",
+                     *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+                     *           },
+                     *           "deadline": {
+                     *             "at": "2026-12-21T10:02:11.000Z",
+                     *             "to": "lost",
+                     *             "source": "after",
+                     *             "toName": "Lost"
+                     *           },
+                     *           "amount": 48000,
+                     *           "weightedAmount": 12000,
+                     *           "updatedAt": "2026-12-07T10:02:11.000Z"
                      *         }
                      *       ]
                      *     }
@@ -11598,7 +12528,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found, or not visible to the caller. Codes: not_found. */
+            /** @description Not found, or not visible to the caller. Codes: not_found, unknown_object_type. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11608,7 +12538,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error?: {
                             /** @enum {string} */
-                            code?: "not_found";
+                            code?: "not_found" | "unknown_object_type";
                         };
                     };
                 };
@@ -11798,7 +12728,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found, or not visible to the caller. Codes: not_found. */
+            /** @description Not found, or not visible to the caller. Codes: not_found, unknown_object_type. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11808,7 +12738,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error?: {
                             /** @enum {string} */
-                            code?: "not_found";
+                            code?: "not_found" | "unknown_object_type";
                         };
                     };
                 };
@@ -12037,7 +12967,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found, or not visible to the caller. Codes: not_found. */
+            /** @description Not found, or not visible to the caller. Codes: not_found, unknown_object_type. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -12047,7 +12977,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error?: {
                             /** @enum {string} */
-                            code?: "not_found";
+                            code?: "not_found" | "unknown_object_type";
                         };
                     };
                 };
@@ -12147,6 +13077,7 @@ export interface operations {
                 partnerCompanyId?: string;
                 deadlineBefore?: string;
                 sort?: "id" | "updatedAt";
+                shape?: "instance" | "summary";
             };
             header?: never;
             path?: never;
@@ -12154,7 +13085,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description a page of instances */
+            /** @description a page of instances (with shape=instance) */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -12169,22 +13100,33 @@ export interface operations {
                      *         {
                      *           "id": "ins_cGlwZWxpbmU6Y21wX0hxMnY4UmsxWGE0WjpkZWFsczpvcHBvcnR1bml0eTpvcHBfNGYxZDJjOWE3YjNlOGQ2MA",
                      *           "instanceId": "pipeline:cmp_Hq2v8Rk1Xa4Z:deals:opportunity:opp_4f1d2c9a7b3e8d60",
-                     *           "chainId": "c1",
-                     *           "pipelineKey": "deals",
-                     *           "pipelineName": "Deals",
-                     *           "version": 2,
-                     *           "objectType": "opportunity",
-                     *           "recordId": "opp_4f1d2c9a7b3e8d60",
-                     *           "companyId": "cmp_Hq2v8Rk1Xa4Z",
-                     *           "ownerId": "usr_Tn3c0Wd9Lp2M",
+                     *           "pipeline": {
+                     *             "key": "deals",
+                     *             "name": "Deals",
+                     *             "version": 2
+                     *           },
                      *           "status": "running",
-                     *           "stage": "qualify",
-                     *           "stageType": "normal",
+                     *           "stage": {
+                     *             "key": "qualify",
+                     *             "name": "Qualify",
+                     *             "type": "normal",
+                     *             "winRate": 25
+                     *           },
                      *           "stageEnteredAt": "2026-12-07T10:02:11.000Z",
+                     *           "record": {
+                     *             "id": "opp_4f1d2c9a7b3e8d60",
+                     *             "type": "opportunity",
+                     *             "ownerId": "usr_Tn3c0Wd9Lp2M",
+                     *             "companyId": "cmp_Hq2v8Rk1Xa4Z"
+                     *           },
+                     *           "deadline": {
+                     *             "at": "2026-12-21T10:02:11.000Z",
+                     *             "to": "lost",
+                     *             "source": "after",
+                     *             "toName": "Lost"
+                     *           },
                      *           "amount": 48000,
-                     *           "winRate": 25,
                      *           "weightedAmount": 12000,
-                     *           "seq": 2,
                      *           "updatedAt": "2026-12-07T10:02:11.000Z"
                      *         }
                      *       ],
@@ -12445,7 +13387,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -12737,7 +13682,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -13204,7 +14152,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -13517,7 +14468,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -13820,7 +14774,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -14122,7 +15079,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -15220,7 +16180,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -15522,7 +16485,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -15830,7 +16796,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -16132,7 +17101,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];
@@ -16434,7 +17406,10 @@ export interface operations {
                      *           "key": "lost",
                      *           "name": "Lost"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "amount": 48000,
+                     *       "weightedAmount": 12000,
+                     *       "updatedAt": "2026-12-07T10:02:11.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Instance"];

@@ -16,10 +16,13 @@ import type { InstanceClient } from '../instance-client';
 import { linkChecks } from '../links';
 import { answersSummary, type InstanceShape } from '../instance-shape';
 import { presentListedAll } from './listed';
+import type { RecordsCreated } from '../../activities/record-created';
 
 export interface RecordDeps {
   stores: Stores;
   instances: InstanceClient;
+  /** record.created of a record the API writes itself (one no pipeline starts on). */
+  recordsCreated: RecordsCreated;
 }
 
 /** Attempts at finding the record's writer, which changes when instances start or finish meanwhile. */
@@ -75,7 +78,7 @@ export function keyedRecordId(type: string, companyId: string, userId: string, k
   return `${type.slice(0, 3)}_${digest.slice(0, 16)}`;
 }
 
-export function recordUseCases({ stores, instances }: RecordDeps) {
+export function recordUseCases({ stores, instances, recordsCreated }: RecordDeps) {
   const links = linkChecks(stores);
   async function visible(actor: Actor, type: string, id: string): Promise<StoredRecord> {
     const record = await stores.records.get(id);
@@ -106,6 +109,10 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
   /** A keyed create's earlier attempt already wrote the record: answer it as that attempt would have, with the instances it started. */
   async function answerWritten(actor: Actor, record: StoredRecord) {
     if (record.companyId !== (actor.companyId ?? '')) throw notFound('record');
+    // The earlier attempt may have died between its insert and raising record.created (see createAndStart).
+    // Raised again it is the same event, whoever raised it first (this, or the step or trigger that wrote the
+    // record): the same ids, the outbox keeping the first payload, the delivery workflow started once.
+    await recordsCreated([record], actor);
     const running = await stores.instancesOf(record);
     return { ...redactRecord(record, actor), instances: running.map((i): TriggerOutcome => ({ instanceId: i.instanceId, outcome: 'started' })) };
   }
@@ -135,6 +142,11 @@ export function recordUseCases({ stores, instances }: RecordDeps) {
         // A keyed create's earlier attempt wrote it between the read and here.
         if (!(keyed && isDuplicateKey(err))) throw err;
       }
+      // No step writes this record, so no step can raise record.created: it is raised here, before the answer,
+      // as the rest of the API promises its writes. A request that dies in between and is retried with its
+      // Idempotency-Key raises it again (answerWritten) under the same ids; one sent without a key made a
+      // record its caller never heard of, and its retry is another record, with its own event.
+      await recordsCreated([record], actor);
       return { record, instances: [] };
     }
     const [only] = actions;

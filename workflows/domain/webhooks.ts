@@ -14,6 +14,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'lead.converted',
   'security.api_key_issued',
   'instance.finished',
+  'record.created',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -98,6 +99,27 @@ export interface SecurityWebhookPayload {
   reason: string | null;
 }
 
+/**
+ * The body of `record.created`: raised once per record by whatever wrote it
+ * (the API, an instance's step, a record trigger), not by a step of its own
+ * instance. `sequence` is 0: it comes before the first step of any instance on
+ * the record, which is 1.
+ */
+export interface RecordCreatedPayload {
+  id: string;
+  type: 'record.created';
+  occurredAt: string;
+  companyId: string;
+  recordId: string;
+  /** Who created it: the API's caller, or the actor of the step that wrote it. */
+  actor: { userId: string; companyId: string | null };
+  record: { id: string; type: string; version: number; fields: Record<string, unknown> };
+  sequence: 0;
+}
+
+/** A record's one record.created event: its id follows from the record's, so whoever raises it again raises the same event. */
+export const recordCreatedEventId = (recordId: string) => `record:${recordId}`;
+
 /** What `POST /v1/webhooks/:id/test` sends: no subscription needed, delivered like any other. */
 export const WEBHOOK_TEST_EVENT = 'webhook.test';
 
@@ -135,5 +157,5 @@ export type DeliveredEventType = WebhookEventType | typeof WEBHOOK_TEST_EVENT;
 export interface WebhookDelivery {
   id: string;
   webhookId: string;
-  payload: WebhookPayload | SecurityWebhookPayload | TestWebhookPayload;
+  payload: WebhookPayload | RecordCreatedPayload | SecurityWebhookPayload | TestWebhookPayload;
 }
