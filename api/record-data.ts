@@ -4,10 +4,10 @@ import { AppError } from './errors';
 import { readsRecordData } from './tenancy';
 
 /**
- * Every route that reads or changes a company's records, their runs, their
- * pipelines or their webhooks; case-insensitive, as express's routing is.
+ * Every route that reads or changes a company's records, their types, their
+ * runs, their pipelines or their webhooks; case-insensitive, as express's routing is.
  */
-const RECORD_DATA = /^\/v1\/(records|instances|leads|forecast|pipelines|webhooks)(\/|$)/i;
+const RECORD_DATA = /^\/v1\/(records|object-types|instances|leads|forecast|pipelines|webhooks)(\/|$)/i;
 
 /**
  * The platform operator reads no record data: refused here, before a body is

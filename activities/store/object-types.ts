@@ -79,10 +79,16 @@ export function objectTypeStore(db: Db) {
   }
 
   return {
-    /** Built-in types first, then the company's own, each by key. */
-    async list(companyId: string): Promise<ObjectType[]> {
-      const own = ((await registry()).get(companyId) ?? []).filter((d) => !BUILTIN_OBJECT_TYPES.includes(d.key));
-      return [...BUILTIN_OBJECT_TYPES.map(builtin), ...own.map(fromDoc).sort((a, b) => (a.key < b.key ? -1 : 1))];
+    /**
+     * Built-in types first, then those of `companyIds` by key (the first
+     * company's registration of a key when several have it); `'any'`: every company's.
+     */
+    async list(companyIds: readonly string[] | 'any'): Promise<ObjectType[]> {
+      const all = await registry();
+      const companies = companyIds === 'any' ? [...all.keys()] : companyIds;
+      const byKey = new Map<string, ObjectTypeDoc>();
+      for (const c of companies) for (const d of all.get(c) ?? []) if (!BUILTIN_OBJECT_TYPES.includes(d.key) && !byKey.has(d.key)) byKey.set(d.key, d);
+      return [...BUILTIN_OBJECT_TYPES.map(builtin), ...[...byKey.values()].map(fromDoc).sort((a, b) => (a.key < b.key ? -1 : 1))];
     },
 
     /** Whether `key` is a type of any of `companyIds` (a built-in one is everyone's); `'any'` asks of every company. */

@@ -16,12 +16,19 @@ export interface NewObjectTypeBody {
  * type counts for it. Every lookup is in memory (object-types.ts).
  */
 export function objectTypeUseCases({ stores }: { stores: Stores }) {
-  async function known(actor: Actor, type: string): Promise<boolean> {
+  /** The companies whose types the caller takes: its own, and for a partner company's users the owners whose programs it is in. */
+  async function companiesOf(actor: Actor): Promise<string[] | 'any'> {
     const own = actor.companyId ?? '';
-    if (await stores.objectTypes.isRegistered([own], type)) return true;
     const company = own ? await stores.people.getCompany(own) : undefined;
-    if (company?.kind !== 'partner') return false;
-    return stores.objectTypes.isRegistered(company.programs ?? 'any', type);
+    if (company?.kind !== 'partner') return [own];
+    return company.programs ? [own, ...company.programs] : 'any';
+  }
+
+  async function known(actor: Actor, type: string): Promise<boolean> {
+    // The caller's own company first: no company read on the hot path of an owner's record routes.
+    if (await stores.objectTypes.isRegistered([actor.companyId ?? ''], type)) return true;
+    const companies = await companiesOf(actor);
+    return companies.length > 1 || companies === 'any' ? stores.objectTypes.isRegistered(companies, type) : false;
   }
 
   return {
@@ -33,8 +40,9 @@ export function objectTypeUseCases({ stores }: { stores: Stores }) {
       });
     },
 
-    list(actor: Actor): Promise<ObjectType[]> {
-      return stores.objectTypes.list(actor.companyId ?? '');
+    /** The types the caller's record routes take: its company's, and a partner's users' also those of its programs' owners. */
+    async list(actor: Actor): Promise<ObjectType[]> {
+      return stores.objectTypes.list(await companiesOf(actor));
     },
 
     register(actor: Actor, body: NewObjectTypeBody): Promise<{ type: ObjectType; created: boolean }> {

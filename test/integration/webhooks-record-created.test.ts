@@ -11,6 +11,7 @@ import { webhookDeliveriesWorkflowId, type WebhookDeliveriesResult } from '../..
 import { call, type TestUser } from '../support/auth';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { uid } from '../support/factories';
+import { registerObjectTypes } from '../support/object-types';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
 import { isAuthentic, RECEIVER_NETWORKS, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
@@ -128,6 +129,7 @@ describe('record.created: once per record, from whatever wrote it', () => {
 
   it('When a record no pipeline runs on is created through the API, then the owner gets one signed record.created with the whole record, and a webhook not listening gets none', async () => {
     const type = uid('note');
+    await registerObjectTypes(h, admin, type);
     const res = await call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { fields: { title: 'Call back', amount: 12 } } });
     expect(res.status).toBe(201);
     const id = res.body.id as string;
@@ -157,6 +159,7 @@ describe('record.created: once per record, from whatever wrote it', () => {
 
   it('When a keyed create is sent again, even after its kept answer is lost, then the record is still announced once', async () => {
     const type = uid('note');
+    await registerObjectTypes(h, admin, type);
     const send = () => call(h, 'POST', `/v1/records/${type}`, { user: sales, body: { fields: { title: 'Once' } }, headers: { 'idempotency-key': key } });
     const key = uid('key');
     const first = await send();
@@ -176,6 +179,7 @@ describe('record.created: once per record, from whatever wrote it', () => {
 
   it('When a keyed create wrote its record and died before announcing it, then its retry announces it, once', async () => {
     const type = uid('note');
+    await registerObjectTypes(h, admin, type);
     const key = uid('key');
     const id = keyedRecordId(type, demo.companies.owner, sales.actor.userId, key);
     const at = new Date().toISOString();

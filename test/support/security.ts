@@ -219,6 +219,8 @@ export async function seedSecurityWorld(h: Harness): Promise<SecurityWorld> {
   );
   leads.push({ id: owner2Lead.body.id, instanceId: recordInstanceId(owner2, LEAD_KEY, 'lead', owner2Lead.body.id), secrets: owner2Secrets, title: `LEAD-I-${tag}` });
   await registerObjectTypes(h, { companyId: pbUser.actor.companyId! }, 'note');
+  // Initech creates tickets of its own (the matrix's owner2_admin column, the links suite); Acme's come with its manual pipeline.
+  await registerObjectTypes(h, owner2Admin, TICKET);
   const partnerBNote = (await createRecord(h, pbUser, 'note', { fields: { title: 'B only' } })).id;
   const webhookId = await fresh.webhook();
   // The lead stands in Pending: the partner has not accepted it, so its private fields are hidden from partners.
