@@ -55,14 +55,17 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('When an operation can fail, then each 4xx and 5xx answer is the shared error envelope', () => {
+  it('When an operation can fail, then each 4xx and 5xx answer is the shared error envelope, its code narrowed to those listed', () => {
     const envelope = { $ref: '#/components/schemas/Error' };
+    type ErrorAnswer = { description: string; content: { 'application/json': { schema: { allOf: Array<{ $ref?: string; properties?: any }> } } } };
     for (const { key, op } of operations()) {
-      const failures = Object.entries(op.responses as Record<string, { $ref?: string }>).filter(([status]) => Number(status) >= 400);
+      const failures = Object.entries(op.responses as Record<string, ErrorAnswer>).filter(([status]) => Number(status) >= 400);
       if (op.security === undefined) expect([key, failures.map(([s]) => s)]).toEqual([key, expect.arrayContaining(['400', '401'])]);
       for (const [status, response] of failures) {
-        const name = response.$ref?.replace('#/components/responses/', '') ?? '';
-        expect([key, status, doc.components.responses[name]?.content['application/json'].schema]).toEqual([key, status, envelope]);
+        const [shared, narrowed] = response.content['application/json'].schema.allOf;
+        expect([key, status, shared]).toEqual([key, status, envelope]);
+        const codes: string[] = narrowed?.properties.error.properties.code.enum ?? [];
+        expect([key, status, codes.length > 0, response.description]).toEqual([key, status, true, expect.stringContaining(`Codes: ${codes.join(', ')}.`)]);
       }
     }
   });
