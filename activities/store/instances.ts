@@ -248,6 +248,30 @@ export function instanceStore(db: Db) {
     },
 
     /**
+     * Per stage of a pipeline, the instances a board shows (running, or finished in an outcome stage; not
+     * cancelled): how many, the sum of their amounts and of their weighted amounts. One measure per
+     * aggregate, as the forecast does, with $match and $group/$sum only (what FerretDB 1.24 runs).
+     */
+    async board(companyId: string, pipelineKey: string, filter: { ownerId?: string; partnerCompanyId?: string } = {}): Promise<ForecastRow[]> {
+      const $match: Filter<InstanceDoc> = { companyId, pipelineKey, status: { $in: ['running', 'finished'] } };
+      if (filter.ownerId) $match.ownerId = filter.ownerId;
+      if (filter.partnerCompanyId) $match.partnerCompanyId = filter.partnerCompanyId;
+      type Cell = { _id: string; value: number };
+      const sum = (value: 1 | '$amount' | '$weightedAmount') =>
+        instances.aggregate<Cell>([{ $match }, { $group: { _id: '$stage', value: { $sum: value } } }]).toArray();
+      const [count, amount, weightedAmount] = await Promise.all([sum(1), sum('$amount'), sum('$weightedAmount')]);
+      const rows = new Map<string, ForecastRow>();
+      for (const [measure, cells] of [['count', count], ['amount', amount], ['weightedAmount', weightedAmount]] as const) {
+        for (const cell of cells) {
+          const row = rows.get(cell._id) ?? { _id: cell._id, count: 0, amount: 0, weightedAmount: 0 };
+          row[measure] += typeof cell.value === 'number' ? cell.value : 0;
+          rows.set(cell._id, row);
+        }
+      }
+      return [...rows.values()];
+    },
+
+    /**
      * A page of instances, in a stable order: by id (which never changes), or
      * by last change, oldest first (a moved instance goes to the end, so a
      * client paging on reads it again rather than skipping it).

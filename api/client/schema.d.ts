@@ -844,6 +844,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pipelines/{key}/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pipeline's board figures: count, amount and weighted amount per stage
+         * @description For the owning company, from the instance views (not from a page of instances): what a board column header shows.
+         */
+        get: operations["getPipelineBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pipelines/{key}/analytics": {
         parameters: {
             query?: never;
@@ -3337,6 +3357,54 @@ export interface components {
                 temporal: string;
                 mongodb: string;
             };
+        };
+        /**
+         * @description A pipeline's board figures: per stage, the instances a board shows (running, or finished in an outcome stage; not cancelled), the sum of their amounts, and that sum weighted by the stage's win rate.
+         * @example {
+         *       "pipelineKey": "deals",
+         *       "version": 3,
+         *       "ownerId": null,
+         *       "partnerCompanyId": null,
+         *       "stages": [
+         *         {
+         *           "key": "qualify",
+         *           "name": "Qualify",
+         *           "type": "normal",
+         *           "winRate": 25,
+         *           "count": 2,
+         *           "amount": 68000,
+         *           "weightedAmount": 17000
+         *         },
+         *         {
+         *           "key": "won",
+         *           "name": "Won",
+         *           "type": "success",
+         *           "winRate": 100,
+         *           "count": 1,
+         *           "amount": 30000,
+         *           "weightedAmount": 30000
+         *         }
+         *       ]
+         *     }
+         */
+        Board: {
+            pipelineKey: string;
+            /** @description the published version whose stages these are */
+            version: number;
+            /** @description the owner asked for; null for every owner */
+            ownerId: string | null;
+            /** @description the partner company asked for; null for every partner */
+            partnerCompanyId: string | null;
+            /** @description every stage of the version, in order (then any stage of an older version an instance still sits in): its instances' count, amount and weighted amount */
+            stages: {
+                count: number;
+                amount: number;
+                weightedAmount: number;
+                key: string;
+                name: string;
+                type: components["schemas"]["StageType"];
+                winRate: number | null;
+            }[];
         };
         /** @enum {string} */
         DeliveryStatus: "delivered" | "retrying" | "failed" | "skipped";
@@ -15318,6 +15386,200 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Forecast"];
+                };
+            };
+            /** @description The request is not valid (zod issues in details), or its JSON is malformed. Codes: bad_request, invalid_request, malformed_json. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "bad_request" | "invalid_request" | "malformed_json";
+                        };
+                    };
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked. Codes: unauthenticated. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unauthenticated";
+                        };
+                    };
+                };
+            };
+            /** @description The caller may not do this (e.g. an admin-only route). Codes: forbidden. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or not visible to the caller. Codes: not_found. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 256 kB. Codes: payload_too_large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description The body is not application/json. Codes: unsupported_media_type. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description Over the requests per minute allowed to this API key (rate_limited); Retry-After says when to retry. Codes: rate_limited. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description An unexpected failure; quote the requestId. Codes: internal. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "internal";
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB cannot be reached, or no answer within the request timeout (timeout: the work may still complete); try again shortly. Codes: database_unavailable, overloaded, timeout. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {string} */
+                            code?: "database_unavailable" | "overloaded" | "timeout";
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getPipelineBoard: {
+        parameters: {
+            query?: {
+                ownerId?: string;
+                partnerCompanyId?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description per stage of the newest published version, in order */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "pipelineKey": "deals",
+                     *       "version": 3,
+                     *       "ownerId": null,
+                     *       "partnerCompanyId": null,
+                     *       "stages": [
+                     *         {
+                     *           "key": "qualify",
+                     *           "name": "Qualify",
+                     *           "type": "normal",
+                     *           "winRate": 25,
+                     *           "count": 2,
+                     *           "amount": 68000,
+                     *           "weightedAmount": 17000
+                     *         },
+                     *         {
+                     *           "key": "won",
+                     *           "name": "Won",
+                     *           "type": "success",
+                     *           "winRate": 100,
+                     *           "count": 1,
+                     *           "amount": 30000,
+                     *           "weightedAmount": 30000
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Board"];
                 };
             };
             /** @description The request is not valid (zod issues in details), or its JSON is malformed. Codes: bad_request, invalid_request, malformed_json. */

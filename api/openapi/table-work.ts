@@ -1,5 +1,5 @@
 import { PageQuery } from '../cursor';
-import { CancelBody, CompleteTaskBody, AnalyticsParams, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
+import { BoardQuery, CancelBody, CompleteTaskBody, AnalyticsParams, ForecastQuery, InstanceListQuery, MoveBody, ReactivateBody, StartBody } from '../schemas/instances';
 import { CloseBody, ConvertBody, DeclineBody, EmptyBody, ExpirationBody, ReassignBody } from '../schemas/leads';
 import { ObjectTypeParam, RecordCreateBody, RecordGetQuery, RecordListQuery, RecordPatchBody, RecordSearchBody } from '../schemas/records';
 import { ScorecardParams } from '../schemas/scorecard';
@@ -110,6 +110,11 @@ const instances: RouteSpec[] = [
   {
     method: 'get', path: '/v1/forecast', operationId: 'getForecast', tag: 'forecast', summary: 'Weighted value of open opportunities by stage and owner',
     query: ForecastQuery, ok: { status: 200, description: 'totals by stage and by owner', schema: Out.Forecast }, codes: ['forbidden', 'not_found'],
+  },
+  {
+    method: 'get', path: '/v1/pipelines/:key/board', operationId: 'getPipelineBoard', tag: 'forecast', summary: "A pipeline's board figures: count, amount and weighted amount per stage",
+    description: 'For the owning company, from the instance views (not from a page of instances): what a board column header shows.',
+    query: BoardQuery, ok: { status: 200, description: 'per stage of the newest published version, in order', schema: Out.Board }, codes: ['forbidden', 'not_found'],
   },
   {
     method: 'get', path: '/v1/pipelines/:key/analytics', operationId: 'getPipelineFunnel', tag: 'forecast', summary: "A pipeline's funnel over [from, to)",

@@ -4,7 +4,8 @@ import { actorOf } from '../actor';
 import { handle } from '../errors';
 import { renderFunnelSvg, type FunnelInput } from '../funnel-svg';
 import { param } from '../params';
-import { AnalyticsQuery, ForecastQuery } from '../schemas/instances';
+import { AnalyticsQuery, BoardQuery, ForecastQuery } from '../schemas/instances';
+import { boardUseCase } from '../use-cases/board';
 import { analyticsUseCase } from '../use-cases/analytics';
 import { forecastUseCase } from '../use-cases/forecast';
 
@@ -25,8 +26,12 @@ export function forecastRoutes(deps: AppDeps): Router {
   const router = Router();
   const forecast = forecastUseCase(deps);
   const analytics = analyticsUseCase(deps);
+  const board = boardUseCase(deps);
   router.get('/v1/forecast', handle(async (req, res) => {
     res.json(await forecast(actorOf(req), ForecastQuery.parse(req.query)));
+  }));
+  router.get('/v1/pipelines/:key/board', handle(async (req, res) => {
+    res.json(await board(actorOf(req), param(req, 'key'), BoardQuery.parse(req.query)));
   }));
   router.get('/v1/pipelines/:key/analytics', handle(async (req, res) => {
     const funnel = await analytics(actorOf(req), param(req, 'key'), AnalyticsQuery.parse(req.query));

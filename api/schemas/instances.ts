@@ -76,6 +76,11 @@ export const ReactivateBody = z.strictObject({
 
 export const ForecastQuery = z.strictObject({ pipelineKey: key, ownerId: id.optional() });
 
+export const BoardQuery = z.strictObject({
+  ownerId: id.optional().meta({ description: 'the instances of records this user owns' }),
+  partnerCompanyId: id.optional().meta({ description: 'the instances of records sent to this partner company' }),
+});
+
 /** A year and a day at most: what one answer reads stays bounded. */
 export const MAX_ANALYTICS_DAYS = 366;
 const DAY_MS = 86_400_000;

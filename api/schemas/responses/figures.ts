@@ -107,3 +107,29 @@ export const Health = z
 export const Ready = z
   .object({ status: z.literal('ready'), checks: z.object({ temporal: z.string(), mongodb: z.string() }) })
   .meta({ id: 'Ready', examples: [{ status: 'ready', checks: { temporal: 'ok', mongodb: 'ok' } }] });
+
+export const Board = z
+  .object({
+    pipelineKey: z.string(),
+    version: z.number().int().meta({ description: 'the published version whose stages these are' }),
+    ownerId: z.string().nullable().meta({ description: 'the owner asked for; null for every owner' }),
+    partnerCompanyId: z.string().nullable().meta({ description: 'the partner company asked for; null for every partner' }),
+    stages: z
+      .array(Totals.extend({ key: z.string(), name: z.string(), type: StageType, winRate: z.number().nullable() }))
+      .meta({ description: "every stage of the version, in order (then any stage of an older version an instance still sits in): its instances' count, amount and weighted amount" }),
+  })
+  .meta({
+    id: 'Board',
+    description:
+      "A pipeline's board figures: per stage, the instances a board shows (running, or finished in an outcome stage; not cancelled), the sum of their amounts, and that sum weighted by the stage's win rate.",
+    examples: [{
+      pipelineKey: 'deals',
+      version: 3,
+      ownerId: null,
+      partnerCompanyId: null,
+      stages: [
+        { key: 'qualify', name: 'Qualify', type: 'normal', winRate: 25, count: 2, amount: 68000, weightedAmount: 17000 },
+        { key: 'won', name: 'Won', type: 'success', winRate: 100, count: 1, amount: 30000, weightedAmount: 30000 },
+      ],
+    }],
+  });
