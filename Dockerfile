@@ -13,7 +13,9 @@ COPY . .
 # The worker can bundle dist/workflows at start (webpack, a few seconds per replica);
 # bundling once here makes every replica start at once and fails the build, not the
 # deployment, when workflow code cannot be bundled.
+# The console (Preact, built by vite from the npm packages) goes where dist/api/console.ts serves it from.
 RUN npm run build \
+ && npm run console:build && mkdir -p dist/console && cp -r console/dist dist/console/dist \
  && node -e "require('@temporalio/worker').bundleWorkflowCode({ workflowsPath: require.resolve('./dist/workflows') }).then(({ code }) => require('node:fs').writeFileSync('dist/workflow-bundle.js', code))"
 
 # --- runtime: production dependencies and dist/ only, as the unprivileged `node` user ---

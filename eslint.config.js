@@ -38,7 +38,7 @@ const activityImports = {
 };
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'scripts/ferretdb/'] },
+  { ignores: ['node_modules/', 'dist/', 'console/dist/', '.data/', 'coverage/', 'scripts/ferretdb/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

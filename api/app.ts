@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS, rateLimitPerKey, requestTimeout } from './limits';
 import { routeTable } from './openapi/document';
 import { recordDataGuard } from './record-data';
 import { docsRoutes } from './openapi/serve';
+import { consoleRoutes } from './console';
 import { httpMetrics, requestLogger } from './observability';
 import { forecastRoutes } from './routes/forecast';
 import { healthRoutes } from './routes/health';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestTimeout(limits.requestTimeoutMs));
   app.use(healthRoutes(deps));
   app.use(docsRoutes());
+  app.use(consoleRoutes());
   // Health and readiness above are never shed; everything below waits for a turn or is shed before it is read.
   app.use(
     admissionControl(limits.admission, {

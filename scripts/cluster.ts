@@ -5,6 +5,7 @@ import { defaultLayout, parsePostgresUrl, postgresDatabaseUrl } from './stack/cl
 import { ensureDatabase, startTemporalCluster } from './stack/cluster';
 import { assertPortFree, PortInUseError } from './stack/ports';
 import { startTogether, waitUntil } from './stack/process';
+import { ensureConsoleBuilt } from './stack/console-build';
 import { printSeed, say, sayRunning, seedStack, ServiceGroup, spawnPropeller, workerPolling } from './stack/propeller';
 import { ensureFerretdb, ensureTemporalCluster, ProvisionError } from './stack/provision';
 import { startFerretdb } from './stack/servers';
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
 
   const seed = await seedStack(config, ferretdb.uri, config.local.dataDir);
   const base = { ...process.env, TEMPORAL_ADDRESS: cluster.address, MONGODB_URI: ferretdb.uri };
+  // The API serves the console's build: make it when it is missing or older than its sources.
+  ensureConsoleBuilt(say);
   const workers = Array.from({ length: WORKER_PROCESSES }, (_, i) =>
     group.add(spawnPropeller(`worker-${i + 1}`, 'workers/main.ts', { ...base, WORKER_METRICS_PORT: String(config.worker.metrics.port + i) }, logDir)),
   );
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
 
   sayRunning('on a Temporal cluster');
   say(`  API            ${apiUrls.join('  ')}`);
+  say(`  Console        ${apiUrls.map((u) => `${u}/console`).join('  ')}  (sign in with an API key below)`);
   say(`  Temporal UI    ${cluster.uiUrl}`);
   say(`  Temporal       ${cluster.address} (namespace ${config.temporal.namespace}, ${layout.nodes.length} processes on PostgreSQL ${pg.host}:${pg.port})`);
   for (const node of layout.nodes) say(`    ${node.name.padEnd(12)} ${node.ip}:${node.grpcPort}`);

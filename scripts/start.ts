@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, mongoUri, temporalAddress, type Config } from 
 import { temporalConnectionOptions } from '../lib/temporal';
 import { assertPortFree, PortInUseError } from './stack/ports';
 import { waitUntil } from './stack/process';
+import { ensureConsoleBuilt } from './stack/console-build';
 import { printSeed, say, sayRunning, seedStack, ServiceGroup, spawnPropeller, workerPolling } from './stack/propeller';
 import { ensureFerretdb, ensureTemporalCli, ProvisionError } from './stack/provision';
 import { ensureSearchAttributes } from './stack/search-attributes';
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
   const seed = await seedStack(config, mongoUri(config), dataDir);
 
   const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(config), MONGODB_URI: mongoUri(config) };
+  // The API serves the console's build: make it when it is missing or older than its sources.
+  ensureConsoleBuilt(say);
   const worker = group.add(spawnPropeller('worker', 'workers/main.ts', env, logDir));
   const api = group.add(spawnPropeller('api', 'api/main.ts', env, logDir));
 
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
 
   sayRunning();
   say(`  API            ${apiUrl}`);
+  say(`  Console        ${apiUrl}/console  (sign in with an API key below)`);
   say(`  API metrics    http://${config.api.metrics.host}:${config.api.metrics.port}/metrics`);
   say(`  Temporal UI    ${config.temporal.address ? '(your Temporal service)' : `http://127.0.0.1:${config.local.temporalUiPort}`}`);
   say(`  Temporal       ${temporalAddress(config)} (namespace ${config.temporal.namespace})`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureConsoleBuilt } from '../../scripts/stack/console-build';
 import { ensureFerretdb, ensureTemporalCli } from '../../scripts/stack/provision';
 import { freePort } from '../../scripts/stack/ports';
 import { startFerretdb, startTemporalDevServer } from '../../scripts/stack/servers';
@@ -15,6 +16,8 @@ import { STACK_ENV, type TestStack } from './stack';
 export default async function globalSetup(): Promise<void> {
   const say = (line: string) => process.stderr.write(`[test stack] ${line}\n`);
   const [temporalBinary, ferretdbBinary] = await Promise.all([ensureTemporalCli({ say }), ensureFerretdb({ say })]);
+  // Every harness's API serves the console (test/integration/console.test.ts drives it).
+  ensureConsoleBuilt(say);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'propeller-test-'));
   const [temporalPort, uiPort, metricsPort, ferretdbPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 
