@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
+import { expressRoutes } from '../test/support/openapi';
 import { CONSOLE_CSP, consoleRoutes } from './console';
 
 /** The console's files as the API serves them: from a build directory, with the CSP on every answer. */
@@ -62,6 +63,16 @@ describe('consoleRoutes', () => {
   it('leaves every other path to the API', async () => {
     expect((await fetch(`${base}/consoles`)).status).toBe(418);
     expect((await fetch(`${base}/v1/me`)).status).toBe(418);
+  });
+
+  it('adds no route: the console is a client of the API, not an operation of its OpenAPI document', () => {
+    const app = express();
+    app.use(consoleRoutes(dir));
+    expect(expressRoutes(app)).toEqual([]);
+  });
+
+  it('leaves other methods to the API', async () => {
+    expect((await fetch(`${base}/console`, { method: 'POST' })).status).toBe(418);
   });
 
   it('says how to build the console when it is not built', async () => {

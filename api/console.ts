@@ -48,13 +48,18 @@ export function consoleRoutes(dist = CONSOLE_DIST): Router {
   router.use('/console/assets', (_req, res) => {
     res.status(404).type('text/plain').set('Cache-Control', 'no-store').send('No such file.\n');
   });
-  const page = (_req: express.Request, res: Response) => {
+  const page = (req: express.Request, res: Response, next: express.NextFunction) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      next();
+      return;
+    }
     if (!fs.existsSync(index)) {
       res.status(503).type('text/plain').set('Cache-Control', 'no-store').send('The console is not built: run `npm run console:build`.\n');
       return;
     }
     res.set('Cache-Control', 'no-cache').sendFile(index);
   };
-  router.get(['/console', '/console/*rest'], page);
+  // A middleware, not a route: the console is a client of the API, not an operation of its OpenAPI document.
+  router.use('/console', page);
   return router;
 }

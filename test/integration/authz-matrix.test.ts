@@ -125,6 +125,7 @@ const MATRIX: Array<[op: string, expected: Statuses, request: Factory]> = [
   ['POST /v1/instances/{id}/reactivate',               [403,  200,  404,  200,  404,  404,  404,  401,  401], async (w, obj) => post(`${instancePath((await obj(w.fresh.lostOpportunity)).instanceId)}/reactivate`, {})],
   ['POST /v1/instances/{id}/cancel',                   [403,  200,  404,  403,  403,  403,  403,  401,  401], async (w, obj) => post(`${instancePath((await obj(w.fresh.lead)).instanceId)}/cancel`, { reason: 'matrix' })],
   ['GET /v1/forecast',                                 [403,  200,  200,  200,  403,  403,  403,  401,  401], () => get('/v1/forecast?pipelineKey=opportunity-propulsion')],
+  ['GET /v1/pipelines/{key}/board',                    [403,  200,  200,  200,  403,  403,  403,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/board`)],
   ['GET /v1/pipelines/{key}/analytics',                [403,  200,  200,  200,  403,  403,  403,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/analytics`)],
   ['GET /v1/pipelines/{key}/analytics.svg',            [403,  200,  200,  200,  403,  403,  403,  401,  401], () => get(`/v1/pipelines/${LEAD_KEY}/analytics.svg`)],
   ['GET /v1/partners/scorecard',                       [403,  200,  200,  200,  200,  200,  200,  401,  401], () => get('/v1/partners/scorecard?pipelineKey=partner-lead')],

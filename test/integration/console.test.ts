@@ -63,6 +63,7 @@ if (!haveChromium) {
       tasks: [{ key: 'sign', name: 'Sign the NDA', assignee: { kind: 'owner' }, required: false, kind: 'edit_fields', fields: ['nda'] }],
     },
     { key: 'negotiate', name: 'Negotiate', type: 'normal', winRate: 70, rules: { requiredTasks: ['sign'] } },
+    { key: 'trial', name: 'Trial', type: 'normal', winRate: 30, deadline: { after: '4s', to: 'expired' } },
     { key: 'won', name: 'Won', type: 'success', winRate: 100 },
     { key: 'lost', name: 'Lost', type: 'failure', winRate: 0, rules: { requireReason: true } },
     { key: 'expired', name: 'Expired', type: 'failure', winRate: 0 },
@@ -229,6 +230,26 @@ if (!haveChromium) {
     expect(Date.now() - t0).toBeLessThanOrEqual(LIVE_MS);
     expect(await page.evaluate(() => performance.timeOrigin)).toBe(before);
     await eventually(async () => (await column('won').locator('.column-head').getByTestId('count').textContent()) === '1', LIVE_MS);
+  });
+
+  it('shows a deadline that fires moving its card within 2 s, without a reload', async () => {
+    const before = await page.evaluate(() => performance.timeOrigin);
+    const record = await createRecord(h, sales, 'opportunity', { fields: { title: 'Delta deal', amount: 500 } });
+    const started = await startInstance(h, sales, def.key, record.id);
+    expect(started.status).toBe(201);
+    const moved = await call(h, 'POST', `${instancePath(started.body.instanceId)}/moves`, { user: sales, body: { to: 'trial' } });
+    expect(moved.status).toBe(200);
+    const inTrial = column('trial').locator('[data-testid="card"]').filter({ hasText: 'Delta deal' });
+    await inTrial.waitFor({ timeout: UI_MS });
+    expect(await inTrial.getByTestId('countdown').textContent()).toMatch(/^in [0-4]s → Expired$/);
+
+    await column('expired').locator('[data-testid="card"]').filter({ hasText: 'Delta deal' }).waitFor({ timeout: UI_MS });
+    const seenAt = Date.now();
+    const fired = (await call(h, 'GET', instancePath(started.body.instanceId), { user: sales })).body;
+    expect(fired.stage.key).toBe('expired');
+    // From the moment the deadline moved the instance to the moment the board showed it.
+    expect(seenAt - Date.parse(fired.stageEnteredAt)).toBeLessThanOrEqual(LIVE_MS);
+    expect(await page.evaluate(() => performance.timeOrigin)).toBe(before);
   });
 
   it('renders hostile record text as text: no element made of it, no dialog, no console error', async () => {
