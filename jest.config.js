@@ -13,7 +13,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/{lib,workflows,activities,api,workers,scripts}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{lib,workflows,activities,api,workers,scripts}/**/*.test.ts', '<rootDir>/console/src/**/*.test.ts'],
     },
     {
       displayName: 'integration',

@@ -41,7 +41,7 @@ describe('GET /v1/pipelines/:key/board', () => {
     await h?.stop();
   });
 
-  it('answers every stage in order with its count, amount and weighted amount', async () => {
+  it('When sales asks for a board, then every stage comes in order with its count, amount and weighted amount', async () => {
     await eventually(async () => {
       const res = await call(h, 'GET', `/v1/pipelines/${def.key}/board`, { user: sales });
       expect(res.status).toBe(200);
@@ -61,14 +61,14 @@ describe('GET /v1/pipelines/:key/board', () => {
     });
   });
 
-  it('narrows to an owner', async () => {
+  it('When the board is asked for one owner, then it counts only that owner\'s instances', async () => {
     const res = await call(h, 'GET', `/v1/pipelines/${def.key}/board?ownerId=${admin.actor.userId}`, { user: sales });
     expect(res.status).toBe(200);
     expect(res.body.ownerId).toBe(admin.actor.userId);
     expect(res.body.stages.map((s: { count: number }) => s.count)).toEqual([0, 0, 0, 0]);
   });
 
-  it("is the owning company's: a partner is refused, an unknown pipeline is not found", async () => {
+  it('When a partner asks, then 403; when the pipeline is unknown, then 404', async () => {
     expect((await call(h, 'GET', `/v1/pipelines/${def.key}/board`, { user: demo.users.partnerA_user })).status).toBe(403);
     const missing = await call(h, 'GET', '/v1/pipelines/no-such-pipeline/board', { user: sales });
     expect(missing.status).toBe(404);
