@@ -64,7 +64,8 @@ export function App() {
       .then((a) => live && setMe(dataOf(a)))
       .catch((err) => {
         if (!live) return;
-        if (err instanceof SignedOut) signOut(`Signed out: ${err.message}`);
+        // The first call with a key: a 401 here is the key refused at sign-in, not a session ending.
+        if (err instanceof SignedOut) signOut(`Key refused: ${err.message}`);
         else setReason(err instanceof Error ? err.message : String(err));
       });
     return () => {

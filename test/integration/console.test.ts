@@ -130,7 +130,9 @@ if (!haveChromium) {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const reason = page.getByTestId('signin-reason');
     await reason.waitFor({ timeout: UI_MS });
-    expect(await reason.textContent()).toMatch(/Signed out: .+/);
+    const refused = await fetch(`${h.apiUrl}/v1/me`, { headers: { authorization: 'Bearer pk_not_a_real_key' } });
+    expect(refused.status).toBe(401);
+    expect(await reason.textContent()).toBe(`Key refused: ${((await refused.json()) as any).error.message}`);
     expect(await page.evaluate(sessionEntries)).toBe(0);
 
     const me = (await call(h, 'GET', '/v1/me', { user: sales })).body;
