@@ -274,6 +274,30 @@ if (!haveChromium) {
     expect(consoleErrors).toEqual([]);
   });
 
+  it("When the board is filtered by text and by partner, then only those cards show and the headers are the API's figures for that partner", async () => {
+    const search = page.getByLabel('Search titles');
+    await search.fill('alpha');
+    await eventually(async () => (await page.locator('[data-testid="card"]').allTextContents()).length === 1, UI_MS);
+    expect(await page.locator('[data-testid="card"] .title').allTextContents()).toEqual([deals.alpha.title]);
+    await search.fill('');
+
+    // Delta has no partner: with partner A picked, it leaves its column and the figures.
+    await page.getByLabel('Partner').selectOption(demo.companies.partnerA);
+    await eventually(async () => (await column('expired').locator('[data-testid="card"]').count()) === 0, UI_MS);
+    const figures = (await call(h, 'GET', `/v1/pipelines/${def.key}/board?partnerCompanyId=${demo.companies.partnerA}`, { user: sales })).body;
+    expect(figures.stages.find((st: { key: string }) => st.key === 'expired').count).toBe(0);
+    await eventually(async () => {
+      for (const st of figures.stages) {
+        const head = column(st.key).locator('.column-head');
+        if ((await head.getByTestId('count').textContent()) !== String(st.count)) return false;
+        expect(await column(st.key).locator('[data-testid="card"]').count()).toBe(st.count);
+      }
+      return true;
+    }, UI_MS);
+    await page.getByLabel('Partner').selectOption('');
+    await column('expired').locator('[data-testid="card"]').filter({ hasText: 'Delta deal' }).waitFor({ timeout: UI_MS });
+  });
+
   it('When the person signs out, then the key is forgotten and the sign-in form is back', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor({ timeout: UI_MS });
