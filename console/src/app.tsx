@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Client, Schemas } from '../../api/client';
 import { Board } from './board';
+import { Inbox } from './inbox';
 import { apiFor, dataOf, forgetKey, Refused, SignedOut, storedKey, storeKey } from './session';
 
 type Me = Schemas['Me'];
@@ -103,7 +104,7 @@ export function App() {
           Sign out
         </button>
       </header>
-      {me.company.kind === 'owner' ? <Pipelines api={api} guard={guard} /> : <p class="note">The board is for the owning company's admins and sales.</p>}
+      {me.company.kind === 'owner' ? <Pipelines api={api} guard={guard} /> : <Inbox api={api} guard={guard} me={me} />}
     </div>
   );
 }
