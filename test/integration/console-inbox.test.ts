@@ -179,6 +179,31 @@ const secrets = (tag: string) => {
     await eventually(async () => (await acme.locator('[data-field="opportunityId"]').textContent()) === record.fields.opportunityId, UI_MS);
   });
 
+  it("When the partner converts by linking an opportunity, then another partner's is refused with the API's message, and one it can see links the lead", async () => {
+    const linked = await sendLead(sales, demo.companies.owner, 'Linkable lead', demo.companies.partnerA);
+    expect((await call(h, 'POST', `/v1/leads/${linked.id}/accept`, { user: partner, body: {} })).status).toBe(200);
+    const ofB = await call(h, 'POST', '/v1/records/opportunity', { user: sales, body: { fields: { title: 'B deal' }, partnerCompanyId: demo.companies.partnerB } });
+    const ofA = await call(h, 'POST', '/v1/records/opportunity', { user: sales, body: { fields: { title: 'A deal' }, partnerCompanyId: demo.companies.partnerA } });
+    expect([ofB.status, ofA.status]).toEqual([201, 201]);
+    const item = lead(linked.title);
+    await item.getByRole('button', { name: 'Convert…' }).click();
+    const form = item.getByRole('form', { name: `Convert ${linked.title}` });
+    await form.getByLabel('an existing opportunity').check();
+    await form.getByLabel('Opportunity id').fill(ofB.body.id);
+    await form.getByRole('button', { name: 'Convert', exact: true }).click();
+    const error = item.getByTestId('lead-error');
+    await error.waitFor({ timeout: UI_MS });
+    const refused = await call(h, 'POST', `/v1/leads/${linked.id}/convert`, { user: partner, body: { opportunityId: ofB.body.id } });
+    expect(refused.status).toBe(422);
+    expect(await error.textContent()).toBe(refused.body.error.message);
+
+    await form.getByLabel('Opportunity id').fill(ofA.body.id);
+    await form.getByRole('button', { name: 'Convert', exact: true }).click();
+    await eventually(async () => (await item.getByTestId('lead-stage').textContent()) === 'Closed-Converted', UI_MS);
+    expect((await call(h, 'GET', `/v1/records/lead/${linked.id}`, { user: partner })).body.fields).toMatchObject({ status: 'closed_converted', opportunityId: ofA.body.id });
+    expect(await item.getByTestId('lead-error').count()).toBe(0);
+  });
+
   it("When the partner declines without a reason, then the API's message is shown and nothing changes; with a reason, the lead is declined", async () => {
     const initech = lead(leads.initech.title);
     await initech.getByRole('button', { name: 'Decline…' }).click();
