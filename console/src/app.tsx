@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Client, Schemas } from '../../api/client';
 import { Board } from './board';
+import { InstancePage } from './instance';
+import { useRoute } from './route';
 import { apiFor, dataOf, forgetKey, Refused, SignedOut, storedKey, storeKey } from './session';
 
 type Me = Schemas['Me'];
@@ -39,6 +41,7 @@ export function App() {
   });
   const [me, setMe] = useState<Me | null>(null);
   const [reason, setReason] = useState<string | null>(null);
+  const route = useRoute();
 
   const signOut = useCallback((why: string | null) => {
     forgetKey();
@@ -103,7 +106,9 @@ export function App() {
           Sign out
         </button>
       </header>
-      {me.company.kind === 'owner' ? <Pipelines api={api} guard={guard} /> : <p class="note">The board is for the owning company's admins and sales.</p>}
+      {route.page === 'instance' ? (
+        <InstancePage key={route.instanceId} api={api} guard={guard} instanceId={route.instanceId} />
+      ) : me.company.kind === 'owner' ? <Pipelines api={api} guard={guard} /> : <p class="note">The board is for the owning company's admins and sales.</p>}
     </div>
   );
 }
