@@ -107,7 +107,7 @@ export function App() {
         </button>
       </header>
       {route.page === 'instance' ? (
-        <InstancePage key={route.instanceId} api={api} guard={guard} instanceId={route.instanceId} />
+        <InstancePage key={route.instanceId} api={api} guard={guard} instanceId={route.instanceId} webUi={me.temporalWebUi} />
       ) : me.company.kind === 'owner' ? <Pipelines api={api} guard={guard} /> : <p class="note">The board is for the owning company's admins and sales.</p>}
     </div>
   );

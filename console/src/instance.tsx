@@ -4,7 +4,7 @@ import { parseDuration } from '../../workflows/domain/duration';
 import type { Guard } from './app';
 import { allPages, POLL_MS } from './board';
 import { countdown, span, textOf, valueOf } from './format';
-import { BASE } from './paths';
+import { BASE, webUiHref } from './paths';
 import { followLink } from './route';
 import { dataOf, Refused } from './session';
 
@@ -12,6 +12,7 @@ type Detail = Schemas['Instance'];
 type Task = Schemas['Task'];
 type AuditEvent = Schemas['AuditEvent'];
 type Version = Schemas['PipelineVersion'];
+type WebUi = Schemas['Me']['temporalWebUi'];
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 const messageOf = (err: unknown) => (err instanceof Refused || err instanceof Error ? err.message : String(err));
@@ -21,7 +22,7 @@ const messageOf = (err: unknown) => (err instanceof Refused || err instanceof Er
  * the time in each stage, the open tasks with their forms, the deadline and its reminders, the audit
  * trail and the workflow id Temporal knows it by. Polled, so a change made elsewhere shows within 2 s.
  */
-export function InstancePage({ api, guard, instanceId }: { api: Client; guard: Guard; instanceId: string }) {
+export function InstancePage({ api, guard, instanceId, webUi }: { api: Client; guard: Guard; instanceId: string; webUi: WebUi }) {
   const [detail, setDetail] = useState<Detail | null>(null);
   const [events, setEvents] = useState<AuditEvent[]>([]);
   const [version, setVersion] = useState<Version | null>(null);
@@ -269,7 +270,15 @@ export function InstancePage({ api, guard, instanceId }: { api: Client; guard: G
         <p>
           Workflow id <code data-testid="workflow-id">{detail.instanceId}</code>
         </p>
-        <p class="note">Search for it in the Temporal Web UI (npm start prints its address).</p>
+        {webUi ? (
+          <p>
+            <a href={webUiHref(webUi, detail.instanceId)} target="_blank" rel="noopener noreferrer" data-testid="web-ui-link">
+              Open the run in the Temporal Web UI
+            </a>
+          </p>
+        ) : (
+          <p class="note">The API does not say where the Temporal Web UI is (TEMPORAL_UI_URL): search for this id there.</p>
+        )}
       </section>
     </main>
   );

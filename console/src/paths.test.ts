@@ -1,4 +1,4 @@
-import { instanceHref, routeOf } from './paths';
+import { instanceHref, routeOf, webUiHref } from './paths';
 
 describe('console routes', () => {
   const id = 'pipeline:cmp_1:deals:opportunity:opp_1';
@@ -13,5 +13,11 @@ describe('console routes', () => {
     for (const p of ['/console', '/console/', '/console/instances', '/console/instances/', '/console/instances/a/b', '/console/other', '/console/instances/%E0%A4%A']) {
       expect(routeOf(p)).toEqual({ page: 'home' });
     }
+  });
+
+  it("When the Web UI's address is known, then the link lists the runs of the instance's workflow id in its namespace", () => {
+    const href = webUiHref({ url: 'http://127.0.0.1:8233/', namespace: 'default' }, id);
+    expect(href).toBe(`http://127.0.0.1:8233/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${id}"`)}`);
+    expect(new URL(href).searchParams.get('query')).toBe(`WorkflowId="${id}"`);
   });
 });

@@ -20,3 +20,7 @@ export function routeOf(pathname: string): Route {
   }
   return { page: 'home' };
 }
+
+/** The Temporal Web UI's list of the runs of one workflow id: the instance's run, a click away (the API knows no run id). */
+export const webUiHref = (ui: { url: string; namespace: string }, workflowId: string): string =>
+  `${ui.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows?query=${encodeURIComponent(`WorkflowId="${workflowId}"`)}`;
