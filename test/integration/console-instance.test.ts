@@ -51,7 +51,16 @@ if (!haveChromium) process.stderr.write(`[console-instance.test] SKIPPED: ${CHRO
       reminders: [{ before: '1d' }],
       tasks: [{ key: 'nda', name: 'Sign the NDA', assignee: { kind: 'owner' }, required: true, kind: 'edit_fields', fields: ['nda'] }],
     },
-    { key: 'propose', name: 'Propose', type: 'normal', winRate: 50 },
+    {
+      key: 'propose',
+      name: 'Propose',
+      type: 'normal',
+      winRate: 50,
+      tasks: [
+        { key: 'quote', name: 'Make the quotation', assignee: { kind: 'owner' }, required: false, kind: 'create_record', recordType: 'quotation', linkField: 'quotationId' },
+        { key: 'contract', name: 'Link the contract', assignee: { kind: 'owner' }, required: false, kind: 'create_record', recordType: 'contract', linkField: 'contractId' },
+      ],
+    },
     { key: 'won', name: 'Won', type: 'success', winRate: 100 },
     { key: 'lost', name: 'Lost', type: 'failure', winRate: 0 },
   ]);
@@ -191,6 +200,31 @@ if (!haveChromium) process.stderr.write(`[console-instance.test] SKIPPED: ${CHRO
     expect(Date.now() - t0).toBeLessThanOrEqual(LIVE_MS);
     expect(await page.getByTestId('instance-stage').textContent()).toBe('Propose');
     expect(await page.evaluate(() => performance.timeOrigin)).toBe(before);
+  });
+
+  it('When tasks create or link a record, then their forms create one, or link the id typed, and the API holds the links', async () => {
+    const quote = openTask('Make the quotation');
+    await quote.waitFor({ timeout: UI_MS });
+    await quote.getByLabel('Create a new quotation').check();
+    await quote.getByLabel('Title of the new quotation').fill('Quote for Alpha');
+    await quote.getByRole('button', { name: 'Complete' }).click();
+    await page.getByTestId('done-tasks').getByText('Make the quotation').waitFor({ timeout: UI_MS });
+
+    const contract = await createRecord(h, sales, 'contract', { fields: { title: 'Alpha contract' } });
+    const link = openTask('Link the contract');
+    await link.getByLabel('contract id (contractId)').fill('ctr_not_there');
+    await link.getByRole('button', { name: 'Complete' }).click();
+    await link.getByTestId('task-error').waitFor({ timeout: UI_MS });
+    await link.getByLabel('contract id (contractId)').fill(contract.id);
+    await link.getByRole('button', { name: 'Complete' }).click();
+    await page.getByTestId('done-tasks').getByText('Link the contract').waitFor({ timeout: UI_MS });
+
+    const detail = await detailOf(deals.alpha.instanceId);
+    expect(detail.tasks.open).toEqual([]);
+    expect(detail.record.fields.contractId).toBe(contract.id);
+    const quotation = await call(h, 'GET', `/v1/records/quotation/${detail.record.fields.quotationId}`, { user: sales });
+    expect(quotation.status).toBe(200);
+    expect(quotation.body.fields.title).toBe('Quote for Alpha');
   });
 
   it('When Back is clicked and a hostile record is opened by its address, then its text stays text: no element of it, no dialog, no console error', async () => {
