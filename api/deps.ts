@@ -21,4 +21,6 @@ export interface AppDeps {
   operatorKeyTtlMs?: number;
   /** Rate limit and request timeout; DEFAULT_LIMITS where left out (tests set their own per app). */
   limits?: Partial<Limits>;
+  /** The Temporal Web UI people open a run in (TEMPORAL_UI_URL), and the namespace: GET /v1/me tells the owner's users, for the console's links. */
+  temporalWebUi?: { url: string; namespace: string };
 }

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     metrics,
     webhookEgress: egressPolicy(config.webhooks.allowNetworks),
     operatorKeyTtlMs: config.api.operatorKeyTtlMs,
+    ...(config.temporal.webUiUrl ? { temporalWebUi: { url: config.temporal.webUiUrl, namespace: config.temporal.namespace } } : {}),
     limits: { rateLimitPerMinute: config.api.rateLimitPerMinute, requestTimeoutMs: config.api.requestTimeoutMs, admission: config.api.admission },
   });
 

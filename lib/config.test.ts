@@ -14,6 +14,14 @@ describe('loadConfig: the settings of issue 32', () => {
     expect(config.webhooks.retry).toEqual({ schedule: [0, 500, 2_000], disableAfterMs: 3_600_000 });
   });
 
+  it("When Propeller runs its own Temporal, then the Web UI is the dev server's; with a service of yours, only TEMPORAL_UI_URL names it", () => {
+    expect(loadConfig({}).temporal.webUiUrl).toBe('http://127.0.0.1:8233');
+    expect(loadConfig({ TEMPORAL_UI_PORT: '9233' }).temporal.webUiUrl).toBe('http://127.0.0.1:9233');
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).temporal.webUiUrl).toBeUndefined();
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_UI_URL: 'https://temporal.example.com' }).temporal.webUiUrl).toBe('https://temporal.example.com');
+    expect(() => loadConfig({ TEMPORAL_UI_URL: 'not a url' })).toThrow(ConfigError);
+  });
+
   it('When they are set, then they are read', () => {
     const config = loadConfig({ WEBHOOK_ALLOW_NETWORKS: '127.0.0.1/32, 10.20.0.0/16', OPERATOR_KEY_TTL: '4h', API_METRICS_HOST: '0.0.0.0', API_METRICS_PORT: '9500' });
     expect(config.webhooks.allowNetworks).toEqual(['127.0.0.1/32', '10.20.0.0/16']);

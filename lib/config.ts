@@ -31,6 +31,8 @@ const Env = z.object({
   TEMPORAL_API_KEY: optionalText,
   TEMPORAL_TLS_CERT: optionalText,
   TEMPORAL_TLS_KEY: optionalText,
+  /** Where people open the Temporal Web UI; the local dev server's (TEMPORAL_UI_PORT) when Propeller runs its own Temporal. */
+  TEMPORAL_UI_URL: optionalText.pipe(z.string().url().optional()),
   // MongoDB
   MONGODB_URI: optionalText,
   MONGODB_DB: z.string().min(1).default('propeller'),
@@ -98,6 +100,8 @@ export interface Config {
     taskQueue: string;
     apiKey: string | undefined;
     tls: { certPath: string; keyPath: string } | undefined;
+    /** The Temporal Web UI's address, for links to a run (TEMPORAL_UI_URL); unknown for a service of yours without it. */
+    webUiUrl: string | undefined;
   };
   mongo: { uri: string | undefined; db: string };
   local: {
@@ -176,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY
           ? { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY }
           : undefined,
+      webUiUrl: e.TEMPORAL_UI_URL ?? (e.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`),
     },
     mongo: { uri: e.MONGODB_URI, db: e.MONGODB_DB },
     local: {

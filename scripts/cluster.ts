@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   group.add(ferretdb.process);
 
   const seed = await seedStack(config, ferretdb.uri, config.local.dataDir);
-  const base = { ...process.env, TEMPORAL_ADDRESS: cluster.address, MONGODB_URI: ferretdb.uri };
+  const base = { ...process.env, TEMPORAL_ADDRESS: cluster.address, MONGODB_URI: ferretdb.uri, ...(cluster.uiUrl && { TEMPORAL_UI_URL: cluster.uiUrl }) };
   // The API serves the console's build: make it when it is missing or older than its sources.
   ensureConsoleBuilt(say);
   const workers = Array.from({ length: WORKER_PROCESSES }, (_, i) =>

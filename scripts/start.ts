@@ -72,7 +72,8 @@ async function main(): Promise<void> {
 
   const seed = await seedStack(config, mongoUri(config), dataDir);
 
-  const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(config), MONGODB_URI: mongoUri(config) };
+  // The API is told where the Web UI is (its own dev server's, or TEMPORAL_UI_URL) so the console links a run to it.
+  const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(config), MONGODB_URI: mongoUri(config), ...(config.temporal.webUiUrl && { TEMPORAL_UI_URL: config.temporal.webUiUrl }) };
   // The API serves the console's build: make it when it is missing or older than its sources.
   ensureConsoleBuilt(say);
   const worker = group.add(spawnPropeller('worker', 'workers/main.ts', env, logDir));

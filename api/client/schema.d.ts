@@ -2982,6 +2982,12 @@ export interface components {
         Me: {
             user: components["schemas"]["User"];
             company: components["schemas"]["Company"];
+            /** @description where the owner's users open a run in the Temporal Web UI (TEMPORAL_UI_URL): <url>/namespaces/<namespace>/workflows/<instanceId>; absent for partners, and when the API does not know it */
+            temporalWebUi?: {
+                /** @description the Web UI's address */
+                url: string;
+                namespace: string;
+            };
         };
         /**
          * @example {

@@ -11,14 +11,15 @@ import { checkNewUser, checkRoles, userListScope } from '../tenancy';
 import type { UserUseCases } from '../use-cases/users';
 
 /** Users, each company's by its own admins (api/tenancy.ts); everyone may read themselves. */
-export function peopleRoutes({ stores }: AppDeps, users: UserUseCases): Router {
+export function peopleRoutes({ stores, temporalWebUi }: AppDeps, users: UserUseCases): Router {
   const { people } = stores;
   const router = Router();
 
   router.get('/v1/me', handle(async (req, res) => {
     const actor = actorOf(req);
     const [user, company] = await Promise.all([people.getUser(actor.userId), people.getCompany(actor.companyId ?? '')]);
-    res.json({ user, company });
+    // The Web UI is the owner's SREs' tool: a partner's users are not told where it is.
+    res.json({ user, company, ...(temporalWebUi && company?.kind !== 'partner' && { temporalWebUi }) });
   }));
 
   router.post('/v1/users', handle(async (req, res) => {

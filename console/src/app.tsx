@@ -2,6 +2,8 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Client, Schemas } from '../../api/client';
 import { Board } from './board';
 import { Inbox } from './inbox';
+import { InstancePage } from './instance';
+import { useRoute } from './route';
 import { apiFor, dataOf, forgetKey, Refused, SignedOut, storedKey, storeKey } from './session';
 
 type Me = Schemas['Me'];
@@ -40,6 +42,7 @@ export function App() {
   });
   const [me, setMe] = useState<Me | null>(null);
   const [reason, setReason] = useState<string | null>(null);
+  const route = useRoute();
 
   const signOut = useCallback((why: string | null) => {
     forgetKey();
@@ -104,7 +107,9 @@ export function App() {
           Sign out
         </button>
       </header>
-      {me.company.kind === 'owner' ? <Pipelines api={api} guard={guard} /> : <Inbox api={api} guard={guard} me={me} />}
+      {route.page === 'instance' ? (
+        <InstancePage key={route.instanceId} api={api} guard={guard} instanceId={route.instanceId} webUi={me.temporalWebUi} />
+      ) : me.company.kind === 'owner' ? <Pipelines api={api} guard={guard} /> : <Inbox api={api} guard={guard} me={me} />}
     </div>
   );
 }

@@ -14,7 +14,7 @@ type Record = Schemas['Record'];
 /** A board shows changes made elsewhere (a move, a deadline that fired) within this. */
 export const POLL_MS = 1_000;
 
-async function allPages<T>(page: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
+export async function allPages<T>(page: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   do {

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Client, Schemas } from '../../api/client';
 import type { Guard } from './app';
 import { countdown, money, valueOf } from './format';
+import { followLink, instanceHref } from './route';
 import { dataOf, Refused } from './session';
 
 type Listed = Schemas['InstanceListItem'];
@@ -88,7 +89,11 @@ export function Card({ api, guard, card, title, record, owner, partner, stages, 
 
   return (
     <li class="card" data-instance={card.id} data-testid="card">
-      <h3 class="title">{title}</h3>
+      <h3 class="title">
+        <a href={instanceHref(card.instanceId)} onClick={followLink}>
+          {title}
+        </a>
+      </h3>
       <dl class="facts">
         <dt>Owner</dt>
         <dd>{owner}</dd>

@@ -1,4 +1,4 @@
-import { countdown, textOf, valueOf } from './format';
+import { countdown, span, textOf, valueOf } from './format';
 
 describe('console formats', () => {
   const now = Date.parse('2026-12-08T12:00:00.000Z');
@@ -32,4 +32,14 @@ describe('console formats', () => {
     expect(valueOf('12 units')).toBe('12 units');
     expect(valueOf('')).toBe('');
   });
+});
+
+describe('span', () => {
+  it.each([
+    [0, '0s'],
+    [999, '0s'],
+    [61_000, '1m 1s'],
+    [90 * 60_000, '1h 30m'],
+    [3 * 86_400_000 + 7_200_000 + 5_000, '3d 2h'],
+  ])('%d ms is %s', (ms, text) => expect(span(ms)).toBe(text));
 });

@@ -228,6 +228,8 @@ export async function startHarness(
       webhookEgress: egressPolicy(parseNetworks(h.webhookAllowNetworks).networks),
       ...(opts.operatorKeyTtlMs ? { operatorKeyTtlMs: opts.operatorKeyTtlMs } : {}),
       limits: { ...HARNESS_LIMITS, ...opts.limits },
+      // The run's Web UI, as `npm start` gives the API its own (TEMPORAL_UI_URL): the console links to it.
+      ...(testStack().temporalUiUrl ? { temporalWebUi: { url: testStack().temporalUiUrl, namespace: 'default' } } : {}),
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

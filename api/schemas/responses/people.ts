@@ -61,7 +61,15 @@ export const CreatedApiKey = ApiKey.extend({ key: z.string().meta({ description:
   examples: [{ ...keyExample, key: secretExample }],
 });
 
-export const Me = z.object({ user: User, company: Company }).meta({ id: 'Me', examples: [{ user: userExample, company: companyExample }] });
+export const Me = z
+  .object({
+    user: User,
+    company: Company,
+    temporalWebUi: z
+      .object({ url: z.string().meta({ description: 'the Web UI\'s address' }), namespace: z.string() })
+      .optional()
+      .meta({ description: "where the owner's users open a run in the Temporal Web UI (TEMPORAL_UI_URL): <url>/namespaces/<namespace>/workflows/<instanceId>; absent for partners, and when the API does not know it" }),
+  }).meta({ id: 'Me', examples: [{ user: userExample, company: companyExample }] });
 
 const partnerExample = { id: 'cmp_Pt9rN3rX0b1Q', name: 'Sunrise Installers', kind: 'partner', programs: [COMPANY], createdAt: '2026-11-05T10:00:00.000Z' } as const;
 export const CreatedCompany = z
