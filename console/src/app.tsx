@@ -4,7 +4,8 @@ import { Board } from './board';
 import { Inbox } from './inbox';
 import { InstancePage } from './instance';
 import { useRoute } from './route';
-import { apiFor, dataOf, forgetKey, Refused, SignedOut, storedKey, storeKey } from './session';
+import { allPages, messageOf } from './poll';
+import { apiFor, dataOf, forgetKey, SignedOut, storedKey, storeKey } from './session';
 
 type Me = Schemas['Me'];
 type Pipeline = Schemas['PipelineSummary'];
@@ -123,13 +124,7 @@ function Pipelines({ api, guard }: { api: Client; guard: Guard }) {
   useEffect(() => {
     let live = true;
     (async () => {
-      const all: Pipeline[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = dataOf(await api.get('/v1/pipelines', { query: { limit: 100, ...(cursor && { cursor }) } }));
-        all.push(...page.items);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
+      const all = await allPages((cursor) => api.get('/v1/pipelines', { query: { limit: 100, ...(cursor && { cursor }) } }).then(dataOf));
       return all.filter((p) => p.latestVersion > 0);
     })()
       .then((all) => {
@@ -142,7 +137,7 @@ function Pipelines({ api, guard }: { api: Client; guard: Guard }) {
         try {
           guard(err);
         } catch {
-          setError(err instanceof Refused || err instanceof Error ? err.message : String(err));
+          setError(messageOf(err));
         }
       });
     return () => {

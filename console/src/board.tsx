@@ -3,6 +3,7 @@ import type { Client, Schemas } from '../../api/client';
 import type { Guard } from './app';
 import { Card } from './card';
 import { money, textOf } from './format';
+import { allPages, usePoll } from './poll';
 import { dataOf } from './session';
 
 type Pipeline = Schemas['PipelineSummary'];
@@ -10,20 +11,6 @@ type Version = Schemas['PipelineVersion'];
 type Figures = Schemas['Board'];
 type Listed = Schemas['InstanceListItem'];
 type Record = Schemas['Record'];
-
-/** A board shows changes made elsewhere (a move, a deadline that fired) within this. */
-export const POLL_MS = 1_000;
-
-export async function allPages<T>(page: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const p = await page(cursor);
-    out.push(...p.items);
-    cursor = p.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
-}
 
 interface Filters {
   owner: string;
@@ -61,10 +48,8 @@ export function Board({ api, guard, pipeline }: { api: Client; guard: Guard; pip
   }, [api]);
 
   // The poll: the figures, every instance of the pipeline, and the records changed since the last round.
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const round = async () => {
+  usePoll(
+    async (live) => {
       const f = filtersRef.current;
       const figs = dataOf(
         await api.get('/v1/pipelines/{key}/board', { params: { key: pipeline.key }, query: { ...(f.owner && { ownerId: f.owner }), ...(f.partner && { partnerCompanyId: f.partner }) } }),
@@ -82,7 +67,7 @@ export function Board({ api, guard, pipeline }: { api: Client; guard: Guard; pip
         ),
         versionRef.current?.version === figs.version ? Promise.resolve(versionRef.current) : api.get('/v1/pipelines/{key}/versions/{version}', { params: { key: pipeline.key, version: String(figs.version) } }).then(dataOf),
       ]);
-      if (!live) return;
+      if (!live()) return;
       if (changed.length) {
         since.current = changed.reduce((m, r) => (r.updatedAt > m ? r.updatedAt : m), since.current ?? '');
         setRecords((old) => {
@@ -96,31 +81,11 @@ export function Board({ api, guard, pipeline }: { api: Client; guard: Guard; pip
       setFigures(figs);
       setCards(listed.filter((i) => i.status !== 'cancelled'));
       setError(null);
-    };
-    const loop = () => {
-      round()
-        .catch((err) => {
-          if (!live) return;
-          try {
-            guard(err);
-          } catch {
-            setError(err instanceof Error ? err.message : String(err));
-          }
-        })
-        .finally(() => {
-          if (live) {
-            setNow(Date.now());
-            timer = setTimeout(loop, POLL_MS);
-          }
-        });
-    };
-    loop();
-    return () => {
-      live = false;
-      if (timer) clearTimeout(timer);
-    };
+    },
+    { guard, failed: setError, ended: () => setNow(Date.now()) },
     // A new round of the loop starts when the pipeline, the filters or a move asks for it.
-  }, [api, guard, pipeline.key, pipeline.objectType, filters.owner, filters.partner, tick]);
+    [api, guard, pipeline.key, pipeline.objectType, filters.owner, filters.partner, tick],
+  );
 
   const userName = (id: string) => names.users.get(id) ?? id;
   const companyName = (id: string) => names.companies.get(id) ?? id;

@@ -3,15 +3,13 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Client, Schemas } from '../../api/client';
 import type { Guard } from './app';
 import { countdown, textOf, valueOf } from './format';
-import { dataOf, Refused } from './session';
+import { allPages, messageOf, usePoll } from './poll';
+import { dataOf } from './session';
 
 type Me = Schemas['Me'];
 type Lead = Schemas['Record'];
 type Listed = Schemas['InstanceListItem'];
 type Moves = Array<{ key: string; name: string }>;
-
-/** The inbox shows a lead assigned, or a deadline that fired, elsewhere within this. */
-export const INBOX_POLL_MS = 1_000;
 
 /** The partner program's moves (workflows/domain/templates/partner-lead.ts), as the inbox's buttons. */
 const ACTION_OF: { [move: string]: Action } = { accepted: 'accept', declined: 'decline', closed_converted: 'convert', closed_not_converted: 'close' };
@@ -20,19 +18,6 @@ const ACTION_LABEL: { [a in Action]: string } = { accept: 'Accept', decline: 'De
 
 /** Fields the inbox shows in its own places, not in the list of fields. */
 const SHOWN_APART = new Set(['title', 'status', 'expiresAt']);
-
-async function allPages<T>(page: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const p = await page(cursor);
-    out.push(...p.items);
-    cursor = p.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
-}
-
-const messageOf = (err: unknown) => (err instanceof Refused || err instanceof Error ? err.message : String(err));
 
 /** The partner inbox: the leads sent to the caller's company, grouped by owner company, polled every second. */
 export function Inbox({ api, guard, me }: { api: Client; guard: Guard; me: Me }) {
@@ -55,10 +40,8 @@ export function Inbox({ api, guard, me }: { api: Client; guard: Guard; me: Me })
   }, [api]);
 
   // The poll: every lead sent to this company, and the program instances they run in.
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const round = async () => {
+  usePoll(
+    async (live) => {
       const [records, listed] = await Promise.all([
         allPages((cursor) => api.get('/v1/records/{type}', { params: { type: 'lead' }, query: { limit: 100, partnerCompanyId: partnerId, ...(cursor && { cursor }) } }).then(dataOf)),
         allPages((cursor) =>
@@ -67,7 +50,7 @@ export function Inbox({ api, guard, me }: { api: Client; guard: Guard; me: Me })
             .then((a) => dataOf(a) as Schemas['InstancePage']),
         ),
       ]);
-      if (!live) return;
+      if (!live()) return;
       // A lead's instance: its running one, else its latest.
       const byLead = new Map<string, Listed>();
       for (const i of listed) {
@@ -78,30 +61,10 @@ export function Inbox({ api, guard, me }: { api: Client; guard: Guard; me: Me })
       setLeads(records.filter((r) => r.partnerCompanyId === partnerId));
       setInstances(byLead);
       setError(null);
-    };
-    const loop = () => {
-      round()
-        .catch((err) => {
-          if (!live) return;
-          try {
-            guard(err);
-          } catch {
-            setError(messageOf(err));
-          }
-        })
-        .finally(() => {
-          if (live) {
-            setNow(Date.now());
-            timer = setTimeout(loop, INBOX_POLL_MS);
-          }
-        });
-    };
-    loop();
-    return () => {
-      live = false;
-      if (timer) clearTimeout(timer);
-    };
-  }, [api, guard, partnerId, tick]);
+    },
+    { guard, failed: setError, ended: () => setNow(Date.now()) },
+    [api, guard, partnerId, tick],
+  );
 
   if (!leads) return <p class="loading">Loading your leads…</p>;
   const groups = new Map<string, Lead[]>();

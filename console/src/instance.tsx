@@ -1,12 +1,12 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Client, Schemas } from '../../api/client';
 import { parseDuration } from '../../workflows/domain/duration';
 import type { Guard } from './app';
-import { allPages, POLL_MS } from './board';
 import { countdown, span, textOf, valueOf } from './format';
 import { BASE, webUiHref } from './paths';
 import { followLink } from './route';
-import { dataOf, Refused } from './session';
+import { allPages, messageOf, usePoll } from './poll';
+import { dataOf } from './session';
 
 type Detail = Schemas['Instance'];
 type Task = Schemas['Task'];
@@ -15,7 +15,6 @@ type Version = Schemas['PipelineVersion'];
 type WebUi = Schemas['Me']['temporalWebUi'];
 
 const when = (iso: string) => new Date(iso).toLocaleString();
-const messageOf = (err: unknown) => (err instanceof Refused || err instanceof Error ? err.message : String(err));
 
 /**
  * An instance's page: the record's fields (as the API shows them to this caller), the stage path with
@@ -32,17 +31,6 @@ export function InstancePage({ api, guard, instanceId, webUi }: { api: Client; g
   const [tick, setTick] = useState(0);
   const versionRef = useRef<Version | null>(null);
 
-  const fail = useCallback(
-    (err: unknown) => {
-      try {
-        guard(err);
-      } catch {
-        setError(messageOf(err));
-      }
-    },
-    [guard],
-  );
-
   useEffect(() => {
     let live = true;
     allPages((cursor) => api.get('/v1/users', { query: { limit: 100, ...(cursor && { cursor }) } }).then(dataOf))
@@ -53,10 +41,8 @@ export function InstancePage({ api, guard, instanceId, webUi }: { api: Client; g
     };
   }, [api]);
 
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const round = async () => {
+  usePoll(
+    async (live) => {
       const [d, trail] = await Promise.all([
         api.get('/v1/instances/{id}', { params: { id: instanceId } }).then(dataOf),
         allPages((cursor) => api.get('/v1/instances/{id}/events', { params: { id: instanceId }, query: { limit: 100, ...(cursor && { cursor }) } }).then(dataOf)),
@@ -68,29 +54,16 @@ export function InstancePage({ api, guard, instanceId, webUi }: { api: Client; g
               .get('/v1/pipelines/{key}/versions/{version}', { params: { key: d.pipeline.key, version: String(d.pipeline.version) } })
               .then(dataOf)
               .catch(() => null); // a partner may not read the definition: the page goes without its reminders
-      if (!live) return;
+      if (!live()) return;
       versionRef.current = v;
       setVersion(v);
       setDetail(d);
       setEvents(trail);
       setError(null);
-    };
-    const loop = () => {
-      round()
-        .catch((err) => live && fail(err))
-        .finally(() => {
-          if (live) {
-            setNow(Date.now());
-            timer = setTimeout(loop, POLL_MS);
-          }
-        });
-    };
-    loop();
-    return () => {
-      live = false;
-      if (timer) clearTimeout(timer);
-    };
-  }, [api, fail, instanceId, tick]);
+    },
+    { guard, failed: setError, ended: () => setNow(Date.now()) },
+    [api, guard, instanceId, tick],
+  );
 
   const who = (id: string) => (id === 'system' ? 'system' : (users.get(id) ?? id));
   const back = (

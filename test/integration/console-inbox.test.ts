@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { partnerLeadTemplate } from '../../workflows/domain/templates/partner-lead';
 import { call, type TestUser } from '../support/auth';
-import { CHROMIUM, launchChromium } from '../support/chromium';
+import { CHROMIUM, launchChromium, watchedPage } from '../support/chromium';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { instancePath, publishPipeline, recordInstanceId } from '../support/pipelines';
@@ -82,15 +82,7 @@ const secrets = (tag: string) => {
     leads.ofB = await sendLead(sales, demo.companies.owner, 'Bravo-only lead', demo.companies.partnerB);
 
     browser = await launchChromium({ width: 1280, height: 800 });
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    page = await watchedPage(browser.context, { dialogs, consoleErrors });
     page.on('response', (res) => {
       if (new URL(res.url()).pathname.startsWith('/v1/')) answers.push({ url: res.url(), body: res.text().catch(() => '') });
     });

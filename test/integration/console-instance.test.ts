@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { call, type TestUser } from '../support/auth';
-import { CHROMIUM, launchChromium } from '../support/chromium';
+import { CHROMIUM, launchChromium, watchedPage } from '../support/chromium';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { startHarness, type Harness } from '../support/harness';
 import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
@@ -85,15 +85,7 @@ if (!haveChromium) process.stderr.write(`[console-instance.test] SKIPPED: ${CHRO
     deals.hostile = await make(HOSTILE, { notes: HOSTILE });
 
     browser = await launchChromium({ width: 1280, height: 800 });
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    page = await watchedPage(browser.context, { dialogs, consoleErrors });
     fs.mkdirSync(OUTPUT_DIR, { recursive: true });
 
     await page.goto(`${h.apiUrl}/console`);

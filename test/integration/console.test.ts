@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../../api/console';
 import { call, type TestUser } from '../support/auth';
-import { CHROMIUM, launchChromium } from '../support/chromium';
+import { CHROMIUM, launchChromium, watchedPage } from '../support/chromium';
 import { seedDemo, type DemoWorld } from '../support/demo';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { createRecord, instancePath, publishPipeline, startInstance, testPipeline } from '../support/pipelines';
@@ -91,16 +91,7 @@ if (!haveChromium) {
     deals.hostile = await make(HOSTILE, 8_000, { notes: HOSTILE, nextStep: HOSTILE });
 
     browser = await launchChromium({ width: 1280, height: 800 });
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    // The API's refusals (401 for a wrong key, 409 for a refused move) are logged by Chromium as failed loads: the console handles them.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    page = await watchedPage(browser.context, { dialogs, consoleErrors });
     page.on('response', (res) => {
       if (new URL(res.url()).pathname.startsWith('/console')) consoleResponses.push({ url: res.url(), csp: res.headers()['content-security-policy'] });
     });

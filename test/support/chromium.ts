@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -37,4 +37,23 @@ export async function launchChromium(viewport: { width: number; height: number }
       fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The browser's page, watched as a person's hostile-text checks need: every
+ * dialog (dismissed) into `dialogs`, every script error into `consoleErrors`.
+ * The API's refusals (a 401 for a wrong key, a 409 for a refused move) are
+ * logged by Chromium as failed loads; the page handles them, so they are not errors.
+ */
+export async function watchedPage(context: BrowserContext, into: { dialogs: string[]; consoleErrors: string[] }): Promise<Page> {
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('dialog', (d) => {
+    into.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) into.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (err) => into.consoleErrors.push(String(err)));
+  return page;
 }
